@@ -395,6 +395,7 @@ class Machine:
         """Waits until a complete line of output (from offset `since` on) matches `regex`
         (re.MULTILINE) and returns the match. Raises AssertionError when `timeout` seconds pass,
         when QEMU exits first, or when the machine's own timeout kills it."""
+        __tracebackhide__ = True  # pytest: the failure message says it all
         pattern = re.compile(regex, re.MULTILINE) if isinstance(regex, str) else regex
         deadline = time.monotonic() + timeout
         with self._cond:
@@ -421,6 +422,7 @@ class Machine:
 
     def send(self, text):
         """Types `text` into the serial console (QEMU's stdin)."""
+        __tracebackhide__ = True  # pytest: the failure message says it all
         data = text.encode() if isinstance(text, str) else text
         try:
             self._proc.stdin.write(data)
@@ -432,6 +434,7 @@ class Machine:
         """Waits for QEMU to exit and returns its status (isa-debug-exit: (v << 1) | 1; 0 for a
         shutdown or, with -no-reboot, a reset). Raises AssertionError on timeout, and when the
         machine's own timeout killed it."""
+        __tracebackhide__ = True  # pytest: the failure message says it all
         status = self._wait_reaped(timeout)
         if status is None:
             self._fail(f"QEMU did not exit within {timeout} s")
@@ -459,6 +462,7 @@ class Machine:
         return "\n".join(self.output().splitlines()[-lines:])
 
     def _fail(self, what):
+        __tracebackhide__ = True  # pytest: the failure message says it all
         raise AssertionError(
             f"machine {self.name}: {what}\n"
             f"  serial log: {self.log_path}\n"
