@@ -255,7 +255,10 @@ class Machine:
 
     def qemu_args(self):
         """The QEMU command line (without the parent-death wrapper)."""
-        args = [QEMU, "-machine", "q35", "-accel", self.accelerator, "-cpu", "max",
+        # Under KVM here (PVM, DESIGN.md decision 11) "-cpu max" means the host's CPU, whose
+        # IA32_ARCH_CAPABILITIES MSR (0x10a) QEMU then fails to set and aborts: leave it out.
+        cpu = "max,-arch-capabilities" if self.accelerator == "kvm" else "max"
+        args = [QEMU, "-machine", "q35", "-accel", self.accelerator, "-cpu", cpu,
                 "-m", self.mem, "-smp", str(self.cpus), "-no-reboot",
                 "-serial", "stdio", "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
                 "-display", "none", "-monitor", "none"]
