@@ -15,10 +15,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define DOMID_SELF    0x7ff0u
-#define DOMID_IO      0x7ff1u
-#define DOMID_XEN     0x7ff2u
-#define DOMID_INVALID 0x7ff4u
+#include <public/xen.h> /* domid_t, DOMID_* */
 
 #define HV_MAX_VCPUS 32
 

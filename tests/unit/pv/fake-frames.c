@@ -1,30 +1,36 @@
 /* Fake machine memory and hv hooks for the PV unit tests (see fake-frames.h). */
 #include "fake-frames.h"
 
-uint64_t fake_mem[NR_FAKE_FRAMES][512];
-struct pv_frame fake_frames[NR_FAKE_FRAMES];
-uint64_t fake_m2p[NR_FAKE_FRAMES];
+uint64_t fake_nr_frames = NR_FAKE_FRAMES_DEFAULT;
+uint64_t (*fake_mem)[512];
+struct pv_frame *fake_frames;
+uint64_t *fake_m2p;
 int fake_frees;
 struct domain *fake_domains[4];
 int test_failures;
 
 void fake_reset(void)
 {
-	memset(fake_mem, 0, sizeof(fake_mem));
-	memset(fake_m2p, 0xff, sizeof(fake_m2p));
-	for (int i = 0; i < NR_FAKE_FRAMES; i++)
+	if (!fake_mem) {
+		fake_mem = calloc(fake_nr_frames, 4096);
+		fake_frames = calloc(fake_nr_frames, sizeof(*fake_frames));
+		fake_m2p = calloc(fake_nr_frames, sizeof(*fake_m2p));
+	}
+	memset(fake_mem, 0, fake_nr_frames * 4096);
+	memset(fake_m2p, 0xff, fake_nr_frames * sizeof(*fake_m2p));
+	for (uint64_t i = 0; i < fake_nr_frames; i++)
 		fake_frames[i] = (struct pv_frame){.owner = DOMID_INVALID};
 	fake_frees = 0;
 }
 
 struct pv_frame *pv_frame(uint64_t mfn)
 {
-	return mfn < NR_FAKE_FRAMES ? &fake_frames[mfn] : NULL;
+	return mfn < fake_nr_frames ? &fake_frames[mfn] : NULL;
 }
 
 uint64_t *pv_frame_map(uint64_t mfn)
 {
-	if (mfn >= NR_FAKE_FRAMES)
+	if (mfn >= fake_nr_frames)
 		abort();
 	return fake_mem[mfn];
 }
@@ -42,7 +48,7 @@ void pv_init_hv_l4_slots(uint64_t *l4, uint64_t l4_mfn, const struct domain *d)
 
 void pv_m2p_set(uint64_t mfn, uint64_t pfn)
 {
-	if (mfn < NR_FAKE_FRAMES)
+	if (mfn < fake_nr_frames)
 		fake_m2p[mfn] = pfn;
 }
 

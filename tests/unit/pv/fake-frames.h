@@ -1,6 +1,6 @@
 /*
- * Fake machine memory for host unit tests of hv/arch/x86/pv: NR_FAKE_FRAMES frames of RAM
- * (MFN 0 .. NR_FAKE_FRAMES-1, frame metadata included); MFNs above are "I/O memory". Provides
+ * Fake machine memory for host unit tests of hv/arch/x86/pv: fake_nr_frames frames of RAM
+ * (MFN 0 .. fake_nr_frames-1, frame metadata included); MFNs above are "I/O memory". Provides
  * the hooks mm.h declares, and records what hv would have done (frees, M2P writes).
  */
 #ifndef TEST_FAKE_FRAMES_H
@@ -13,12 +13,13 @@
 
 #include "mm.h"
 
-#define NR_FAKE_FRAMES 64
-#define HV_SLOT_MARK   0x0000000abc000063ull /* what the fake hv puts into L4 slots 256..271 */
+#define NR_FAKE_FRAMES_DEFAULT 64
+#define HV_SLOT_MARK           0x0000000abc000063ull /* what the fake hv puts into L4 slots 256..271 */
 
-extern uint64_t fake_mem[NR_FAKE_FRAMES][512];
-extern struct pv_frame fake_frames[NR_FAKE_FRAMES];
-extern uint64_t fake_m2p[NR_FAKE_FRAMES];
+extern uint64_t fake_nr_frames; /* set before run_cases to get more RAM */
+extern uint64_t (*fake_mem)[512];
+extern struct pv_frame *fake_frames;
+extern uint64_t *fake_m2p;
 extern int fake_frees;
 extern struct domain *fake_domains[4];
 

@@ -53,10 +53,6 @@
 #define L1_CACHE_BITS (PTF_PWT | PTF_PCD | PTF_PAT)
 #define LN_ALLOWED    (PTF_P | PTF_RW | PTF_US | PTF_A | PTF_D | PTF_AVAIL | PTF_AVAIL_HIGH | PTF_NX)
 
-/* Selectors and GDT geometry of the 64-bit PV ABI. */
-#define FIRST_RESERVED_GDT_ENTRY 7168
-#define FLAT_KERNEL_CS           0xe033
-
 static bool is_table_type(int type)
 {
 	return type >= PGT_l1 && type <= PGT_l4;
