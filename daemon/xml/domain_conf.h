@@ -29,11 +29,11 @@
 
 #include <glib.h>
 
-#define HV_MAX_VCPUS	   64
+#define HV_MAX_VCPUS       64
 #define HV_DEFAULT_WEIGHT  256
-#define HV_MAX_WEIGHT	   65535
+#define HV_MAX_WEIGHT      65535
 #define HV_DOMAIN_NAME_MAX 200
-#define HV_XML_NS	   "https://hv.invalid/xmlns/domain/1.0"
+#define HV_XML_NS          "https://hv.invalid/xmlns/domain/1.0"
 
 typedef enum {
 	HV_LIFECYCLE_DESTROY,
@@ -44,11 +44,11 @@ typedef enum {
 
 /* <interface type='bridge'|'network'|'ethernet'> */
 typedef struct {
-	char *type;	  /* "bridge", "network" or "ethernet" */
-	char *mac;	  /* "xx:xx:xx:xx:xx:xx", lower case, always set */
-	char *source;	  /* bridge or network name; NULL for ethernet */
+	char *type;       /* "bridge", "network" or "ethernet" */
+	char *mac;        /* "xx:xx:xx:xx:xx:xx", lower case, always set */
+	char *source;     /* bridge or network name; NULL for ethernet */
 	char *target_dev; /* <target dev=...>, NULL when absent */
-	char *model;	  /* <model type=...>, NULL when absent */
+	char *model;      /* <model type=...>, NULL when absent */
 	/* <bandwidth>: average/peak/floor in KiB/s, burst in KiB, like libvirt; 0 = unset */
 	unsigned long long in_average, in_peak, in_burst, in_floor;
 	unsigned long long out_average, out_peak, out_burst;
@@ -70,19 +70,19 @@ typedef struct {
 	int id; /* domid of a running domain, -1 otherwise (see HV_DOMAIN_DEF_PARSE_LIVE) */
 	char *name;
 	unsigned char uuid[16];
-	char *title;	   /* NULL when absent; one line */
+	char *title;       /* NULL when absent; one line */
 	char *description; /* NULL when absent */
-	char *metadata;	   /* other <metadata> children, serialized; NULL when none */
+	char *metadata;    /* other <metadata> children, serialized; NULL when none */
 
-	unsigned long long memory_kib;	       /* <memory> (maximum) */
+	unsigned long long memory_kib;         /* <memory> (maximum) */
 	unsigned long long current_memory_kib; /* <currentMemory> */
 	unsigned long long min_guarantee_kib;  /* <memtune><min_guarantee>; 0 = none */
 
 	unsigned int max_vcpus; /* <vcpu>N</vcpu> */
-	unsigned int vcpus;	/* <vcpu current='N'>; == max_vcpus when absent */
+	unsigned int vcpus;     /* <vcpu current='N'>; == max_vcpus when absent */
 
-	unsigned int weight;	  /* relative share, HV_DEFAULT_WEIGHT by default */
-	unsigned int cap;	  /* % of one pCPU for the whole domain, 0 = no cap */
+	unsigned int weight;      /* relative share, HV_DEFAULT_WEIGHT by default */
+	unsigned int cap;         /* % of one pCPU for the whole domain, 0 = no cap */
 	unsigned int reservation; /* % of one pCPU per vcpu, 0 = none */
 
 	char *os_type; /* "linux" or "xen" (both mean Xen PV), as written */
@@ -92,10 +92,10 @@ typedef struct {
 
 	hvLifecycleAction on_poweroff, on_reboot, on_crash;
 
-	gboolean has_console;	     /* <console type='pty'> present */
-	char *console_target_type;   /* "xen" or "serial" when has_console */
-	GPtrArray *disks;	     /* hvDiskDef *, owned, never NULL */
-	GPtrArray *interfaces;	     /* hvInterfaceDef *, owned, never NULL */
+	gboolean has_console;      /* <console type='pty'> present */
+	char *console_target_type; /* "xen" or "serial" when has_console */
+	GPtrArray *disks;          /* hvDiskDef *, owned, never NULL */
+	GPtrArray *interfaces;     /* hvInterfaceDef *, owned, never NULL */
 } hvDomainDef;
 
 /* Flags of hv_domain_def_parse(). */
@@ -144,15 +144,15 @@ int hv_lifecycle_action_from_string(const char *s); /* -1 when unknown */
 #define HV_UUID_STRING_LEN 37
 void hv_uuid_format(const unsigned char uuid[16], char out[HV_UUID_STRING_LEN]);
 int hv_uuid_parse(const char *s, unsigned char uuid[16]); /* 0 or -1 */
-void hv_uuid_generate(unsigned char uuid[16]);		   /* random, version 4 */
+void hv_uuid_generate(unsigned char uuid[16]);            /* random, version 4 */
 
 /* What the capabilities XML says about the machine. */
 typedef struct {
-	unsigned char uuid[16];	 /* host UUID */
-	unsigned int cpus;	 /* physical CPUs (one socket, one thread per core) */
-	unsigned int mhz;	 /* informational, not printed by libvirt's format */
+	unsigned char uuid[16]; /* host UUID */
+	unsigned int cpus;      /* physical CPUs (one socket, one thread per core) */
+	unsigned int mhz;       /* informational, not printed by libvirt's format */
 	unsigned long long memory_kib;
-	const char *emulator;	 /* path printed as <emulator>, NULL to omit */
+	const char *emulator; /* path printed as <emulator>, NULL to omit */
 } hvHostInfo;
 
 /*
