@@ -20,6 +20,9 @@
 #define HV_MAX_VCPUS 32
 
 struct domain;
+struct evtchn;
+struct shared_info;
+struct vcpu_info;
 
 struct vcpu {
 	struct domain *domain;
@@ -35,6 +38,11 @@ struct vcpu {
 	uint64_t ldt_base;
 	unsigned int ldt_ents;
 
+	/* Events (hv/common/event_channel.c). */
+	struct vcpu_info *vcpu_info; /* in shared_info, or where the guest registered it */
+	uint32_t virq_to_evtchn[24]; /* NR_VIRQS; 0 = not bound */
+	bool polling;                /* blocked in SCHEDOP_poll */
+
 	void *arch; /* entry/exit state owned by hv/arch/x86/pv */
 };
 
@@ -46,6 +54,10 @@ struct domain {
 
 	uint64_t tot_pages; /* frames currently owned (allocated references) */
 	uint64_t max_pages;
+
+	struct shared_info *shared_info; /* hv mapping of the domain's shared_info frame */
+	uint64_t shared_info_mfn;
+	struct evtchn *evtchn; /* EVTCHN_2L_NR_CHANNELS entries */
 
 	unsigned int max_vcpus;
 	struct vcpu *vcpu[HV_MAX_VCPUS];
