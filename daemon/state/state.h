@@ -51,9 +51,9 @@ gboolean hv_state_get_autostart(hvState *st, const char *name);
 
 /* What run/<name>.json holds about a running domain. */
 typedef struct {
-	int domid;	   /* hv's domain id */
-	int state;	   /* virDomainState */
-	int reason;	   /* virDomain*Reason of that state */
+	int domid;         /* hv's domain id */
+	int state;         /* virDomainState */
+	int reason;        /* virDomain*Reason of that state */
 	gint64 started_at; /* g_get_real_time() when it was started, microseconds */
 	hvDomainDef *live; /* the live definition (current memory, vcpus, tuning...); owned */
 } hvRunState;
