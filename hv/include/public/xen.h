@@ -16,12 +16,14 @@
 #ifndef __HV_PUBLIC_XEN_H__
 #define __HV_PUBLIC_XEN_H__
 
+#ifndef __ASSEMBLY__
 #include <stdint.h>
 
 typedef uint16_t domid_t;     /* domain identifier */
 typedef uint64_t xen_pfn_t;   /* frame number (MFN or pseudo-physical PFN) */
 typedef uint64_t xen_ulong_t; /* register-sized unsigned value */
 typedef uint32_t evtchn_port_t;
+#endif
 
 /* ------------------------------------------------------------------------------------------ */
 /* Hypercall numbers. */
@@ -150,11 +152,13 @@ typedef uint32_t evtchn_port_t;
 /* Set in the count argument of a continued (preempted) mmu_update/mmuext_op; never by guests. */
 #define MMU_UPDATE_PREEMPTED (~(~0U >> 1))
 
+#ifndef __ASSEMBLY__
 struct mmu_update {
 	uint64_t ptr; /* machine address of the entry | command */
 	uint64_t val; /* new contents */
 };
 typedef struct mmu_update mmu_update_t;
+#endif
 
 /*
  * mmuext_op (#26): mmuext_op(struct mmuext_op ops[], unsigned count, unsigned *pdone,
@@ -198,6 +202,7 @@ typedef struct mmu_update mmu_update_t;
 #define MMUEXT_MARK_SUPER         19
 #define MMUEXT_UNMARK_SUPER       20
 
+#ifndef __ASSEMBLY__
 struct mmuext_op {
 	uint32_t cmd; /* MMUEXT_* */
 	uint32_t pad;
@@ -212,6 +217,7 @@ struct mmuext_op {
 	} arg2;
 };
 typedef struct mmuext_op mmuext_op_t;
+#endif
 
 /*
  * update_va_mapping (#14): update_va_mapping(va, pte, flags). Finds the L1 entry mapping va in
@@ -246,12 +252,14 @@ typedef struct mmuext_op mmuext_op_t;
  * in order, each result written into its entry; a failing entry does not stop the batch. The
  * hypercall itself returns 0, or an error for a bad list or a nested multicall.
  */
+#ifndef __ASSEMBLY__
 struct multicall_entry {
 	xen_ulong_t op;      /* hypercall number */
 	xen_ulong_t result;  /* OUT */
 	xen_ulong_t args[6]; /* at most 5 used */
 };
 typedef struct multicall_entry multicall_entry_t;
+#endif
 
 /* ------------------------------------------------------------------------------------------ */
 /* console_io (#18): console_io(cmd, count, buf). */
@@ -355,6 +363,7 @@ typedef struct multicall_entry multicall_entry_t;
 #define TI_SET_DPL(_ti, _dpl) ((_ti)->flags = (uint8_t)(((_ti)->flags & ~3) | (_dpl)))
 #define TI_SET_IF(_ti, _if)   ((_ti)->flags = (uint8_t)(((_ti)->flags & ~4) | ((_if) ? 4 : 0)))
 
+#ifndef __ASSEMBLY__
 struct trap_info {
 	uint8_t vector;   /* exception or software interrupt vector */
 	uint8_t flags;    /* bits 0-1: DPL for `int n`; bit 2: mask events on entry */
@@ -362,6 +371,7 @@ struct trap_info {
 	uint64_t address; /* handler entry point */
 };
 typedef struct trap_info trap_info_t;
+#endif
 
 /*
  * HYPERVISOR_iret (#23): the guest jumps to its iret stub with this on the stack (RSP pointing at
@@ -372,10 +382,12 @@ typedef struct trap_info trap_info_t;
 #define VGCF_in_syscall  (1U << _VGCF_in_syscall)
 #define VGCF_IN_SYSCALL  VGCF_in_syscall
 
+#ifndef __ASSEMBLY__
 struct iret_context {
 	uint64_t rax, r11, rcx, flags; /* flags: VGCF_in_syscall or 0 */
 	uint64_t rip, cs, rflags, rsp, ss;
 };
+#endif
 
 /* ------------------------------------------------------------------------------------------ */
 /* Time and the per-vCPU shared state. */
@@ -386,6 +398,7 @@ struct iret_context {
  * version changed. ns = system_time + (((rdtsc - tsc_timestamp) shifted by tsc_shift) *
  * tsc_to_system_mul) >> 32, with a 128-bit product.
  */
+#ifndef __ASSEMBLY__
 struct vcpu_time_info {
 	uint32_t version; /* odd while the hypervisor updates the record */
 	uint32_t pad0;
@@ -397,20 +410,24 @@ struct vcpu_time_info {
 	uint8_t pad1[2];
 };
 typedef struct vcpu_time_info vcpu_time_info_t;
+#endif
 
 #define XEN_PVCLOCK_TSC_STABLE_BIT (1 << 0)
 #define XEN_PVCLOCK_GUEST_STOPPED  (1 << 1)
 
+#ifndef __ASSEMBLY__
 struct arch_vcpu_info {
 	uint64_t cr2; /* faulting address of the last #PF injected */
 	uint64_t pad;
 };
+#endif
 
 /*
  * One vCPU's slot. evtchn_upcall_mask is the guest's virtual interrupt flag (1 = events
  * masked); evtchn_upcall_pending is set by the hypervisor, cleared by the guest; bit i of
  * evtchn_pending_sel says word i of shared_info.evtchn_pending may hold work.
  */
+#ifndef __ASSEMBLY__
 struct vcpu_info {
 	uint8_t evtchn_upcall_pending;
 	uint8_t evtchn_upcall_mask;
@@ -420,9 +437,11 @@ struct vcpu_info {
 	struct vcpu_time_info time;
 };
 typedef struct vcpu_info vcpu_info_t;
+#endif
 
 #define XEN_LEGACY_MAX_VCPUS 32 /* vcpu_info slots inside shared_info */
 
+#ifndef __ASSEMBLY__
 struct arch_shared_info {
 	uint64_t max_pfn;                    /* guest-written: entries in the P2M */
 	uint64_t pfn_to_mfn_frame_list_list; /* guest-written: root of the 3-level P2M tree */
@@ -431,6 +450,7 @@ struct arch_shared_info {
 	uint64_t p2m_vaddr;
 	uint64_t p2m_generation; /* incremented by the guest around P2M changes */
 };
+#endif
 
 /*
  * The shared_info page (start_info.shared_info is its machine address; the guest maps it
@@ -438,6 +458,7 @@ struct arch_shared_info {
  * evtchn_mask. Wallclock: UTC at system time 0 is (wc_sec_hi << 32 | wc_sec) s + wc_nsec,
  * read with the version protocol on wc_version.
  */
+#ifndef __ASSEMBLY__
 struct shared_info {
 	struct vcpu_info vcpu_info[XEN_LEGACY_MAX_VCPUS];
 	uint64_t evtchn_pending[64];
@@ -449,6 +470,7 @@ struct shared_info {
 	struct arch_shared_info arch;
 };
 typedef struct shared_info shared_info_t;
+#endif
 
 #define EVTCHN_2L_NR_CHANNELS 4096
 
@@ -461,6 +483,7 @@ typedef struct shared_info shared_info_t;
 #define MAX_GUEST_CMDLINE    1024
 #define XEN_START_INFO_MAGIC "xen-3.0-x86_64"
 
+#ifndef __ASSEMBLY__
 struct start_info {
 	char magic[32];       /* XEN_START_INFO_MAGIC, NUL terminated */
 	uint64_t nr_pages;    /* pages allocated to the domain */
@@ -491,6 +514,7 @@ struct start_info {
 	uint64_t nr_p2m_frames; /* its frames (P2M pages and their page tables) */
 };
 typedef struct start_info start_info_t;
+#endif
 
 #define SIF_PRIVILEGED      (1 << 0)    /* the domain is privileged */
 #define SIF_INITDOMAIN      (1 << 1)    /* the domain is the initial (control) domain */
