@@ -12,7 +12,9 @@ from hvtest import Machine, accel, make_iso, out_dir, source_path
 
 
 def build_tiny(variant, defines):
-    """Assembles the tiny kernel with `defines` into tests/out/fixtures/tiny-<variant>.elf."""
+    """Assembles the tiny kernel with `defines` into tests/out/fixtures/tiny-<variant>.elf. The
+    result is the same bytes whichever process builds it (stripped: the symbol table would name
+    the per-process object file), so that parallel test processes can share it."""
     fixtures = out_dir() / "fixtures"
     fixtures.mkdir(exist_ok=True)
     obj = fixtures / f"tiny-{variant}.{os.getpid()}.o"
@@ -20,7 +22,7 @@ def build_tiny(variant, defines):
     tmp = fixtures / f"tiny-{variant}.{os.getpid()}.elf"
     source = source_path("tests/harness/fixtures/tiny.S")
     subprocess.run(["gcc", "-m32", "-c", *defines, source, "-o", str(obj)], check=True)
-    subprocess.run(["ld", "-m", "elf_i386", "-N", "-Ttext=0x100000", "-e", "_start",
+    subprocess.run(["ld", "-m", "elf_i386", "-s", "-N", "-Ttext=0x100000", "-e", "_start",
                     "-z", "noexecstack", "--no-warn-rwx-segments", "-o", str(tmp), str(obj)],
                    check=True)
     obj.unlink()
@@ -144,3 +146,22 @@ def test_grub_iso_boot(tiny_exit0):
     with Machine(iso=iso, timeout=60, name="harness-iso") as m:
         m.wait_for(r"^tiny: hello$", timeout=40)
         assert m.wait_exit(timeout=20) == 1
+
+
+@pytest.mark.parametrize("boot", ["kernel", "iso"])
+def test_loaders_pass_command_line_and_modules(boot, tiny_exit0, tiny_exit1):
+    # QEMU's multiboot1 loader puts the file's path first in each string; GRUB passes the words
+    # after the file name only.
+    kernel = build_tiny("args", ["-DTINY_ARGS"])
+    modules = [(tiny_exit0, "first module"), (tiny_exit1, "second,with=comma")]
+    with Machine(kernel=kernel, boot=boot, cmdline="a=1 b=two,three  c", modules=modules,
+                 timeout=60, name=f"harness-args-{boot}") as m:
+        cmdline = m.wait_for(r"^tiny: cmdline (.*)$", timeout=40)
+        first = m.wait_for(r"^tiny: module (.*)$")
+        second = m.wait_for(r"^tiny: module (.*)$", since=first.end())
+        assert m.wait_exit(timeout=20) == 1
+    prefix = {"kernel": lambda path: path + " ", "iso": lambda path: ""}[boot]
+    assert cmdline.group(1) == prefix(kernel) + ("a=1 b=two,three  c" if boot == "kernel"
+                                                  else "a=1 b=two,three c")
+    assert first.group(1) == prefix(tiny_exit0) + "first module"
+    assert second.group(1) == prefix(tiny_exit1) + "second,with=comma"
