@@ -1,0 +1,467 @@
+/*
+ * The "resv" scheduling policy: reservations, weights and caps (DESIGN.md decision 7).
+ *
+ * Design. Each vCPU carries three numbers (sched_params): a weight, a cap and a reservation,
+ * cap and reservation in percent of one pCPU. Every pCPU decides alone, from its own run
+ * queue, in two passes:
+ *
+ *  1. Reservations (EDF over budget servers). A vCPU with reservation r owns a budget of
+ *     r% of SCHED_PERIOD_NS (10 ms) per period, with the end of its period as deadline. Among
+ *     the queued vCPUs that still have reserved budget, the one with the earliest deadline
+ *     runs, at most until its budget or its period ends. Admission (sched_core.c) keeps the
+ *     reservations on a pCPU at or below 95% in total, and with equal periods and deadlines at
+ *     period ends EDF then meets every budget: a spinning vCPU with 50% gets 5 ms of every
+ *     10 ms. A vCPU that wakes with more budget left than its rate allows until its deadline
+ *     (left > (deadline - now) * r) starts a fresh period at now instead (the Constant
+ *     Bandwidth Server's wake-up rule), so sleeping then waking late cannot let it take more
+ *     than r% of any window, and cannot break the other reservations.
+ *
+ *  2. Weights (virtual time, as stride scheduling and Xen's credit2 / Linux's CFS). Each vCPU
+ *     has a virtual runtime that advances by ran_ns * 65536 / weight for every ns it runs,
+ *     reserved or not; when no reservation is due, the eligible vCPU with the smallest
+ *     virtual runtime runs for one slice (SCHED_SLICE_NS, 5 ms). So runnable vCPUs share the
+ *     pCPU in proportion to their weights, and a reservation is a floor, not an addition: a
+ *     vCPU gets the larger of its reservation and its weighted share (VMware's reservation /
+ *     shares model, which libvirt's parameters come from). Time a vCPU runs on its
+ *     reservation counts against its weighted share, so reserved vCPUs do not also take
+ *     "their" part of the spare time.
+ *     Sleeper bound: a waking vCPU's virtual runtime is raised to at least the pCPU's
+ *     min_vruntime minus one slice's worth at its weight, so a vCPU that slept cannot hoard
+ *     credit and then monopolise the pCPU; it can be at most one slice ahead of the others.
+ *     A waking vCPU preempts the running one when it has reserved budget and an earlier
+ *     deadline (or the running one is not on its reservation), or when its virtual runtime is
+ *     behind the running one's by more than 1 ms at its weight.
+ *
+ *  Caps. A capped vCPU has a budget of cap% of the period on a fixed 10 ms grid. Every ns it
+ *  runs (in either pass) is charged; at zero it is parked (stays queued and RUNNABLE, but
+ *  neither pass picks it) until its next period starts. A capped vCPU therefore never gets
+ *  more than cap% of any period, even on an otherwise idle pCPU.
+ *
+ *  Time slices. The slice returned to the core always ends at the next event that could
+ *  change the decision on this pCPU: the chosen vCPU's budget or period end, a reserved vCPU's
+ *  replenishment, a parked vCPU's unparking. Every run thus falls inside one period of each
+ *  budget it is charged to, and accounting is exact to the ns (no sampling, no ticks).
+ *
+ *  Multiple pCPUs. Each pCPU has its own run queue and min_vruntime (virtual runtimes are
+ *  rebased from one pCPU's min_vruntime to the other's when a vCPU moves). An unreserved vCPU
+ *  wakes on the least loaded pCPU of its affinity (its own when that is idle or tied); a pCPU
+ *  that is about to idle pulls a queued vCPU from the busiest other pCPU at once, an idle
+ *  pCPU tries again on every tick, and a busy one every SCHED_BALANCE_NS when another pCPU
+ *  has at least two more runnable vCPUs than it has. Reserved vCPUs stay where admission put
+ *  them (their budget is accounted there). Load is the count of runnable vCPUs; balancing
+ *  equalises counts, not weights, so weighted shares are exact per pCPU and approximate
+ *  across pCPUs.
+ *
+ * Locking. All state here lives in sched_vcpu.priv and sched_pcpu.priv and is guarded by the
+ * owning pCPU's lock, which the core holds around every hook, except:
+ *  - pick_cpu() and the first half of balance() run with no lock and read other pCPUs'
+ *    nr_queued and curr only as hints (never dereferencing another pCPU's curr); balance()
+ *    then takes both pCPU locks (sched_lock_pair: lower pCPU number first) and checks again.
+ *  - resv_pcpu.next_balance is read and written only by its own pCPU.
+ * No hook allocates, sleeps or takes sched_admit_lock.
+ */
+#include "sched.h"
+
+#define VT_SCALE         65536ull   /* virtual runtime units per ns at weight 1 */
+#define WAKE_GRAN_NS     1000000ull /* a waking vCPU must be this far behind to preempt */
+#define SCHED_BALANCE_NS 10000000ull
+
+struct resv_vcpu {
+	uint64_t
+	    vruntime; /* weighted service received, in VT units (wraps; compare by difference) */
+	uint64_t resv_deadline;  /* end of the reservation's current period: its EDF deadline */
+	uint64_t resv_left;      /* reserved ns left before resv_deadline */
+	uint64_t cap_period_end; /* end of the cap's current period (fixed grid) */
+	uint64_t cap_left;       /* ns the cap still allows before cap_period_end */
+	uint32_t ran_reserved;   /* the current run is charged to the reservation */
+	uint32_t yielded;        /* asked to let others run at the next decision */
+};
+
+struct resv_pcpu {
+	uint64_t min_vruntime; /* never decreases (modulo wrap): a floor for waking vCPUs */
+	uint64_t next_balance; /* own pCPU only */
+};
+
+_Static_assert(sizeof(struct resv_vcpu) <= sizeof(((struct sched_vcpu *)0)->priv),
+               "struct resv_vcpu must fit in sched_vcpu.priv");
+_Static_assert(sizeof(struct resv_pcpu) <= sizeof(((struct sched_pcpu *)0)->priv),
+               "struct resv_pcpu must fit in sched_pcpu.priv");
+
+static struct resv_vcpu *rv(struct sched_vcpu *sv)
+{
+	return (struct resv_vcpu *)sv->priv;
+}
+
+static struct resv_pcpu *rp(struct sched_pcpu *pc)
+{
+	return (struct resv_pcpu *)pc->priv;
+}
+
+static bool vt_before(uint64_t a, uint64_t b)
+{
+	return (int64_t)(a - b) < 0;
+}
+
+static uint64_t budget_ns(uint32_t pct)
+{
+	return SCHED_PERIOD_NS * pct / 100;
+}
+
+static uint64_t vt_of(uint64_t ns, uint32_t weight)
+{
+	return ns * VT_SCALE / weight;
+}
+
+static bool parked(struct sched_vcpu *sv)
+{
+	return sv->params.cap != 0 && rv(sv)->cap_left == 0;
+}
+
+static bool has_reserved_budget(struct sched_vcpu *sv)
+{
+	return sv->params.reservation != 0 && rv(sv)->resv_left > 0 && !parked(sv);
+}
+
+/* Starts new periods that are due at now. */
+static void refill(struct sched_vcpu *sv, uint64_t now)
+{
+	struct resv_vcpu *r = rv(sv);
+
+	if (now >= r->cap_period_end) {
+		r->cap_period_end +=
+		    ((now - r->cap_period_end) / SCHED_PERIOD_NS + 1) * SCHED_PERIOD_NS;
+		r->cap_left = budget_ns(sv->params.cap);
+	}
+	if (now >= r->resv_deadline) {
+		r->resv_deadline += SCHED_PERIOD_NS;
+		if (r->resv_deadline <= now)
+			r->resv_deadline = now + SCHED_PERIOD_NS;
+		r->resv_left = budget_ns(sv->params.reservation);
+	}
+}
+
+static void restart_periods(struct sched_vcpu *sv, uint64_t now)
+{
+	struct resv_vcpu *r = rv(sv);
+
+	r->cap_period_end = now + SCHED_PERIOD_NS;
+	r->cap_left = budget_ns(sv->params.cap);
+	r->resv_deadline = now + SCHED_PERIOD_NS;
+	r->resv_left = budget_ns(sv->params.reservation);
+}
+
+static void resv_init_pcpu(struct sched_pcpu *pc)
+{
+	rp(pc)->min_vruntime = 0;
+	rp(pc)->next_balance = 0;
+}
+
+static void resv_insert(struct sched_pcpu *pc, struct sched_vcpu *sv, uint64_t now)
+{
+	rv(sv)->vruntime = rp(pc)->min_vruntime;
+	restart_periods(sv, now);
+}
+
+static void resv_remove(struct sched_pcpu *pc, struct sched_vcpu *sv)
+{
+}
+
+static bool resv_wake(struct sched_pcpu *pc, struct sched_vcpu *sv, uint64_t now)
+{
+	struct resv_vcpu *r = rv(sv);
+	struct sched_vcpu *curr = pc->curr;
+	uint64_t floor, curr_vt;
+
+	refill(sv, now);
+	if (sv->params.reservation != 0 &&
+	    r->resv_left * 100 > (r->resv_deadline - now) * sv->params.reservation) {
+		r->resv_deadline = now + SCHED_PERIOD_NS; /* CBS wake-up rule */
+		r->resv_left = budget_ns(sv->params.reservation);
+	}
+	floor = rp(pc)->min_vruntime - vt_of(SCHED_SLICE_NS, sv->params.weight);
+	if (vt_before(r->vruntime, floor))
+		r->vruntime = floor;
+
+	if (curr == NULL || curr->state != SCHED_RUNNING)
+		return true;
+	if (has_reserved_budget(sv))
+		return !rv(curr)->ran_reserved ||
+		       (int64_t)(r->resv_deadline - rv(curr)->resv_deadline) < 0;
+	if (rv(curr)->ran_reserved || parked(sv))
+		return false;
+	curr_vt = rv(curr)->vruntime + vt_of(now - pc->curr_start, curr->params.weight);
+	return vt_before(r->vruntime + vt_of(WAKE_GRAN_NS, sv->params.weight), curr_vt);
+}
+
+static void resv_sleep(struct sched_pcpu *pc, struct sched_vcpu *sv, uint64_t now)
+{
+	rv(sv)->yielded = 0;
+}
+
+static void resv_yield(struct sched_pcpu *pc, struct sched_vcpu *sv)
+{
+	rv(sv)->yielded = 1;
+}
+
+/* Charges prev's run of ran ns to its budgets and its virtual runtime. */
+static void charge(struct sched_vcpu *sv, uint64_t ran)
+{
+	struct resv_vcpu *r = rv(sv);
+
+	if (r->ran_reserved)
+		r->resv_left -= ran < r->resv_left ? ran : r->resv_left;
+	if (sv->params.cap != 0)
+		r->cap_left -= ran < r->cap_left ? ran : r->cap_left;
+	r->vruntime += vt_of(ran, sv->params.weight);
+	r->ran_reserved = 0;
+}
+
+/* The two passes of the design comment, ignoring skip; *reserved tells which one chose. */
+static struct sched_vcpu *pick(struct sched_pcpu *pc, struct sched_vcpu *skip, bool *reserved)
+{
+	struct sched_vcpu *best = NULL;
+	struct sched_link *l;
+
+	sched_list_for_each(l, &pc->runq)
+	{
+		struct sched_vcpu *sv = sched_entry(l, struct sched_vcpu, rq_link);
+
+		if (sv == skip || !has_reserved_budget(sv))
+			continue;
+		if (!best || (int64_t)(rv(sv)->resv_deadline - rv(best)->resv_deadline) < 0)
+			best = sv;
+	}
+	*reserved = best != NULL;
+	if (best)
+		return best;
+	sched_list_for_each(l, &pc->runq)
+	{
+		struct sched_vcpu *sv = sched_entry(l, struct sched_vcpu, rq_link);
+
+		if (sv == skip || parked(sv))
+			continue;
+		if (!best || vt_before(rv(sv)->vruntime, rv(best)->vruntime))
+			best = sv;
+	}
+	return best;
+}
+
+static uint64_t min_u64(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
+/* Runnable vCPUs on pc, as a hint (pc may be another pCPU: its curr is not dereferenced). */
+static unsigned int load_hint(struct sched_pcpu *pc)
+{
+	return READ_ONCE(pc->nr_queued) + (READ_ONCE(pc->curr) != NULL);
+}
+
+/*
+ * Work conservation: when vCPUs stay queued on pc after a decision (a preempted one, say)
+ * while another pCPU they may run on idles, kick that pCPU; its next decision pulls one
+ * (resv_balance). Without this it would only notice on its next tick.
+ */
+static void kick_idle_helper(struct sched_pcpu *pc, struct sched_vcpu *next)
+{
+	struct sched_link *l;
+
+	sched_list_for_each(l, &pc->runq)
+	{
+		struct sched_vcpu *sv = sched_entry(l, struct sched_vcpu, rq_link);
+
+		if (sv == next || sv->params.reservation != 0 || parked(sv))
+			continue;
+		for (unsigned int i = 0; i < sched_nr_pcpus(); i++) {
+			struct sched_pcpu *other = sched_pcpu(i);
+
+			if (other != pc && sched_vcpu_allowed(sv, i) && load_hint(other) == 0) {
+				sched_kick(i);
+				return;
+			}
+		}
+	}
+}
+
+static struct sched_vcpu *resv_do_schedule(struct sched_pcpu *pc, struct sched_vcpu *prev,
+                                           uint64_t ran, uint64_t now, uint64_t *run_ns)
+{
+	struct sched_vcpu *yielder = NULL, *next;
+	uint64_t slice, min_vt = 0;
+	bool reserved, any = false;
+	struct sched_link *l;
+
+	if (prev) {
+		charge(prev, ran);
+		if (rv(prev)->yielded && prev->state == SCHED_RUNNABLE)
+			yielder = prev;
+		rv(prev)->yielded = 0;
+	}
+
+	sched_list_for_each(l, &pc->runq)
+	{
+		struct sched_vcpu *sv = sched_entry(l, struct sched_vcpu, rq_link);
+
+		refill(sv, now);
+		if (!parked(sv) && (!any || vt_before(rv(sv)->vruntime, min_vt))) {
+			min_vt = rv(sv)->vruntime;
+			any = true;
+		}
+	}
+	if (any && vt_before(rp(pc)->min_vruntime, min_vt))
+		rp(pc)->min_vruntime = min_vt;
+
+	next = pick(pc, yielder, &reserved);
+	if (!next && yielder)
+		next = pick(pc, NULL, &reserved); /* nobody else wants the pCPU */
+
+	/* The slice ends at the first event that could change this decision. */
+	slice = SCHED_SLICE_NS;
+	if (next) {
+		struct resv_vcpu *r = rv(next);
+
+		if (reserved) {
+			r->ran_reserved = 1;
+			slice = min_u64(r->resv_left, r->resv_deadline - now);
+		}
+		if (next->params.cap != 0)
+			slice = min_u64(slice, min_u64(r->cap_left, r->cap_period_end - now));
+	}
+	sched_list_for_each(l, &pc->runq)
+	{
+		struct sched_vcpu *sv = sched_entry(l, struct sched_vcpu, rq_link);
+		struct resv_vcpu *r = rv(sv);
+
+		if (sv->params.reservation != 0 && (r->resv_left == 0 || parked(sv)))
+			slice = min_u64(slice, r->resv_deadline - now);
+		if (parked(sv))
+			slice = min_u64(slice, r->cap_period_end - now);
+	}
+	ASSERT(slice > 0);
+	*run_ns = slice;
+	kick_idle_helper(pc, next);
+	return next;
+}
+
+static unsigned int resv_pick_cpu(struct sched_vcpu *sv, uint64_t now)
+{
+	unsigned int cur = READ_ONCE(sv->pcpu), best = cur, best_load;
+	uint64_t aff = READ_ONCE(sv->affinity);
+
+	if (READ_ONCE(sv->params.reservation) != 0 || !((aff >> cur) & 1))
+		return cur;
+	best_load = load_hint(sched_pcpu(cur));
+	for (unsigned int i = 0; i < sched_nr_pcpus() && best_load > 0; i++) {
+		unsigned int l;
+
+		if (!((aff >> i) & 1) || i == cur)
+			continue;
+		l = load_hint(sched_pcpu(i));
+		if (l < best_load) {
+			best = i;
+			best_load = l;
+		}
+	}
+	return best;
+}
+
+static void resv_migrate(struct sched_vcpu *sv, struct sched_pcpu *from, struct sched_pcpu *to)
+{
+	rv(sv)->vruntime = rv(sv)->vruntime - rp(from)->min_vruntime + rp(to)->min_vruntime;
+}
+
+static void resv_params_changed(struct sched_pcpu *pc, struct sched_vcpu *sv, uint64_t now)
+{
+	struct resv_vcpu *r = rv(sv);
+	uint64_t min = rp(pc)->min_vruntime, slack = vt_of(SCHED_SLICE_NS, sv->params.weight);
+
+	/* Start afresh: no debt or credit carries over from the old params. */
+	restart_periods(sv, now);
+	if (vt_before(r->vruntime, min - slack))
+		r->vruntime = min - slack;
+	if (vt_before(min + slack, r->vruntime))
+		r->vruntime = min + slack;
+}
+
+/* The queued vCPU on from that pc may take: unreserved, allowed on pc, not parked. */
+static struct sched_vcpu *movable(struct sched_pcpu *from, struct sched_pcpu *pc)
+{
+	struct sched_link *l;
+
+	sched_list_for_each(l, &from->runq)
+	{
+		struct sched_vcpu *sv = sched_entry(l, struct sched_vcpu, rq_link);
+
+		if (sv->params.reservation == 0 && sched_vcpu_allowed(sv, pc->id) && !parked(sv) &&
+		    sv->migrate_to == SCHED_NO_PCPU)
+			return sv;
+	}
+	return NULL;
+}
+
+/* Load of pc as pc itself sees it (its own curr cannot go away under it). */
+static unsigned int own_load(struct sched_pcpu *pc)
+{
+	struct sched_vcpu *curr = READ_ONCE(pc->curr);
+
+	return READ_ONCE(pc->nr_queued) + (curr && curr->state == SCHED_RUNNING);
+}
+
+/*
+ * Pulls one vCPU to pc from the most loaded pCPU that has one pc may take and at least two
+ * more runnable vCPUs than pc (so a move never just swaps the imbalance). The loads are
+ * hints; each candidate is checked again under both locks.
+ */
+static void resv_balance(struct sched_pcpu *pc, uint64_t now, bool idle)
+{
+	uint64_t tried = 1ull << pc->id;
+
+	if (!idle && now < rp(pc)->next_balance)
+		return;
+	rp(pc)->next_balance = now + SCHED_BALANCE_NS;
+
+	for (;;) {
+		struct sched_pcpu *busiest = NULL;
+		unsigned int mine = own_load(pc), most = 0, theirs;
+		struct sched_vcpu *sv;
+
+		for (unsigned int i = 0; i < sched_nr_pcpus(); i++) {
+			struct sched_pcpu *other = sched_pcpu(i);
+			unsigned int l = load_hint(other);
+
+			if (!((tried >> i) & 1) && READ_ONCE(other->nr_queued) > 0 &&
+			    l >= mine + 2 && l > most) {
+				busiest = other;
+				most = l;
+			}
+		}
+		if (!busiest)
+			return;
+		tried |= 1ull << busiest->id;
+
+		sched_lock_pair(pc, busiest);
+		mine = pc->nr_queued + (pc->curr && pc->curr->state == SCHED_RUNNING);
+		theirs = busiest->nr_queued + (busiest->curr != NULL);
+		sv = theirs >= mine + 2 ? movable(busiest, pc) : NULL;
+		if (sv)
+			sched_move_vcpu(sv, busiest, pc);
+		sched_unlock_pair(pc, busiest);
+		if (sv)
+			return;
+	}
+}
+
+const struct sched_ops sched_resv_ops = {
+    .name = "resv",
+    .init_pcpu = resv_init_pcpu,
+    .insert = resv_insert,
+    .remove = resv_remove,
+    .wake = resv_wake,
+    .sleep = resv_sleep,
+    .yield = resv_yield,
+    .do_schedule = resv_do_schedule,
+    .pick_cpu = resv_pick_cpu,
+    .migrate = resv_migrate,
+    .params_changed = resv_params_changed,
+    .balance = resv_balance,
+};
