@@ -1,0 +1,101 @@
+/*
+ * The seam between the hv driver and the machine: an ops table the driver calls to act on
+ * domains, and one callback by which the machine reports what happened on its own (a guest
+ * powered off, crashed or rebooted).
+ *
+ * Two implementations: backend_sim.c, an in-process SIMULATION used to test the daemon
+ * without hv (it enforces the admission rules hv enforces, so that their error paths are
+ * exercised), and, later, backend_hvctl.c over libhvctl. The driver never knows which.
+ *
+ * Invariants: the backend identifies running domains by domid (> 0, never reused while the
+ * daemon runs); it only knows running (or paused) domains; every call is made from the main
+ * loop; errors are HV_ERROR GErrors with a libvirt code and a whole sentence.
+ */
+#ifndef HV_DRIVER_BACKEND_H
+#define HV_DRIVER_BACKEND_H
+
+#include <glib.h>
+#include <libvirt/libvirt.h>
+
+#include "xml/domain_conf.h"
+
+typedef struct hvBackend hvBackend;
+typedef struct hvBackendConsole hvBackendConsole;
+
+typedef struct {
+	gboolean paused;
+	unsigned long long cpu_time_ns; /* all vcpus together */
+	unsigned long long mem_kib;     /* current allocation */
+	unsigned long long max_mem_kib;
+	unsigned int vcpus; /* online vcpus */
+} hvBackendDomInfo;
+
+typedef struct {
+	int state; /* virVcpuState */
+	int pcpu;  /* where it runs (or last ran) */
+	unsigned long long cpu_time_ns;
+} hvBackendVcpuInfo;
+
+/* Scheduler parameters of one domain (DESIGN.md decision 7). */
+typedef struct {
+	unsigned int weight;      /* relative share */
+	unsigned int cap;         /* % of one pCPU for the domain, 0 = none */
+	unsigned int reservation; /* % of one pCPU guaranteed to each vcpu, 0 = none */
+} hvSchedParams;
+
+/* What the machine reports by itself. */
+typedef enum {
+	HV_BACKEND_POWEROFF, /* the guest shut itself down */
+	HV_BACKEND_CRASH,    /* the guest crashed */
+	HV_BACKEND_REBOOT,   /* the guest asked to reboot (it is still running) */
+} hvBackendEvent;
+
+typedef void (*hvBackendEventFn)(int domid, hvBackendEvent ev, void *opaque);
+/* Console output; len 0 = the console went away. */
+typedef void (*hvBackendConsoleFn)(const void *data, size_t len, void *opaque);
+
+typedef struct {
+	const char *name;
+	int (*node_info)(hvBackend *be, virNodeInfo *info, GError **err);
+	unsigned long long (*free_memory_kib)(hvBackend *be);
+
+	/* Builds and starts (or leaves paused) a domain from def; returns its domid. */
+	int (*create)(hvBackend *be, const hvDomainDef *def, gboolean paused, int *domid,
+	              GError **err);
+	int (*destroy)(hvBackend *be, int domid, GError **err);
+	int (*pause)(hvBackend *be, int domid, GError **err);
+	int (*unpause)(hvBackend *be, int domid, GError **err);
+	/* Asks the guest to shut down; completion arrives as HV_BACKEND_POWEROFF. */
+	int (*shutdown)(hvBackend *be, int domid, GError **err);
+	/* Asks the guest to reboot (reboot) or restarts it at once (reset). */
+	int (*reboot)(hvBackend *be, int domid, gboolean hard, GError **err);
+
+	int (*info)(hvBackend *be, int domid, hvBackendDomInfo *info, GError **err);
+	int (*vcpu_info)(hvBackend *be, int domid, unsigned int vcpu, hvBackendVcpuInfo *info,
+	                 GError **err);
+
+	int (*set_memory)(hvBackend *be, int domid, unsigned long long kib, GError **err);
+	int (*set_guarantee)(hvBackend *be, int domid, unsigned long long kib, GError **err);
+	int (*set_vcpus)(hvBackend *be, int domid, unsigned int n, GError **err);
+	int (*set_sched)(hvBackend *be, int domid, const hvSchedParams *p, GError **err);
+	/* Bandwidth of the interface with this MAC, from iface's in_ and out_ fields. */
+	int (*set_bandwidth)(hvBackend *be, int domid, const hvInterfaceDef *iface, GError **err);
+
+	hvBackendConsole *(*console_open)(hvBackend *be, int domid, hvBackendConsoleFn out,
+	                                  void *opaque, GError **err);
+	void (*console_write)(hvBackendConsole *con, const void *data, size_t len);
+	void (*console_close)(hvBackendConsole *con);
+
+	void (*free)(hvBackend *be);
+} hvBackendOps;
+
+struct hvBackend {
+	const hvBackendOps *ops;
+	hvBackendEventFn event_fn; /* set by the driver */
+	void *event_opaque;
+};
+
+/* The simulated machine: cpus physical CPUs, memory_kib of RAM. */
+hvBackend *hv_backend_sim_new(unsigned int cpus, unsigned long long memory_kib, GError **err);
+
+#endif

@@ -1,0 +1,311 @@
+/*
+ * Domain information and sizing: info/state, XML, flags, autostart, memory and vcpu counts,
+ * per-vcpu information and memory statistics.
+ */
+#include "driver/driver_priv.h"
+
+#include <string.h>
+
+int hv_driver_get_info(hvDriver *drv, const unsigned char *uuid, hvDomainInfo *info, GError **err)
+{
+	hvDomainObj *obj = hv_obj_find(drv, uuid, err);
+	hvBackendDomInfo bi;
+
+	if (!obj)
+		return -1;
+	info->state = obj->state;
+	info->reason = obj->reason;
+	if (!hv_obj_active(obj)) {
+		info->max_mem_kib = obj->def->memory_kib;
+		info->mem_kib = obj->def->current_memory_kib;
+		info->nr_vcpus = obj->def->vcpus;
+		info->cpu_time_ns = 0;
+		return 0;
+	}
+	if (drv->be->ops->info(drv->be, obj->id, &bi, err) < 0)
+		return -1;
+	info->max_mem_kib = obj->live->memory_kib;
+	info->mem_kib = bi.mem_kib;
+	info->nr_vcpus = bi.vcpus;
+	info->cpu_time_ns = bi.cpu_time_ns;
+	return 0;
+}
+
+char *hv_driver_get_xml(hvDriver *drv, const unsigned char *uuid, unsigned int flags, GError **err)
+{
+	hvDomainObj *obj;
+	const hvDomainDef *def;
+
+	if (hv_check_flags(flags,
+	                   VIR_DOMAIN_XML_SECURE | VIR_DOMAIN_XML_INACTIVE |
+	                       VIR_DOMAIN_XML_UPDATE_CPU | VIR_DOMAIN_XML_MIGRATABLE,
+	                   "virDomainGetXMLDesc", err) < 0 ||
+	    !(obj = hv_obj_find(drv, uuid, err)))
+		return NULL;
+	if (hv_obj_active(obj) && !(flags & VIR_DOMAIN_XML_INACTIVE)) {
+		def = obj->live;
+	} else {
+		def = obj->def;
+		flags |= VIR_DOMAIN_XML_INACTIVE;
+	}
+	return hv_domain_def_format(def, flags);
+}
+
+char *hv_driver_get_os_type(hvDriver *drv, const unsigned char *uuid, GError **err)
+{
+	hvDomainObj *obj = hv_obj_find(drv, uuid, err);
+
+	return obj ? g_strdup(obj->def->os_type ? obj->def->os_type : "linux") : NULL;
+}
+
+int hv_driver_get_bool(hvDriver *drv, const unsigned char *uuid, char which, GError **err)
+{
+	hvDomainObj *obj = hv_obj_find(drv, uuid, err);
+
+	if (!obj)
+		return -1;
+	switch (which) {
+	case 'a':
+		return hv_obj_active(obj);
+	case 'p':
+		return obj->persistent;
+	case 's':
+		return obj->autostart;
+	default:
+		return 0; /* 'u' (updated): live changes never leave anything pending */
+	}
+}
+
+int hv_driver_set_autostart(hvDriver *drv, const unsigned char *uuid, gboolean on, GError **err)
+{
+	hvDomainObj *obj = hv_obj_find(drv, uuid, err);
+
+	if (!obj)
+		return -1;
+	if (!obj->persistent)
+		return hv_error_set(err, VIR_ERR_OPERATION_INVALID,
+		                    "cannot set autostart for transient domain");
+	if (hv_persist_set_autostart(drv->persist, obj->def->name, on, err) < 0)
+		return -1;
+	obj->autostart = on;
+	return 0;
+}
+
+unsigned long long hv_driver_get_max_memory(hvDriver *drv, const unsigned char *uuid, GError **err)
+{
+	hvDomainObj *obj = hv_obj_find(drv, uuid, err);
+
+	if (!obj)
+		return 0;
+	return hv_obj_active(obj) ? obj->live->memory_kib : obj->def->memory_kib;
+}
+
+/* Applies a change to a copy of the persistent definition, checks it and saves it; obj->def
+ * changes only if all that worked. */
+static int change_config(hvDriver *drv, hvDomainObj *obj, hvDomainDef *changed, GError **err)
+{
+	if (hv_domain_def_check(changed, err) < 0 ||
+	    hv_persist_save(drv->persist, changed, err) < 0) {
+		hv_domain_def_free(changed);
+		return -1;
+	}
+	hv_domain_def_free(obj->def);
+	obj->def = changed;
+	return 0;
+}
+
+int hv_driver_set_memory(hvDriver *drv, const unsigned char *uuid, unsigned long long kib,
+                         unsigned int flags, GError **err)
+{
+	hvDomainObj *obj;
+	int rc = -1;
+
+	if (hv_check_flags(
+	        flags, VIR_DOMAIN_AFFECT_LIVE | VIR_DOMAIN_AFFECT_CONFIG | VIR_DOMAIN_MEM_MAXIMUM,
+	        "virDomainSetMemoryFlags", err) < 0 ||
+	    !(obj = hv_obj_find(drv, uuid, err)) || hv_job_begin(obj, err) < 0)
+		return -1;
+	if (hv_obj_resolve_affect(obj, &flags, err) < 0)
+		goto endjob;
+	if (kib == 0) {
+		hv_error_set(err, VIR_ERR_INVALID_ARG, "memory size must be greater than zero");
+		goto endjob;
+	}
+	if (flags & VIR_DOMAIN_MEM_MAXIMUM) {
+		if (flags & VIR_DOMAIN_AFFECT_LIVE) {
+			hv_error_set(err, VIR_ERR_OPERATION_INVALID,
+			             "cannot resize the maximum memory on an active domain");
+			goto endjob;
+		}
+		hvDomainDef *changed = hv_domain_def_copy(obj->def);
+		changed->memory_kib = kib;
+		if (changed->current_memory_kib > kib)
+			changed->current_memory_kib = kib;
+		if (changed->min_guarantee_kib > changed->current_memory_kib)
+			changed->min_guarantee_kib = changed->current_memory_kib;
+		rc = change_config(drv, obj, changed, err);
+		goto endjob;
+	}
+	if (flags & VIR_DOMAIN_AFFECT_LIVE) {
+		if (kib > obj->live->memory_kib) {
+			hv_error_set(err, VIR_ERR_INVALID_ARG,
+			             "cannot set memory higher than max memory");
+			goto endjob;
+		}
+		if (drv->be->ops->set_memory(drv->be, obj->id, kib, err) < 0)
+			goto endjob;
+		obj->live->current_memory_kib = kib;
+	}
+	if (flags & VIR_DOMAIN_AFFECT_CONFIG) {
+		if (kib > obj->def->memory_kib) {
+			hv_error_set(err, VIR_ERR_INVALID_ARG,
+			             "cannot set memory higher than max memory");
+			goto endjob;
+		}
+		hvDomainDef *changed = hv_domain_def_copy(obj->def);
+		changed->current_memory_kib = kib;
+		if (change_config(drv, obj, changed, err) < 0)
+			goto endjob;
+	}
+	rc = 0;
+endjob:
+	hv_job_end(obj);
+	return rc;
+}
+
+int hv_driver_set_vcpus(hvDriver *drv, const unsigned char *uuid, unsigned int n,
+                        unsigned int flags, GError **err)
+{
+	hvDomainObj *obj;
+	int rc = -1;
+
+	if (hv_check_flags(
+	        flags, VIR_DOMAIN_AFFECT_LIVE | VIR_DOMAIN_AFFECT_CONFIG | VIR_DOMAIN_VCPU_MAXIMUM,
+	        "virDomainSetVcpusFlags", err) < 0 ||
+	    !(obj = hv_obj_find(drv, uuid, err)) || hv_job_begin(obj, err) < 0)
+		return -1;
+	if (hv_obj_resolve_affect(obj, &flags, err) < 0)
+		goto endjob;
+	if (n < 1 || n > HV_MAX_VCPUS) {
+		hv_error_set(err, VIR_ERR_INVALID_ARG,
+		             "requested vcpus %u is not between 1 and the hv maximum of %d", n,
+		             HV_MAX_VCPUS);
+		goto endjob;
+	}
+	if (flags & VIR_DOMAIN_VCPU_MAXIMUM) {
+		if (flags & VIR_DOMAIN_AFFECT_LIVE) {
+			hv_error_set(err, VIR_ERR_OPERATION_INVALID,
+			             "cannot change the maximum vcpu count of an active domain");
+			goto endjob;
+		}
+		hvDomainDef *changed = hv_domain_def_copy(obj->def);
+		changed->max_vcpus = n;
+		if (changed->vcpus > n)
+			changed->vcpus = n;
+		rc = change_config(drv, obj, changed, err);
+		goto endjob;
+	}
+	if (flags & VIR_DOMAIN_AFFECT_LIVE) {
+		if (n > obj->live->max_vcpus) {
+			hv_error_set(err, VIR_ERR_INVALID_ARG,
+			             "requested vcpus is greater than max allowable vcpus for the "
+			             "live domain: %u > %u",
+			             n, obj->live->max_vcpus);
+			goto endjob;
+		}
+		if (drv->be->ops->set_vcpus(drv->be, obj->id, n, err) < 0)
+			goto endjob;
+		obj->live->vcpus = n;
+	}
+	if (flags & VIR_DOMAIN_AFFECT_CONFIG) {
+		if (n > obj->def->max_vcpus) {
+			hv_error_set(err, VIR_ERR_INVALID_ARG,
+			             "requested vcpus is greater than max allowable vcpus for the "
+			             "persistent domain: %u > %u",
+			             n, obj->def->max_vcpus);
+			goto endjob;
+		}
+		hvDomainDef *changed = hv_domain_def_copy(obj->def);
+		changed->vcpus = n;
+		if (change_config(drv, obj, changed, err) < 0)
+			goto endjob;
+	}
+	rc = 0;
+endjob:
+	hv_job_end(obj);
+	return rc;
+}
+
+int hv_driver_get_vcpus_count(hvDriver *drv, const unsigned char *uuid, unsigned int flags,
+                              GError **err)
+{
+	hvDomainObj *obj;
+	const hvDomainDef *def;
+
+	if (hv_check_flags(
+	        flags, VIR_DOMAIN_AFFECT_LIVE | VIR_DOMAIN_AFFECT_CONFIG | VIR_DOMAIN_VCPU_MAXIMUM,
+	        "virDomainGetVcpusFlags", err) < 0 ||
+	    !(obj = hv_obj_find(drv, uuid, err)))
+		return -1;
+	if ((flags & VIR_DOMAIN_AFFECT_LIVE) && (flags & VIR_DOMAIN_AFFECT_CONFIG))
+		return hv_error_set(err, VIR_ERR_INVALID_ARG,
+		                    "flags 'live' and 'config' are mutually exclusive");
+	if (hv_obj_resolve_affect(obj, &flags, err) < 0)
+		return -1;
+	def = (flags & VIR_DOMAIN_AFFECT_LIVE) ? obj->live : obj->def;
+	return (flags & VIR_DOMAIN_VCPU_MAXIMUM) ? (int)def->max_vcpus : (int)def->vcpus;
+}
+
+int hv_driver_get_vcpus(hvDriver *drv, const unsigned char *uuid, int maxinfo, virVcpuInfoPtr *info,
+                        int *ninfo, int *npcpus, GError **err)
+{
+	hvDomainObj *obj = hv_obj_find(drv, uuid, err);
+	virNodeInfo node;
+	int n;
+
+	if (!obj)
+		return -1;
+	if (!hv_obj_active(obj))
+		return hv_error_set(err, VIR_ERR_OPERATION_INVALID,
+		                    "cannot list vcpus for an inactive domain");
+	if (hv_driver_node_info(drv, &node, err) < 0)
+		return -1;
+	n = MIN(maxinfo, (int)obj->live->vcpus);
+	*info = g_new0(virVcpuInfo, n + 1);
+	for (int v = 0; v < n; v++) {
+		hvBackendVcpuInfo vi;
+		if (drv->be->ops->vcpu_info(drv->be, obj->id, v, &vi, err) < 0) {
+			g_clear_pointer(info, g_free);
+			return -1;
+		}
+		(*info)[v].number = v;
+		(*info)[v].state = vi.state;
+		(*info)[v].cpuTime = vi.cpu_time_ns;
+		(*info)[v].cpu = vi.pcpu;
+	}
+	*ninfo = n;
+	*npcpus = node.cpus;
+	return 0;
+}
+
+int hv_driver_memory_stats(hvDriver *drv, const unsigned char *uuid, virDomainMemoryStatPtr stats,
+                           unsigned int max, GError **err)
+{
+	hvDomainObj *obj = hv_obj_find(drv, uuid, err);
+	hvBackendDomInfo bi;
+	int n = 0;
+
+	if (!obj)
+		return -1;
+	if (!hv_obj_active(obj))
+		return hv_error_set(err, VIR_ERR_OPERATION_INVALID, "domain is not running");
+	if (drv->be->ops->info(drv->be, obj->id, &bi, err) < 0)
+		return -1;
+	/* What hv knows without help from the guest: the memory it gave the domain. */
+	if (n < (int)max)
+		stats[n++] =
+		    (virDomainMemoryStatStruct){VIR_DOMAIN_MEMORY_STAT_ACTUAL_BALLOON, bi.mem_kib};
+	if (n < (int)max)
+		stats[n++] = (virDomainMemoryStatStruct){VIR_DOMAIN_MEMORY_STAT_RSS, bi.mem_kib};
+	return n;
+}

@@ -1,0 +1,75 @@
+/*
+ * Inside the hv driver: domain objects and the helpers every entry point uses (lookup, jobs,
+ * state, events). Not for use outside daemon/driver/.
+ *
+ * A domain object holds the persistent definition (def) and, while the domain runs, the live
+ * definition (live, a copy taken at start that live changes modify). A transient domain has
+ * only a def, which is also its live definition's origin, and disappears when it stops.
+ */
+#ifndef HV_DRIVER_PRIV_H
+#define HV_DRIVER_PRIV_H
+
+#include "driver/backend.h"
+#include "driver/driver.h"
+#include "driver/persist.h"
+#include "util/error.h"
+#include "xml/domain_conf.h"
+
+typedef struct {
+	hvDomainDef *def;  /* persistent (or transient) definition, never NULL */
+	hvDomainDef *live; /* live definition while active, else NULL */
+	gboolean persistent;
+	gboolean autostart;
+	int id; /* domid while active, else -1 */
+	int state, reason;
+	hvConsole *console; /* the open console session, if any */
+	gboolean in_job;
+} hvDomainObj;
+
+struct hvDriver {
+	hvBackend *be;
+	hvPersist *persist;
+	GPtrArray *doms; /* hvDomainObj * */
+	hvDriverEventFn event_fn;
+	void *event_opaque;
+	unsigned char host_uuid[16];
+};
+
+/* Lookup by UUID; VIR_ERR_NO_DOMAIN when absent. */
+hvDomainObj *hv_obj_find(hvDriver *drv, const unsigned char *uuid, GError **err);
+hvDomainObj *hv_obj_find_name(hvDriver *drv, const char *name);
+void hv_obj_remove(hvDriver *drv, hvDomainObj *obj);
+hvDomainObj *hv_obj_add(hvDriver *drv, hvDomainDef *def, gboolean persistent);
+
+static inline gboolean hv_obj_active(const hvDomainObj *obj)
+{
+	return obj->id > 0;
+}
+
+/* The definition a call with these VIR_DOMAIN_AFFECT_* flags acts on; resolves CURRENT and
+ * reports LIVE on an inactive domain or CONFIG on a transient one. Sets *live. */
+int hv_obj_resolve_affect(hvDomainObj *obj, unsigned int *flags, GError **err);
+
+int hv_job_begin(hvDomainObj *obj, GError **err);
+void hv_job_end(hvDomainObj *obj);
+int hv_check_active(hvDomainObj *obj, GError **err);
+int hv_check_flags(unsigned int flags, unsigned int allowed, const char *fn, GError **err);
+
+void hv_obj_ref(const hvDomainObj *obj, hvDomainRef *ref);
+void hv_emit_lifecycle(hvDriver *drv, hvDomainObj *obj, int event, int detail);
+void hv_emit(hvDriver *drv, hvDomainObj *obj, int event_id);
+
+/* Lifecycle steps shared by the API and by backend events (driver_lifecycle.c). */
+int hv_domain_start(hvDriver *drv, hvDomainObj *obj, gboolean paused, GError **err);
+/* Stops an active domain: destroys it on the machine, records SHUTOFF/reason, emits
+ * STOPPED/detail, removes a transient object. Returns FALSE if obj is gone afterwards. */
+gboolean hv_domain_stopped(hvDriver *drv, hvDomainObj *obj, int reason, int detail);
+void hv_driver_backend_event(int domid, hvBackendEvent ev, void *opaque);
+
+/* Saves obj->def (persistent domains only). */
+int hv_obj_save(hvDriver *drv, hvDomainObj *obj, GError **err);
+
+/* Console sessions end when the domain stops (driver_console.c). */
+void hv_console_domain_gone(hvDomainObj *obj);
+
+#endif

@@ -1,0 +1,473 @@
+/*
+ * Typed-parameter tuning (scheduler weight/cap/reservation, memory min_guarantee, interface
+ * bandwidth) and statistics (per-CPU time, bulk domain stats).
+ *
+ * Every set call validates all parameters before changing anything; a live change goes to
+ * the machine first (which may refuse it, e.g. a reservation that does not fit) and is
+ * recorded only when the machine accepted it; a config change is checked and saved as a
+ * whole definition.
+ */
+#include "driver/driver_priv.h"
+
+#include <string.h>
+
+void hv_typed_params_free(virTypedParameterPtr params, int n)
+{
+	if (!params)
+		return;
+	for (int i = 0; i < n; i++)
+		if (params[i].type == VIR_TYPED_PARAM_STRING)
+			g_free(params[i].value.s);
+	g_free(params);
+}
+
+static void put_uint(virTypedParameterPtr p, const char *field, unsigned int v)
+{
+	g_strlcpy(p->field, field, VIR_TYPED_PARAM_FIELD_LENGTH);
+	p->type = VIR_TYPED_PARAM_UINT;
+	p->value.ui = v;
+}
+
+static void put_ullong(virTypedParameterPtr p, const char *field, unsigned long long v)
+{
+	g_strlcpy(p->field, field, VIR_TYPED_PARAM_FIELD_LENGTH);
+	p->type = VIR_TYPED_PARAM_ULLONG;
+	p->value.ul = v;
+}
+
+static void put_int(virTypedParameterPtr p, const char *field, int v)
+{
+	g_strlcpy(p->field, field, VIR_TYPED_PARAM_FIELD_LENGTH);
+	p->type = VIR_TYPED_PARAM_INT;
+	p->value.i = v;
+}
+
+/* Checks that every param is one of names[] with the given type. */
+static int check_params(virTypedParameterPtr params, int n, const char *const *names, int type,
+                        GError **err)
+{
+	for (int i = 0; i < n; i++) {
+		gboolean known = FALSE;
+		for (int k = 0; names[k]; k++)
+			known |= !strcmp(params[i].field, names[k]);
+		if (!known)
+			return hv_error_set(err, VIR_ERR_INVALID_ARG,
+			                    "parameter '%s' not supported", params[i].field);
+		if (params[i].type != type)
+			return hv_error_set(err, VIR_ERR_INVALID_ARG,
+			                    "invalid type for parameter '%s', expected '%s'",
+			                    params[i].field,
+			                    type == VIR_TYPED_PARAM_UINT ? "uint" : "ullong");
+	}
+	return 0;
+}
+
+/* Resolves the flags of a get call: STRING_OKAY stripped, CURRENT made explicit, LIVE and
+ * CONFIG exclusive. Returns the definition to read. */
+static const hvDomainDef *def_for_get(hvDomainObj *obj, unsigned int flags, const char *fn,
+                                      GError **err)
+{
+	flags &= ~VIR_TYPED_PARAM_STRING_OKAY;
+	if (hv_check_flags(flags, VIR_DOMAIN_AFFECT_LIVE | VIR_DOMAIN_AFFECT_CONFIG, fn, err) < 0)
+		return NULL;
+	if ((flags & VIR_DOMAIN_AFFECT_LIVE) && (flags & VIR_DOMAIN_AFFECT_CONFIG)) {
+		hv_error_set(err, VIR_ERR_INVALID_ARG,
+		             "flags 'live' and 'config' are mutually exclusive");
+		return NULL;
+	}
+	if (hv_obj_resolve_affect(obj, &flags, err) < 0)
+		return NULL;
+	return (flags & VIR_DOMAIN_AFFECT_LIVE) ? obj->live : obj->def;
+}
+
+/* ---- scheduler ---- */
+
+static const char *const sched_names[] = {VIR_DOMAIN_SCHEDULER_WEIGHT, VIR_DOMAIN_SCHEDULER_CAP,
+                                          "reservation", NULL};
+
+char *hv_driver_sched_type(hvDriver *drv, const unsigned char *uuid, int *nparams, GError **err)
+{
+	if (!hv_obj_find(drv, uuid, err))
+		return NULL;
+	*nparams = 3;
+	return g_strdup("proportional"); /* hv's share + cap + reservation scheduler */
+}
+
+int hv_driver_get_sched_params(hvDriver *drv, const unsigned char *uuid, unsigned int flags,
+                               virTypedParameterPtr *params, int *n, GError **err)
+{
+	hvDomainObj *obj = hv_obj_find(drv, uuid, err);
+	const hvDomainDef *def;
+
+	if (!obj || !(def = def_for_get(obj, flags, "virDomainGetSchedulerParametersFlags", err)))
+		return -1;
+	*params = g_new0(virTypedParameter, 3);
+	put_uint(&(*params)[0], VIR_DOMAIN_SCHEDULER_WEIGHT, def->weight);
+	put_uint(&(*params)[1], VIR_DOMAIN_SCHEDULER_CAP, def->cap);
+	put_uint(&(*params)[2], "reservation", def->reservation);
+	*n = 3;
+	return 0;
+}
+
+static void apply_sched(hvDomainDef *def, virTypedParameterPtr params, int n)
+{
+	for (int i = 0; i < n; i++) {
+		if (!strcmp(params[i].field, VIR_DOMAIN_SCHEDULER_WEIGHT))
+			def->weight = params[i].value.ui;
+		else if (!strcmp(params[i].field, VIR_DOMAIN_SCHEDULER_CAP))
+			def->cap = params[i].value.ui;
+		else
+			def->reservation = params[i].value.ui;
+	}
+}
+
+/* Applies params to a copy of the definition and checks it (ranges: domain_conf.h). */
+static hvDomainDef *changed_def(const hvDomainDef *def, virTypedParameterPtr params, int n,
+                                void (*apply)(hvDomainDef *, virTypedParameterPtr, int),
+                                GError **err)
+{
+	hvDomainDef *changed = hv_domain_def_copy(def);
+
+	apply(changed, params, n);
+	if (hv_domain_def_check(changed, err) < 0) {
+		hv_domain_def_free(changed);
+		return NULL;
+	}
+	return changed;
+}
+
+/* The common skeleton of the set calls. live_act pushes a changed live definition to the
+ * machine. */
+static int set_tunables(hvDriver *drv, const unsigned char *uuid, virTypedParameterPtr params,
+                        int n, unsigned int flags, const char *fn, const char *const *names,
+                        int type, void (*apply)(hvDomainDef *, virTypedParameterPtr, int),
+                        int (*live_act)(hvDriver *, hvDomainObj *, const hvDomainDef *, GError **),
+                        GError **err)
+{
+	hvDomainObj *obj;
+	g_autoptr(hvDomainDef) live = NULL;
+	g_autoptr(hvDomainDef) config = NULL;
+	int rc = -1;
+
+	if (hv_check_flags(flags, VIR_DOMAIN_AFFECT_LIVE | VIR_DOMAIN_AFFECT_CONFIG, fn, err) < 0 ||
+	    check_params(params, n, names, type, err) < 0 || !(obj = hv_obj_find(drv, uuid, err)) ||
+	    hv_job_begin(obj, err) < 0)
+		return -1;
+	if (hv_obj_resolve_affect(obj, &flags, err) < 0)
+		goto endjob;
+	if ((flags & VIR_DOMAIN_AFFECT_LIVE) &&
+	    !(live = changed_def(obj->live, params, n, apply, err)))
+		goto endjob;
+	if ((flags & VIR_DOMAIN_AFFECT_CONFIG) &&
+	    !(config = changed_def(obj->def, params, n, apply, err)))
+		goto endjob;
+	if (live) {
+		if (live_act(drv, obj, live, err) < 0)
+			goto endjob;
+		hv_domain_def_free(obj->live);
+		obj->live = g_steal_pointer(&live);
+	}
+	if (config) {
+		if (hv_persist_save(drv->persist, config, err) < 0)
+			goto endjob;
+		hv_domain_def_free(obj->def);
+		obj->def = g_steal_pointer(&config);
+	}
+	rc = 0;
+endjob:
+	hv_job_end(obj);
+	return rc;
+}
+
+static int live_sched(hvDriver *drv, hvDomainObj *obj, const hvDomainDef *live, GError **err)
+{
+	hvSchedParams p = {live->weight, live->cap, live->reservation};
+
+	return drv->be->ops->set_sched(drv->be, obj->id, &p, err);
+}
+
+int hv_driver_set_sched_params(hvDriver *drv, const unsigned char *uuid,
+                               virTypedParameterPtr params, int n, unsigned int flags, GError **err)
+{
+	return set_tunables(drv, uuid, params, n, flags, "virDomainSetSchedulerParametersFlags",
+	                    sched_names, VIR_TYPED_PARAM_UINT, apply_sched, live_sched, err);
+}
+
+/* ---- memory tuning ---- */
+
+static const char *const memory_names[] = {VIR_DOMAIN_MEMORY_MIN_GUARANTEE, NULL};
+
+int hv_driver_get_memory_params(hvDriver *drv, const unsigned char *uuid, unsigned int flags,
+                                virTypedParameterPtr *params, int *n, GError **err)
+{
+	hvDomainObj *obj = hv_obj_find(drv, uuid, err);
+	const hvDomainDef *def;
+
+	if (!obj || !(def = def_for_get(obj, flags, "virDomainGetMemoryParameters", err)))
+		return -1;
+	*params = g_new0(virTypedParameter, 1);
+	put_ullong(&(*params)[0], VIR_DOMAIN_MEMORY_MIN_GUARANTEE, def->min_guarantee_kib);
+	*n = 1;
+	return 0;
+}
+
+static void apply_memory(hvDomainDef *def, virTypedParameterPtr params, int n)
+{
+	for (int i = 0; i < n; i++)
+		def->min_guarantee_kib = params[i].value.ul;
+}
+
+static int live_memory(hvDriver *drv, hvDomainObj *obj, const hvDomainDef *live, GError **err)
+{
+	return drv->be->ops->set_guarantee(drv->be, obj->id, live->min_guarantee_kib, err);
+}
+
+int hv_driver_set_memory_params(hvDriver *drv, const unsigned char *uuid,
+                                virTypedParameterPtr params, int n, unsigned int flags,
+                                GError **err)
+{
+	for (int i = 0; i < n; i++)
+		if (!strcmp(params[i].field, VIR_DOMAIN_MEMORY_HARD_LIMIT) ||
+		    !strcmp(params[i].field, VIR_DOMAIN_MEMORY_SOFT_LIMIT) ||
+		    !strcmp(params[i].field, VIR_DOMAIN_MEMORY_SWAP_HARD_LIMIT))
+			return hv_error_set(err, VIR_ERR_ARGUMENT_UNSUPPORTED,
+			                    "hv has no memory parameter '%s'; it supports only "
+			                    "min_guarantee",
+			                    params[i].field);
+	return set_tunables(drv, uuid, params, n, flags, "virDomainSetMemoryParameters",
+	                    memory_names, VIR_TYPED_PARAM_ULLONG, apply_memory, live_memory, err);
+}
+
+/* ---- interface bandwidth ---- */
+
+static const char *const iface_names[] = {
+    VIR_DOMAIN_BANDWIDTH_IN_AVERAGE,  VIR_DOMAIN_BANDWIDTH_IN_PEAK,
+    VIR_DOMAIN_BANDWIDTH_IN_BURST,    VIR_DOMAIN_BANDWIDTH_IN_FLOOR,
+    VIR_DOMAIN_BANDWIDTH_OUT_AVERAGE, VIR_DOMAIN_BANDWIDTH_OUT_PEAK,
+    VIR_DOMAIN_BANDWIDTH_OUT_BURST,   NULL};
+
+static unsigned long long *iface_field(hvInterfaceDef *i, const char *name)
+{
+	unsigned long long *fields[] = {&i->in_average,  &i->in_peak,  &i->in_burst, &i->in_floor,
+	                                &i->out_average, &i->out_peak, &i->out_burst};
+
+	for (int k = 0; iface_names[k]; k++)
+		if (!strcmp(name, iface_names[k]))
+			return fields[k];
+	return NULL;
+}
+
+static hvInterfaceDef *find_iface(const hvDomainDef *def, const char *device, GError **err)
+{
+	hvInterfaceDef *iface = hv_domain_def_find_interface(def, device);
+
+	if (!iface)
+		hv_error_set(err, VIR_ERR_INVALID_ARG, "'%s' is not a known interface", device);
+	return iface;
+}
+
+int hv_driver_get_interface_params(hvDriver *drv, const unsigned char *uuid, const char *device,
+                                   unsigned int flags, virTypedParameterPtr *params, int *n,
+                                   GError **err)
+{
+	hvDomainObj *obj = hv_obj_find(drv, uuid, err);
+	const hvDomainDef *def;
+	hvInterfaceDef *iface;
+
+	if (!obj || !(def = def_for_get(obj, flags, "virDomainGetInterfaceParameters", err)) ||
+	    !(iface = find_iface(def, device, err)))
+		return -1;
+	*params = g_new0(virTypedParameter, 7);
+	for (int k = 0; k < 7; k++)
+		put_uint(&(*params)[k], iface_names[k], *iface_field(iface, iface_names[k]));
+	*n = 7;
+	return 0;
+}
+
+/* The device named by the current set call (set_tunables' apply has no room for it). */
+static const char *iface_device;
+
+static void apply_iface(hvDomainDef *def, virTypedParameterPtr params, int n)
+{
+	hvInterfaceDef *iface = hv_domain_def_find_interface(def, iface_device);
+
+	for (int i = 0; i < n && iface; i++)
+		*iface_field(iface, params[i].field) = params[i].value.ui;
+}
+
+static int live_iface(hvDriver *drv, hvDomainObj *obj, const hvDomainDef *live, GError **err)
+{
+	return drv->be->ops->set_bandwidth(drv->be, obj->id,
+	                                   hv_domain_def_find_interface(live, iface_device), err);
+}
+
+int hv_driver_set_interface_params(hvDriver *drv, const unsigned char *uuid, const char *device,
+                                   virTypedParameterPtr params, int n, unsigned int flags,
+                                   GError **err)
+{
+	hvDomainObj *obj = hv_obj_find(drv, uuid, err);
+	unsigned int f = flags;
+	int rc;
+
+	if (!obj)
+		return -1;
+	/* The interface must exist in every definition the call changes. */
+	if (hv_obj_resolve_affect(obj, &f, err) < 0 ||
+	    ((f & VIR_DOMAIN_AFFECT_LIVE) && !find_iface(obj->live, device, err)) ||
+	    ((f & VIR_DOMAIN_AFFECT_CONFIG) && !find_iface(obj->def, device, err)))
+		return -1;
+	iface_device = device;
+	rc = set_tunables(drv, uuid, params, n, flags, "virDomainSetInterfaceParameters",
+	                  iface_names, VIR_TYPED_PARAM_UINT, apply_iface, live_iface, err);
+	iface_device = NULL;
+	return rc;
+}
+
+/* ---- statistics ---- */
+
+int hv_driver_get_cpu_stats(hvDriver *drv, const unsigned char *uuid, int start_cpu,
+                            unsigned int ncpus, virTypedParameterPtr *params, int *per_cpu,
+                            int *ncpus_out, GError **err)
+{
+	hvDomainObj *obj = hv_obj_find(drv, uuid, err);
+	virNodeInfo node;
+	hvBackendDomInfo bi;
+
+	*params = NULL;
+	*per_cpu = 1;
+	if (!obj || hv_check_active(obj, err) < 0 || hv_driver_node_info(drv, &node, err) < 0 ||
+	    drv->be->ops->info(drv->be, obj->id, &bi, err) < 0)
+		return -1;
+	if (start_cpu == -1) {
+		if (ncpus != 1)
+			return hv_error_set(err, VIR_ERR_INVALID_ARG,
+			                    "ncpus must be 1 when start_cpu is -1");
+		*params = g_new0(virTypedParameter, 1);
+		put_ullong(&(*params)[0], VIR_DOMAIN_CPU_STATS_CPUTIME, bi.cpu_time_ns);
+		*ncpus_out = 1;
+		return 0;
+	}
+	if (ncpus == 0) { /* probe for the number of CPUs */
+		*ncpus_out = node.cpus;
+		return 0;
+	}
+	if (start_cpu < 0 || start_cpu >= (int)node.cpus)
+		return hv_error_set(err, VIR_ERR_INVALID_ARG,
+		                    "start_cpu %d larger than maximum of %d", start_cpu,
+		                    node.cpus - 1);
+	int n = MIN((int)ncpus, (int)node.cpus - start_cpu);
+	*params = g_new0(virTypedParameter, n);
+	for (int k = 0; k < n; k++)
+		put_ullong(&(*params)[k], VIR_DOMAIN_CPU_STATS_CPUTIME, 0);
+	/* Time of each vcpu, charged to the physical CPU it runs on. */
+	for (unsigned int v = 0; v < obj->live->vcpus; v++) {
+		hvBackendVcpuInfo vi;
+		if (drv->be->ops->vcpu_info(drv->be, obj->id, v, &vi, NULL) == 0 &&
+		    vi.pcpu >= start_cpu && vi.pcpu < start_cpu + n)
+			(*params)[vi.pcpu - start_cpu].value.ul += vi.cpu_time_ns;
+	}
+	*ncpus_out = n;
+	return 0;
+}
+
+gboolean hv_driver_obj_matches(hvDomainObj *obj, unsigned int flags);
+
+#define STATS_SUPPORTED                                                                            \
+	(VIR_DOMAIN_STATS_STATE | VIR_DOMAIN_STATS_CPU_TOTAL | VIR_DOMAIN_STATS_BALLOON |          \
+	 VIR_DOMAIN_STATS_VCPU)
+
+static hvDomainStatsRecord *stats_record(hvDriver *drv, hvDomainObj *obj, unsigned int stats)
+{
+	hvDomainStatsRecord *rec = g_new0(hvDomainStatsRecord, 1);
+	const hvDomainDef *def = hv_obj_active(obj) ? obj->live : obj->def;
+	hvBackendDomInfo bi = {0};
+	gboolean active =
+	    hv_obj_active(obj) && drv->be->ops->info(drv->be, obj->id, &bi, NULL) == 0;
+	GArray *p = g_array_new(FALSE, TRUE, sizeof(virTypedParameter));
+	virTypedParameter t;
+
+#define ADD(kind, name, v)                                                                         \
+	do {                                                                                       \
+		memset(&t, 0, sizeof(t));                                                          \
+		put_##kind(&t, name, v);                                                           \
+		g_array_append_val(p, t);                                                          \
+	} while (0)
+	hv_obj_ref(obj, &rec->dom);
+	if (stats & VIR_DOMAIN_STATS_STATE) {
+		ADD(int, "state.state", obj->state);
+		ADD(int, "state.reason", obj->reason);
+	}
+	if ((stats & VIR_DOMAIN_STATS_CPU_TOTAL) && active)
+		ADD(ullong, "cpu.time", bi.cpu_time_ns);
+	if (stats & VIR_DOMAIN_STATS_BALLOON) {
+		ADD(ullong, "balloon.current", active ? bi.mem_kib : def->current_memory_kib);
+		ADD(ullong, "balloon.maximum", def->memory_kib);
+	}
+	if (stats & VIR_DOMAIN_STATS_VCPU) {
+		ADD(uint, "vcpu.current", def->vcpus);
+		ADD(uint, "vcpu.maximum", def->max_vcpus);
+		for (unsigned int v = 0; active && v < def->vcpus; v++) {
+			hvBackendVcpuInfo vi;
+			char name[VIR_TYPED_PARAM_FIELD_LENGTH];
+			if (drv->be->ops->vcpu_info(drv->be, obj->id, v, &vi, NULL) < 0)
+				continue;
+			g_snprintf(name, sizeof(name), "vcpu.%u.state", v);
+			ADD(int, name, vi.state);
+			g_snprintf(name, sizeof(name), "vcpu.%u.time", v);
+			ADD(ullong, name, vi.cpu_time_ns);
+		}
+	}
+#undef ADD
+	rec->nparams = p->len;
+	rec->params = (virTypedParameterPtr)g_array_free(p, FALSE);
+	return rec;
+}
+
+void hv_domain_stats_record_free(hvDomainStatsRecord *rec)
+{
+	if (!rec)
+		return;
+	hv_domain_ref_clear(&rec->dom);
+	hv_typed_params_free(rec->params, rec->nparams);
+	g_free(rec);
+}
+
+GPtrArray *hv_driver_get_all_stats(hvDriver *drv, const unsigned char (*uuids)[16],
+                                   unsigned int nuuids, unsigned int stats, unsigned int flags,
+                                   GError **err)
+{
+	const unsigned int filters = 0xff; /* ACTIVE .. OTHER */
+	const unsigned int allowed = filters | VIR_CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT |
+	                             VIR_CONNECT_GET_ALL_DOMAINS_STATS_BACKING |
+	                             VIR_CONNECT_GET_ALL_DOMAINS_STATS_ENFORCE_STATS;
+	GPtrArray *out;
+
+	if (hv_check_flags(flags, allowed, "virConnectGetAllDomainStats", err) < 0)
+		return NULL;
+	if (nuuids && (flags & filters))
+		return hv_error_set(err, VIR_ERR_INVALID_ARG,
+		                    "filtering flags are not allowed with a list of domains"),
+		       NULL;
+	if ((flags & VIR_CONNECT_GET_ALL_DOMAINS_STATS_ENFORCE_STATS) && (stats & ~STATS_SUPPORTED))
+		return hv_error_set(err, VIR_ERR_ARGUMENT_UNSUPPORTED,
+		                    "Stats types bits 0x%x are not supported by this daemon",
+		                    stats & ~STATS_SUPPORTED),
+		       NULL;
+	stats = stats ? stats & STATS_SUPPORTED : STATS_SUPPORTED;
+	out = g_ptr_array_new_with_free_func((GDestroyNotify)hv_domain_stats_record_free);
+	if (nuuids) {
+		for (unsigned int i = 0; i < nuuids; i++) {
+			hvDomainObj *obj = hv_obj_find(drv, uuids[i], err);
+			if (!obj) {
+				g_ptr_array_unref(out);
+				return NULL;
+			}
+			g_ptr_array_add(out, stats_record(drv, obj, stats));
+		}
+		return out;
+	}
+	for (guint i = 0; i < drv->doms->len; i++)
+		if (hv_driver_obj_matches(drv->doms->pdata[i], flags & filters))
+			g_ptr_array_add(out, stats_record(drv, drv->doms->pdata[i], stats));
+	return out;
+}

@@ -1,0 +1,227 @@
+/*
+ * virthvd: the libvirt daemon for hv. Reads its configuration (command line over a GLib key
+ * file over built-in defaults), sets up logging, the driver and the RPC sockets, then runs the
+ * GLib main loop until SIGTERM or SIGINT, and shuts down cleanly (sockets removed, clients
+ * closed, definitions already on disk).
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include <glib-unix.h>
+#include <glib.h>
+
+#include "driver/driver.h"
+#include "rpc/events.h"
+#include "rpc/server.h"
+
+#ifndef PACKAGE_VERSION
+#define PACKAGE_VERSION "0.0.0"
+#endif
+
+#define DEFAULT_SOCKET_DIR  "/run/libvirt"
+#define DEFAULT_STATE_DIR   "/var/lib/hv/virthvd"
+#define DEFAULT_MAX_CLIENTS 5000
+#define SOCKET_NAME         "virthvd-sock"
+#define SOCKET_RO_NAME      "virthvd-sock-ro"
+
+typedef struct {
+	char *config_file;
+	char *socket_dir;
+	char *socket_rw;
+	char *socket_ro;
+	char *state_dir;
+	char *backend;
+	char *log_level;
+	int max_clients;
+	int sim_cpus;
+	gint64 sim_memory_kib;
+	gboolean version;
+} Options;
+
+static GLogLevelFlags max_level = G_LOG_LEVEL_MESSAGE;
+
+static GLogWriterOutput log_writer(GLogLevelFlags level, const GLogField *fields, gsize n,
+                                   gpointer data)
+{
+	if ((level & G_LOG_LEVEL_MASK) > max_level)
+		return G_LOG_WRITER_HANDLED;
+	return g_log_writer_standard_streams(level, fields, n, data);
+}
+
+static int set_log_level(const char *name)
+{
+	static const struct {
+		const char *name;
+		GLogLevelFlags level;
+	} levels[] = {{"error", G_LOG_LEVEL_CRITICAL},
+	              {"warning", G_LOG_LEVEL_WARNING},
+	              {"message", G_LOG_LEVEL_MESSAGE},
+	              {"info", G_LOG_LEVEL_INFO},
+	              {"debug", G_LOG_LEVEL_DEBUG}};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(levels); i++)
+		if (!g_ascii_strcasecmp(name, levels[i].name)) {
+			max_level = levels[i].level;
+			return 0;
+		}
+	return -1;
+}
+
+/* Fills the options the command line left unset from the key file [virthvd] group. */
+static int read_config(Options *o, GError **err)
+{
+	g_autoptr(GKeyFile) kf = g_key_file_new();
+	const char *g = "virthvd";
+
+	if (!o->config_file)
+		return 0;
+	if (!g_key_file_load_from_file(kf, o->config_file, G_KEY_FILE_NONE, err))
+		return -1;
+#define STR(field, key)                                                                            \
+	if (!o->field)                                                                             \
+		o->field = g_key_file_get_string(kf, g, key, NULL);
+	STR(socket_dir, "socket_dir");
+	STR(socket_rw, "socket");
+	STR(socket_ro, "socket_ro");
+	STR(state_dir, "state_dir");
+	STR(backend, "backend");
+	STR(log_level, "log_level");
+#undef STR
+#define INT(field, key, get)                                                                       \
+	if (!o->field && g_key_file_has_key(kf, g, key, NULL)) {                                   \
+		o->field = get(kf, g, key, err);                                                   \
+		if (*err)                                                                          \
+			return -1;                                                                 \
+	}
+	INT(max_clients, "max_clients", g_key_file_get_integer);
+	INT(sim_cpus, "sim_cpus", g_key_file_get_integer);
+	INT(sim_memory_kib, "sim_memory_kib", g_key_file_get_int64);
+#undef INT
+	return 0;
+}
+
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	/* Every client is a descriptor: allow as many as the hard limit lets us. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			g_warning("cannot raise the open file limit: %s", g_strerror(errno));
+	}
+}
+
+static gboolean on_signal(gpointer loop)
+{
+	g_message("signal received: shutting down");
+	g_main_loop_quit(loop);
+	return G_SOURCE_CONTINUE;
+}
+
+int main(int argc, char **argv)
+{
+	Options o = {0};
+	g_autoptr(GError) err = NULL;
+	g_autoptr(GOptionContext) ctx = NULL;
+	GOptionEntry entries[] = {
+	    {"config", 'f', 0, G_OPTION_ARG_FILENAME, &o.config_file,
+	     "Read settings from this key file ([virthvd] group)", "FILE"},
+	    {"socket-dir", 0, 0, G_OPTION_ARG_FILENAME, &o.socket_dir,
+	     "Directory of " SOCKET_NAME " and " SOCKET_RO_NAME " (default " DEFAULT_SOCKET_DIR ")",
+	     "DIR"},
+	    {"state-dir", 0, 0, G_OPTION_ARG_FILENAME, &o.state_dir,
+	     "Directory of the domain definitions (default " DEFAULT_STATE_DIR ")", "DIR"},
+	    {"backend", 0, 0, G_OPTION_ARG_STRING, &o.backend,
+	     "Machine backend: hvctl (the real hv) or sim (a simulation for tests)", "NAME"},
+	    {"max-clients", 0, 0, G_OPTION_ARG_INT, &o.max_clients,
+	     "Maximum number of connected clients (default 5000)", "N"},
+	    {"log-level", 0, 0, G_OPTION_ARG_STRING, &o.log_level,
+	     "error, warning, message (default), info or debug", "LEVEL"},
+	    {"version", 'V', 0, G_OPTION_ARG_NONE, &o.version, "Print the version and exit", NULL},
+	    {NULL}};
+	hvDriverConfig cfg = {0};
+	hvDriver *drv = NULL;
+	hvRpcServer *srv = NULL;
+	GMainLoop *loop = NULL;
+	int status = EXIT_FAILURE;
+
+	ctx = g_option_context_new("- libvirt daemon for the hv hypervisor");
+	g_option_context_set_description(
+	    ctx, "Clients connect with the URI hv:///system (libvirt.conf remote_mode=\"direct\" "
+	         "or ?mode=direct),\nor hv+unix:///system?socket=DIR/" SOCKET_NAME
+	         ". See virthvd(8).\n");
+	g_option_context_add_main_entries(ctx, entries, NULL);
+	if (!g_option_context_parse(ctx, &argc, &argv, &err)) {
+		fprintf(stderr, "virthvd: %s\n", err->message);
+		return 2;
+	}
+	if (o.version) {
+		printf("virthvd %s\n", PACKAGE_VERSION);
+		return 0;
+	}
+	if (read_config(&o, &err) < 0) {
+		fprintf(stderr, "virthvd: %s: %s\n", o.config_file, err->message);
+		return 2;
+	}
+	if (o.log_level && set_log_level(o.log_level) < 0) {
+		fprintf(stderr, "virthvd: unknown log level '%s'\n", o.log_level);
+		return 2;
+	}
+	g_log_set_writer_func(log_writer, NULL, NULL);
+	if (o.max_clients < 0 || o.sim_cpus < 0 || o.sim_memory_kib < 0) {
+		fprintf(stderr, "virthvd: negative numbers make no sense here\n");
+		return 2;
+	}
+	if (!o.socket_dir)
+		o.socket_dir = g_strdup(DEFAULT_SOCKET_DIR);
+	if (!o.socket_rw)
+		o.socket_rw = g_build_filename(o.socket_dir, SOCKET_NAME, NULL);
+	if (!o.socket_ro)
+		o.socket_ro = g_build_filename(o.socket_dir, SOCKET_RO_NAME, NULL);
+
+	cfg.backend = o.backend ? o.backend : "hvctl";
+	cfg.state_dir = o.state_dir ? o.state_dir : DEFAULT_STATE_DIR;
+	cfg.sim_cpus = o.sim_cpus ? o.sim_cpus : 4;
+	cfg.sim_memory_kib = o.sim_memory_kib ? o.sim_memory_kib : 16 * 1024 * 1024;
+
+	signal(SIGPIPE, SIG_IGN);
+	raise_fd_limit();
+	loop = g_main_loop_new(NULL, FALSE);
+	g_unix_signal_add(SIGTERM, on_signal, loop);
+	g_unix_signal_add(SIGINT, on_signal, loop);
+
+	if (!(drv = hv_driver_new(&cfg, &err)))
+		goto out;
+	srv = hv_rpc_server_new(drv, o.max_clients ? o.max_clients : DEFAULT_MAX_CLIENTS);
+	hv_driver_set_event_sink(drv, hv_rpc_events_emit, srv);
+	if (g_mkdir_with_parents(o.socket_dir, 0755) < 0) {
+		g_critical("cannot create %s: %s", o.socket_dir, g_strerror(errno));
+		goto out;
+	}
+	if (hv_rpc_server_add_socket(srv, o.socket_rw, 0600, FALSE, &err) < 0 ||
+	    hv_rpc_server_add_socket(srv, o.socket_ro, 0666, TRUE, &err) < 0)
+		goto out;
+	g_message("virthvd %s ready (backend %s)", PACKAGE_VERSION, cfg.backend);
+	g_main_loop_run(loop);
+	status = EXIT_SUCCESS;
+out:
+	if (err)
+		g_critical("%s", err->message);
+	hv_rpc_server_free(srv);
+	hv_driver_free(drv);
+	if (loop)
+		g_main_loop_unref(loop);
+	g_free(o.config_file);
+	g_free(o.socket_dir);
+	g_free(o.socket_rw);
+	g_free(o.socket_ro);
+	g_free(o.state_dir);
+	g_free(o.backend);
+	g_free(o.log_level);
+	return status;
+}
