@@ -31,6 +31,14 @@
  * to HVLINK_MSG_ALIGN. A record may wrap around the end of the data area. The producer
  * publishes whole records only, so the producer index is always a multiple of HVLINK_MSG_ALIGN.
  *
+ * Attaching. The host writes the whole layout, then the magic, then host_state READY, and only
+ * then hands the memory to QEMU. dom0 copies the header, checks the copy (layout.h), and then
+ * either writes guest_version_*, guest_peer_id and finally guest_state READY, or guest_fault
+ * and guest_state REFUSED; in both cases it rings the host on vector 0. The host starts using
+ * the rings when it sees READY with its own version_major. A side that stops (fault, close)
+ * writes its state and rings the other. A new machine (a new ivshmem client) gets a freshly
+ * initialised layout with generation + 1.
+ *
  * Trust. Everything the peer writes is checked before it is used for a memory access: an
  * index beyond the other index plus the ring size, an index that moved backwards, a length
  * beyond the ring's max_msg or beyond what was published, a layout that points outside the
