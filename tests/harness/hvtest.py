@@ -159,7 +159,10 @@ def _probe_kvm():
     try:
         with Machine(kernel=kernel, cmdline="on_idle=exit", cpus=2, timeout=30, name="kvm-probe",
                      accelerator="kvm") as m:
-            m.wait_for(IDLE_LINE, timeout=20)
+            # QEMU stops (without exiting) on a KVM internal error: do not wait it out.
+            seen = m.wait_for(IDLE_LINE + r"|^KVM internal error.*|^PANIC.*", timeout=20)
+            if not seen.group(0).startswith("hv: idle"):
+                return False, f"KVM probe boot failed: {seen.group(0)} (see {m.log_path})"
             status = m.wait_exit(timeout=10)
             if status != EXIT_STATUS_HV_OK or "PANIC" in m.output():
                 return False, f"KVM probe boot ended with QEMU status {status}"
