@@ -104,12 +104,20 @@ static int check_disk(const hvDomainDef *def, guint index, GError **err)
 {
 	const hvDiskDef *d = def->disks->pdata[index];
 
-	if (!d->source_file || d->source_file[0] != '/')
+	if (!d->target_dev)
+		return hv_error_set(err, VIR_ERR_XML_ERROR, "disk %u has no <target dev='xvdX'>",
+		                    index + 1);
+	if (!g_str_has_prefix(d->target_dev, "xvd"))
 		return hv_error_set(err, VIR_ERR_XML_ERROR,
-		                    "disk source '%s' must be an absolute path",
-		                    d->source_file ? d->source_file : "");
-	if (!d->target_dev || !g_str_has_prefix(d->target_dev, "xvd"))
-		return hv_error_set(err, VIR_ERR_XML_ERROR, "disk target must be xvd<letters>");
+		                    "disk target '%s' is not of the form xvd<letters>",
+		                    d->target_dev);
+	if (!d->source_file)
+		return hv_error_set(err, VIR_ERR_XML_ERROR, "disk %s has no <source file=...>",
+		                    d->target_dev);
+	if (d->source_file[0] != '/')
+		return hv_error_set(err, VIR_ERR_XML_ERROR,
+		                    "disk %s: source '%s' must be an absolute path", d->target_dev,
+		                    d->source_file);
 	for (guint j = 0; j < index; j++)
 		if (strcmp(((hvDiskDef *)def->disks->pdata[j])->target_dev, d->target_dev) == 0)
 			return hv_error_set(

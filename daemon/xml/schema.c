@@ -216,7 +216,57 @@ static void find_culprit(xmlRelaxNGPtr rng, xmlDocPtr doc, xmlNodePtr node, xmlN
 	}
 }
 
-/* The attribute of e whose removal makes the document valid, or NULL; e is restored. */
+/* A value the schemas accept for each attribute name (where one value fits every element
+ * that has the attribute), to tell a bad value from a missing sibling. */
+static const char *const attribute_samples[][2] = {
+    {"file", "/a"},
+    {"dev", "xvda"},
+    {"bus", "xen"},
+    {"bridge", "br0"},
+    {"network", "default"},
+    {"unit", "KiB"},
+    {"arch", "x86_64"},
+    {"placement", "static"},
+    {"current", "1"},
+    {"port", "0"},
+    {"name", "file"},
+    {"average", "1"},
+    {"peak", "1"},
+    {"floor", "1"},
+    {"burst", "1"},
+    {"reservation", "0"},
+    {"id", "1"},
+    {"device", "disk"},
+    {"address", "00:16:3e:00:00:01"},
+};
+
+static const char *sample_for(const char *attribute)
+{
+	for (size_t i = 0; i < G_N_ELEMENTS(attribute_samples); i++)
+		if (strcmp(attribute_samples[i][0], attribute) == 0)
+			return attribute_samples[i][1];
+	return NULL;
+}
+
+/* Does the document become valid with attribute a of e set to a sample value? */
+static gboolean valid_with_sample(xmlRelaxNGPtr rng, xmlDocPtr doc, xmlNodePtr e, xmlAttrPtr a)
+{
+	const char *sample = a->ns ? NULL : sample_for((const char *)a->name);
+	xmlChar *saved;
+	gboolean ok;
+
+	if (!sample)
+		return FALSE;
+	saved = xmlGetNoNsProp(e, a->name);
+	xmlSetProp(e, a->name, (const xmlChar *)sample);
+	ok = is_valid(rng, doc, NULL);
+	xmlSetProp(e, a->name, saved);
+	xmlFree(saved);
+	return ok;
+}
+
+/* The attribute of e that makes the document invalid (it goes away, or a sample value in its
+ * place, and the document is valid), or NULL; e is restored. */
 static xmlAttrPtr find_bad_attribute(xmlRelaxNGPtr rng, xmlDocPtr doc, xmlNodePtr e)
 {
 	g_autoptr(GPtrArray) attrs = g_ptr_array_new();
@@ -230,7 +280,7 @@ static xmlAttrPtr find_bad_attribute(xmlRelaxNGPtr rng, xmlDocPtr doc, xmlNodePt
 		xmlUnlinkNode(a);
 		ok = is_valid(rng, doc, NULL);
 		xmlAddChild(e, a); /* back among e's attributes (order does not matter) */
-		if (ok)
+		if (ok || valid_with_sample(rng, doc, e, (xmlAttrPtr)a))
 			return (xmlAttrPtr)a;
 	}
 	return NULL;
@@ -290,13 +340,34 @@ static const char *detail_inside(GPtrArray *problems, xmlNodePtr e)
 	return NULL;
 }
 
+/* ' type='x'' when node has a type attribute, else "" */
+static char *type_suffix(xmlNodePtr node)
+{
+	xmlChar *type = xmlGetNoNsProp(node, (const xmlChar *)"type");
+	char *s = g_strdup_printf("%s%s%s", type ? " type='" : "", type ? (char *)type : "",
+	                          type ? "'" : "");
+
+	xmlFree(type);
+	return s;
+}
+
+static int report_invalid_element(xmlNodePtr e, const char *detail, GError **err)
+{
+	g_autofree char *type = type_suffix(e);
+	g_autofree char *parent_type = type_suffix(e->parent);
+
+	return hv_error_set(err, VIR_ERR_XML_ERROR,
+	                    "invalid <%s%s> in <%s%s> (line %ld): it is not allowed there, or it "
+	                    "lacks a required attribute or element%s%s",
+	                    e->name, type, e->parent->name, parent_type, xmlGetLineNo(e),
+	                    detail ? "; " : "", detail ? detail : "");
+}
+
 static int explain_culprit(xmlRelaxNGPtr rng, xmlDocPtr doc, xmlNodePtr e, GPtrArray *problems,
                            GError **err)
 {
 	const char *name = (const char *)e->name;
 	const char *parent = (const char *)e->parent->name;
-	g_autofree char *type = NULL;
-	const char *detail;
 	xmlAttrPtr bad;
 
 	if (!in_table(allowed_children, G_N_ELEMENTS(allowed_children), parent, name,
@@ -307,11 +378,7 @@ static int explain_culprit(xmlRelaxNGPtr rng, xmlDocPtr doc, xmlNodePtr e, GPtrA
 		return report_attribute(e, (const char *)bad->name, err);
 	if (only_text(e) && e->children)
 		return report_value(e, err);
-	type = (char *)xmlGetNoNsProp(e, (const xmlChar *)"type");
-	detail = detail_inside(problems, e);
-	return hv_error_set(err, VIR_ERR_XML_ERROR, "invalid <%s%s%s%s> in <%s> (line %ld)%s%s",
-	                    name, type ? " type='" : "", type ? type : "", type ? "'" : "", parent,
-	                    xmlGetLineNo(e), detail ? ": " : "", detail ? detail : "");
+	return report_invalid_element(e, detail_inside(problems, e), err);
 }
 
 /* No single element is in the way: use libxml2's complaints that name a node. */
