@@ -18,9 +18,14 @@
 
 static xmlDocPtr read_document(const char *xml, GError **err)
 {
+	static gsize initialized;
 	xmlParserCtxtPtr ctxt;
 	xmlDocPtr doc;
 
+	if (g_once_init_enter(&initialized)) {
+		xmlInitParser(); /* once, before threads share libxml2 */
+		g_once_init_leave(&initialized, 1);
+	}
 	if (!xml || !*xml) {
 		hv_error_set(err, VIR_ERR_XML_ERROR, "the domain XML document is empty");
 		return NULL;
