@@ -244,12 +244,47 @@ static void test_generated(void)
 		FAIL("generated: defaults not set");
 }
 
+/* The driver parses from several threads: the shared compiled schemas must cope. */
+static gpointer parse_many(gpointer data)
+{
+	const char *xml = data;
+	gintptr bad = 0;
+
+	for (int i = 0; i < 40; i++) {
+		g_autoptr(GError) err = NULL;
+		g_autoptr(hvDomainDef) def = hv_domain_def_parse(xml, 0, &err);
+		g_autofree char *broken = g_strconcat(xml, "<x/>", NULL);
+		g_autoptr(hvDomainDef) none = NULL;
+
+		bad += def == NULL;
+		if (def)
+			g_free(hv_domain_def_format(def, 0));
+		none = hv_domain_def_parse(broken, 0, NULL);
+		bad += none != NULL;
+	}
+	return (gpointer)bad;
+}
+
+static void test_threads(void)
+{
+	g_autofree char *path = data_path("full", ".xml");
+	g_autofree char *xml = read_file(path);
+	GThread *threads[4];
+
+	for (int i = 0; i < 4; i++)
+		threads[i] = g_thread_new("parse", parse_many, xml);
+	for (int i = 0; i < 4; i++)
+		if (g_thread_join(threads[i]))
+			FAIL("threads: wrong parse result");
+}
+
 int main(void)
 {
 	for (size_t i = 0; i < G_N_ELEMENTS(valid_tests); i++)
 		test_valid(valid_tests[i]);
 	test_directory();
 	test_generated();
+	test_threads();
 	if (failures)
 		fprintf(stderr, "%d failure(s)\n", failures);
 	return failures ? 1 : 0;
