@@ -11,6 +11,9 @@
  * Sizes of all structs are fixed (checked below); payloads shorter than the request struct are
  * answered with -HVLINK_EINVAL.
  *
+ * A request naming a domain that does not exist is answered with -HVLINK_ESRCH (as Xen does);
+ * -HVLINK_ENOENT means some other named thing (a device, an image transfer) is missing.
+ *
  * Units: memory in KiB, time in ns, CPU shares in percent of one physical CPU, bandwidth in
  * KiB/s (bursts in KiB), as libvirt states them.
  *

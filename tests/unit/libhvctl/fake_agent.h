@@ -1,0 +1,77 @@
+/*
+ * A stand-in for dom0's control agent, for libhvctl's host tests only: it answers the control,
+ * console and bulk messages of link_ctl.h from a table of simulated domains, with the same
+ * admission rule the real hypervisor applies (the sum of CPU reservations must fit on the
+ * machine's CPUs), and emits domain state events when subscribed. It is NOT the machine:
+ * it exists so that the library's encodings, matching, timeouts and errors can be tested
+ * without one. Knobs let tests make it slow, silent, or wrong.
+ */
+#ifndef HV_TESTS_FAKE_AGENT_H
+#define HV_TESTS_FAKE_AGENT_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "link_ctl.h"
+#include "link_proto.h"
+
+#define FAKE_MAX_DOMAINS 64
+#define FAKE_CONSOLE     4096
+
+struct fake_domain {
+	int used;
+	uint32_t domid, state, reason;
+	uint32_t nr_vcpus, max_vcpus;
+	uint64_t max_kib, cur_kib, guarantee_kib;
+	uint32_t weight, cap, reservation;
+	uint8_t uuid[16];
+	int built;
+	char cmdline[HVLINK_CMDLINE_MAX];
+	char out[FAKE_CONSOLE]; /* console output waiting to be read */
+	size_t out_len;
+	struct hvlink_ctl_bandwidth bw[4];
+};
+
+struct fake_xfer {
+	uint32_t xfer, kind;
+	uint64_t total, got;
+	uint8_t *data;
+	int error; /* first failure, negative HVLINK_E* */
+	int complete;
+};
+
+struct fake_agent {
+	pthread_mutex_t lock;
+	struct fake_domain doms[FAKE_MAX_DOMAINS];
+	uint32_t next_domid;
+	unsigned nr_cpus;
+	int subscribed;
+	struct fake_xfer xfers[4];
+
+	/* Knobs. */
+	int hang_op;          /* never answer requests of this control op */
+	int delay_ms;         /* sleep before answering each request */
+	int short_reply_op;   /* answer this op with a payload one byte short */
+	uint32_t agent_major; /* what HELLO reports (default HVLINK_VERSION_MAJOR) */
+
+	/* Observations. */
+	unsigned long requests;
+	size_t last_kernel_len;
+	uint32_t last_kernel_crc;
+};
+
+typedef void (*fake_reply_fn)(void *ctx, uint16_t chan, const struct hvlink_msg *hdr,
+                              const void *payload);
+
+void fake_agent_init(struct fake_agent *a, unsigned nr_cpus);
+void fake_agent_destroy(struct fake_agent *a);
+
+/* Handles one message from the host; answers (and events) go through reply(ctx, ...). */
+void fake_agent_handle(struct fake_agent *a, uint16_t chan, const struct hvlink_msg *msg,
+                       const void *payload, fake_reply_fn reply, void *ctx);
+
+/* The same CRC-32 the library sends with an image. */
+uint32_t fake_crc32(const void *data, size_t len);
+
+#endif
