@@ -1,0 +1,126 @@
+"""pytest fixtures of the virthvd system tests: a virthvd with the SIMULATED backend (backend=sim)
+in a temporary directory, reached by the stock clients through
+hv+unix:///system?socket=<dir>/virthvd-sock, and helpers to run virsh against it."""
+
+import os
+import signal
+import socket
+import subprocess
+import time
+
+import pytest
+
+BUILDDIR = os.environ.get("HV_BUILDDIR", os.path.join(os.path.dirname(__file__), "..", ".."))
+VIRTHVD = os.path.join(BUILDDIR, "daemon", "virthvd")
+
+GUEST_XML = """<domain type='hv'>
+  <name>{name}</name>
+  <uuid>{uuid}</uuid>
+  <memory unit='KiB'>1048576</memory>
+  <currentMemory unit='KiB'>524288</currentMemory>
+  <vcpu placement='static'>{vcpus}</vcpu>
+  <os>
+    <type arch='x86_64'>linux</type>
+    <kernel>/var/lib/hv/images/guest-kernel.elf</kernel>
+  </os>
+  <devices>
+    <interface type='bridge'>
+      <mac address='00:16:3e:00:00:{mac:02x}'/>
+      <source bridge='br0'/>
+      <target dev='vif{mac}.0'/>
+    </interface>
+    <console type='pty'>
+      <target type='xen' port='0'/>
+    </console>
+  </devices>
+</domain>
+"""
+
+
+def guest_xml(name, n, vcpus=2):
+    """Domain XML of a small PV guest; n (1..255) makes its UUID and MAC unique."""
+    return GUEST_XML.format(name=name, uuid="5c3f2c2a-8e1b-4f6e-9d1a-0b0c0d0e0f%02x" % n,
+                            vcpus=vcpus, mac=n)
+
+
+class Daemon:
+    """A running virthvd (simulated machine: 2 CPUs, 4 GiB) in its own directory."""
+
+    def __init__(self, tmp):
+        self.dir = str(tmp)
+        self.sock = os.path.join(self.dir, "virthvd-sock")
+        self.sock_ro = os.path.join(self.dir, "virthvd-sock-ro")
+        self.uri = "hv+unix:///system?socket=" + self.sock
+        self.uri_ro = "hv+unix:///system?socket=" + self.sock_ro
+        self.log = os.path.join(self.dir, "virthvd.log")
+        self.conf = os.path.join(self.dir, "virthvd.conf")
+        with open(self.conf, "w") as f:
+            f.write("[virthvd]\nbackend=sim\nsim_cpus=2\nsim_memory_kib=4194304\n"
+                    "log_level=info\nmax_clients=2000\n")
+        self.proc = None
+
+    def start(self):
+        logf = open(self.log, "a")
+        self.proc = subprocess.Popen(
+            [VIRTHVD, "--config", self.conf, "--socket-dir", self.dir,
+             "--state-dir", os.path.join(self.dir, "state")],
+            stdout=logf, stderr=subprocess.STDOUT)
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("virthvd exited with %d:\n%s" % (self.proc.returncode,
+                                                                     self.log_text()))
+            if os.path.exists(self.sock_ro):
+                return
+            time.sleep(0.05)
+        raise RuntimeError("virthvd did not create its sockets:\n" + self.log_text())
+
+    def stop(self):
+        """SIGTERM; returns the exit status (0 expected for a clean shutdown)."""
+        if not self.proc or self.proc.poll() is not None:
+            return self.proc.returncode if self.proc else 0
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            return None
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def log_text(self):
+        with open(self.log, errors="replace") as f:
+            return f.read()
+
+    def virsh(self, *args, ro=False, check=True, timeout=30):
+        """Runs virsh -c <uri> args...; returns the CompletedProcess (text)."""
+        r = subprocess.run(["virsh", "-c", self.uri_ro if ro else self.uri] + list(args),
+                           capture_output=True, text=True, timeout=timeout)
+        if check and r.returncode != 0:
+            raise AssertionError("virsh %s failed (%d):\nstdout:%s\nstderr:%s" %
+                                 (" ".join(args), r.returncode, r.stdout, r.stderr))
+        return r
+
+    def define(self, name, n, vcpus=2):
+        path = os.path.join(self.dir, name + ".xml")
+        with open(path, "w") as f:
+            f.write(guest_xml(name, n, vcpus))
+        return self.virsh("define", path)
+
+    def connect(self, path=None):
+        """A raw UNIX socket connection to the read-write socket (or path)."""
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.connect(path or self.sock)
+        return s
+
+
+@pytest.fixture
+def daemon(tmp_path):
+    d = Daemon(tmp_path)
+    d.start()
+    yield d
+    status = d.stop()
+    assert status == 0, "virthvd did not shut down cleanly:\n" + d.log_text()
+    assert not os.path.exists(d.sock), "the socket was not removed at shutdown"
