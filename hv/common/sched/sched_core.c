@@ -412,47 +412,39 @@ static int place_one(const struct sched_dom *d, unsigned int vcpu_id, uint32_t r
 }
 
 /*
- * Moves sv (whose params and affinity are already set) to live on target: at once when it
- * is not running, else by marking it for sched_schedule(). Admit lock held.
+ * Gives sv its new params and affinity and makes it live on target, in one critical section
+ * under the locks of both its pCPU and target (so that finish_migration() never sees an
+ * affinity and a pending move that disagree). A vCPU that is not running moves at once; a
+ * running one is marked and moved by sched_schedule() once it stops. The pCPU concerned is
+ * kicked so that a running slice is cut to the new budgets. Admit lock held.
  */
-static void relocate(struct sched_vcpu *sv, unsigned int target, uint64_t now)
+static void apply(struct sched_vcpu *sv, const struct sched_params *p, uint64_t aff,
+                  unsigned int target, uint64_t now)
 {
 	struct sched_pcpu *to = &pcpus[target];
 	struct sched_pcpu *from = lock_vcpu_and(sv, to);
-	unsigned int kick = SCHED_NO_PCPU;
+	bool active = sv->state == SCHED_RUNNING || sv->state == SCHED_RUNNABLE;
+	unsigned int kick = active ? from->id : SCHED_NO_PCPU;
 
+	sv->params = *p;
+	sv->affinity = aff;
+	ops->params_changed(from, sv, now);
 	if (from == to) {
-		sv->migrate_to = SCHED_NO_PCPU; /* a pending move back home is cancelled */
+		sv->migrate_to = SCHED_NO_PCPU; /* a pending move away is cancelled */
 		if (sv->state == SCHED_RUNNABLE && from->curr != sv && !sched_linked(&sv->rq_link))
-			enqueue(from, sv);
+			enqueue(from, sv); /* it was between its pCPUs: keep it here */
 	} else if (from->curr == sv) {
 		sv->migrate_to = target;
-		kick = from->id;
 	} else {
 		sv->migrate_to = SCHED_NO_PCPU;
 		sched_move_vcpu(sv, from, to);
-		if (sv->state == SCHED_RUNNABLE) {
-			if (!sched_linked(&sv->rq_link))
-				enqueue(to, sv);
-			kick = to->id;
-		}
+		if (sv->state == SCHED_RUNNABLE && !sched_linked(&sv->rq_link))
+			enqueue(to, sv);
+		kick = active ? to->id : SCHED_NO_PCPU;
 	}
 	sched_unlock_pair(from, to);
 	if (kick != SCHED_NO_PCPU)
 		sched_kick(kick);
-}
-
-/* Writes params and affinity into sv under its pCPU lock, then moves it if need be. */
-static void apply(struct sched_vcpu *sv, const struct sched_params *p, uint64_t aff,
-                  unsigned int target, uint64_t now)
-{
-	struct sched_pcpu *pc = sched_lock_vcpu(sv);
-
-	sv->params = *p;
-	sv->affinity = aff;
-	ops->params_changed(pc, sv, now);
-	spin_unlock(&pc->lock);
-	relocate(sv, target, now);
 }
 
 int sched_vcpu_insert(struct sched_dom *d, struct sched_vcpu *sv, unsigned int vcpu_id, void *owner,

@@ -47,10 +47,15 @@
  *  wakes on the least loaded pCPU of its affinity (its own when that is idle or tied); a pCPU
  *  that is about to idle pulls a queued vCPU from the busiest other pCPU at once, an idle
  *  pCPU tries again on every tick, and a busy one every SCHED_BALANCE_NS when another pCPU
- *  has at least two more runnable vCPUs than it has. Reserved vCPUs stay where admission put
+ *  has at least two more runnable vCPUs than it has; and when a decision leaves vCPUs queued
+ *  that an idle pCPU could run, that pCPU is kicked and pulls one at once (so no pCPU idles
+ *  while work it may run waits, beyond an IPI's delay). Reserved vCPUs stay where admission put
  *  them (their budget is accounted there). Load is the count of runnable vCPUs; balancing
- *  equalises counts, not weights, so weighted shares are exact per pCPU and approximate
- *  across pCPUs.
+ *  equalises counts, not weights or service, so weighted shares are exact per pCPU but not
+ *  across pCPUs: 8 equal spinners on 2 pCPUs get 25% each, but 5 get 50, 50, 33, 33, 33
+ *  (each at least 1/ceil(n/p) of a pCPU, none idle). Rotating the odd vCPU was tried and
+ *  did not converge in simulation; a shared virtual time (Xen credit2's runqueues shared by
+ *  several pCPUs) is the way to exact cross-pCPU shares, left for later.
  *
  * Locking. All state here lives in sched_vcpu.priv and sched_pcpu.priv and is guarded by the
  * owning pCPU's lock, which the core holds around every hook, except:
@@ -58,7 +63,8 @@
  *    nr_queued and curr only as hints (never dereferencing another pCPU's curr); balance()
  *    then takes both pCPU locks (sched_lock_pair: lower pCPU number first) and checks again.
  *  - resv_pcpu.next_balance is read and written only by its own pCPU.
- * No hook allocates, sleeps or takes sched_admit_lock.
+ * No hook allocates, sleeps or takes sched_admit_lock; do_schedule() may call sched_kick()
+ * for another pCPU (an IPI; it takes no scheduler lock).
  */
 #include "sched.h"
 
@@ -67,8 +73,7 @@
 #define SCHED_BALANCE_NS 10000000ull
 
 struct resv_vcpu {
-	uint64_t
-	    vruntime; /* weighted service received, in VT units (wraps; compare by difference) */
+	uint64_t vruntime;       /* weighted service, VT units; wraps, compare by difference */
 	uint64_t resv_deadline;  /* end of the reservation's current period: its EDF deadline */
 	uint64_t resv_left;      /* reserved ns left before resv_deadline */
 	uint64_t cap_period_end; /* end of the cap's current period (fixed grid) */

@@ -8,6 +8,7 @@
  * accounting (not the scheduler's).
  *
  * Usage: test_sched [-v]      (-v prints every vCPU's share, not only the checked ones)
+ *        SCHED_TEST_SEED=n test_sched   runs the create/destroy churn with another seed
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@
 
 static int failures;
 static int verbose;
+static uint64_t churn_seed = 99; /* SCHED_TEST_SEED overrides, to shake out rare paths */
 
 #define CHECK(cond, ...)                                                                           \
 	do {                                                                                       \
@@ -38,7 +40,8 @@ static void expect_share(const char *what, double got, double want, double tol)
 {
 	double err = got > want ? got - want : want - got;
 
-	printf("    %-44s %7.3f%%  (expected %7.3f%% +- %.1f)\n", what, got, want, tol);
+	printf("    %-44s %7.3f%%  (expected %7.3f%% +- %.*f)\n", what, got, want,
+	       tol < 0.1 ? 2 : 1, tol);
 	CHECK(err <= tol, "%s: %.3f%% is %.3f points from %.3f%%", what, got, err, want);
 }
 
@@ -332,36 +335,76 @@ static void test_latency(void)
 
 /* ---- (6) several pCPUs: balance, shares, work conservation ---- */
 
-static void test_multi_shares(unsigned int nr_pcpus)
+/*
+ * n spinners, started pinned to pCPU 0 and unpinned after 1 s, so that only the periodic
+ * balancing can spread them. When n is a multiple of the pCPUs every one gets exactly
+ * nr_pcpus/n of a pCPU. Otherwise balancing equalises counts, not shares (see
+ * docs/scheduler.md): what holds is that no pCPU idles and each spinner gets at least the
+ * share it would have on the most crowded pCPU, 1/ceil(n/nr_pcpus).
+ */
+static void test_multi_shares(unsigned int nr_pcpus, int n)
 {
 	struct sim s;
 	struct one d[8];
-	uint64_t all = (1ull << nr_pcpus) - 1, start[8];
-	double want = 100.0 * nr_pcpus / 8;
+	uint64_t all = (1ull << nr_pcpus) - 1, start[8], total = 0;
+	bool even = n % nr_pcpus == 0;
+	double want = 100.0 * nr_pcpus / n;
+	double floor = 100.0 / ((n + nr_pcpus - 1) / nr_pcpus);
 	char msg[200];
 
 	memset(d, 0, sizeof(d));
 	sim_init(&s, nr_pcpus, 8 + nr_pcpus);
-	printf("  8 spinners started pinned to pCPU 0, unpinned after 1 s, %u pCPUs, "
+	printf("  %d spinners started pinned to pCPU 0, unpinned after 1 s, %u pCPUs, "
 	       "measured over the next 10 s:\n",
-	       nr_pcpus);
-	for (int i = 0; i < 8; i++)
+	       n, nr_pcpus);
+	for (int i = 0; i < n; i++)
 		one_add(&s, &d[i], i + 1, 1, 256, 0, 0);
 	sim_run_until(&s, 1 * SEC);
 	sim_sync(&s);
-	for (int i = 0; i < 8; i++) {
+	for (int i = 0; i < n; i++) {
 		start[i] = d[i].v.ran_ns;
 		CHECK(sched_vcpu_set_affinity(&d[i].v.sv, all, s.now, msg, sizeof(msg)) == 0, "%s",
 		      msg);
 	}
 	sim_run_until(&s, 11 * SEC);
 	sim_sync(&s);
-	for (int i = 0; i < 8; i++) {
+	for (int i = 0; i < n; i++) {
+		double got = pct(d[i].v.ran_ns - start[i], 10 * SEC);
 		char what[64];
 
+		total += d[i].v.ran_ns - start[i];
 		snprintf(what, sizeof(what), "spinner %d", i + 1);
-		expect_share(what, pct(d[i].v.ran_ns - start[i], 10 * SEC), want, 0.5);
+		if (even) {
+			expect_share(what, got, want, 0.5);
+		} else {
+			printf("    %-44s %7.3f%%  (at least %.3f%%; %.3f%% if shared evenly)\n",
+			       what, got, floor, want);
+			CHECK(got >= floor - 0.5, "%s got %.3f%%", what, got);
+		}
 	}
+	/* After the unpinning, each idle pCPU pulls work at its next tick: <= 1 ms idle each. */
+	expect_share("all together (no pCPU idles)", pct(total, 10 * SEC), 100.0 * nr_pcpus,
+	             pct(nr_pcpus * s.tick_ns, 10 * SEC));
+}
+
+static void test_shares_2x8(void)
+{
+	test_multi_shares(2, 8);
+}
+
+static void test_shares_4x8(void)
+{
+	test_multi_shares(4, 8);
+}
+
+static void test_shares_2x5(void)
+{
+	test_multi_shares(2, 5);
+}
+
+static void test_shares_4x7(void)
+{
+	test_multi_shares(4, 7);
 }
 
 static void test_work_conservation(void)
@@ -561,7 +604,7 @@ static void test_churn(void)
 	struct sim s;
 	char msg[256];
 
-	sim_init(&s, 4, 99);
+	sim_init(&s, 4, churn_seed);
 	for (int cycle = 0; cycle < 1000; cycle++) {
 		struct simdom *sd = calloc(1, sizeof(*sd));
 		struct sched_params p;
@@ -669,8 +712,10 @@ static const struct {
     {"a reservation of 50% holds against 7 domains of 10x weight", test_reservation},
     {"an over-committed reservation is refused and changes nothing", test_admission},
     {"a reserved interactive vcpu gets low latency", test_latency},
-    {"2 pCPUs: 8 spinners balanced to equal shares", NULL},
-    {"4 pCPUs: 8 spinners balanced to equal shares", NULL},
+    {"2 pCPUs: 8 spinners balanced to equal shares", test_shares_2x8},
+    {"4 pCPUs: 8 spinners balanced to equal shares", test_shares_4x8},
+    {"2 pCPUs: 5 spinners, none below a third of a pCPU", test_shares_2x5},
+    {"4 pCPUs: 7 spinners, none below half a pCPU", test_shares_4x7},
     {"work conservation with blocking vcpus on 4 pCPUs", test_work_conservation},
     {"runstate accounting sums to elapsed time exactly", test_runstate},
     {"1000 create/destroy cycles leave no vcpu in any queue", test_churn},
@@ -681,15 +726,14 @@ int main(int argc, char **argv)
 	int failed_tests = 0;
 
 	verbose = argc > 1 && strcmp(argv[1], "-v") == 0;
+	if (getenv("SCHED_TEST_SEED"))
+		churn_seed = strtoull(getenv("SCHED_TEST_SEED"), NULL, 0);
 	setvbuf(stdout, NULL, _IONBF, 0);
 	for (unsigned int i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
 		int before = failures;
 
 		printf("test %u: %s\n", i + 1, tests[i].name);
-		if (tests[i].fn)
-			tests[i].fn();
-		else
-			test_multi_shares(strncmp(tests[i].name, "2 pCPUs", 7) == 0 ? 2 : 4);
+		tests[i].fn();
 		printf("%s %u - %s\n", failures == before ? "ok" : "not ok", i + 1, tests[i].name);
 		failed_tests += failures != before;
 	}
