@@ -203,6 +203,14 @@ static void sink_state(void *core, int up, int code, const char *message)
 	hvctl_event ev = {.kind = up ? HVCTL_EVENT_LINK_UP : HVCTL_EVENT_LINK_DOWN};
 
 	pthread_mutex_lock(&h->lock);
+	if (!up && !h->up && code == HVCTL_ERR_LINK_DOWN) {
+		/* Still down, for a new reason (a machine came or went): no event. */
+		snprintf(h->down_msg, sizeof(h->down_msg), "%s",
+		         message ? message : "management link is down");
+		h->down_code = code;
+		pthread_mutex_unlock(&h->lock);
+		return;
+	}
 	h->up = up;
 	if (!up) {
 		h->down_code = code ? code : HVCTL_ERR_LINK_DOWN;
@@ -463,11 +471,14 @@ int hvctl_wait_ready(hvctl *h, unsigned timeout_ms)
 	int up;
 
 	pthread_mutex_lock(&h->lock);
-	while (!h->up && !h->closing)
+	/* Wait for the agent; a refusal or a fault of the current machine ends the wait. */
+	while (!h->up && !h->closing && h->down_code == HVCTL_ERR_LINK_DOWN)
 		if (cond_wait_until(&h->cond, &h->lock, deadline) == ETIMEDOUT)
 			break;
 	up = h->up;
-	if (!up)
+	if (!up && !h->closing && h->down_code != HVCTL_ERR_LINK_DOWN)
+		err_set(&err, h->down_code, "%s", h->down_msg);
+	else if (!up)
 		err_set(&err, h->closing ? HVCTL_ERR_CLOSED : HVCTL_ERR_TIMEOUT,
 		        "the machine's agent did not attach within %u ms (%s)", timeout_ms,
 		        h->down_msg);

@@ -150,15 +150,12 @@ static void notify_all_vectors(struct link_transport *lt)
 /* Link thread: the link stops with code/message; the sink hears it once. */
 static void link_down(struct link_transport *lt, int code, const char *message)
 {
-	int was;
-
 	set_usable(lt, 0);
 	pthread_mutex_lock(&lt->lock);
-	was = lt->attached;
 	lt->attached = 0;
 	pthread_mutex_unlock(&lt->lock);
-	if (was || code != HVCTL_ERR_LINK_DOWN)
-		lt->sink.state(lt->sink.core, 0, code, message);
+	/* Reported even when not attached: the core tells a new reason from a new outage. */
+	lt->sink.state(lt->sink.core, 0, code, message);
 }
 
 static void link_fault(struct link_transport *lt, enum hvlink_fault f, const char *message)
@@ -306,7 +303,7 @@ static void *link_main(void *arg)
 
 	for (;;) {
 		unsigned n = 0, v, first_efd;
-		int attached, fault_pending;
+		int attached, fault_pending, rc;
 		enum hvlink_fault fault;
 		char msg[256];
 
@@ -352,17 +349,18 @@ static void *link_main(void *arg)
 			}
 		}
 		if (fds[1].revents & POLLIN) {
-			int rc;
-
+			/* A new machine gets a fresh layout before it gets the memory: whatever
+			 * the old one left there is void. With a machine still connected the
+			 * newcomer is refused and the layout left alone. */
+			if (lt->srv.client_fd < 0)
+				reinit_layout(lt);
 			pthread_mutex_lock(&lt->lock);
 			rc = ivs_server_accept(&lt->srv, &err);
 			pthread_mutex_unlock(&lt->lock);
-			/* A new machine: whatever the old one left in memory is void. */
-			if (rc == 1 && reinit_layout(lt) != 0) {
-				pthread_mutex_lock(&lt->lock);
-				ivs_server_drop_client(&lt->srv);
-				pthread_mutex_unlock(&lt->lock);
-			}
+			if (rc == 1)
+				lt->sink.state(
+				    lt->sink.core, 0, HVCTL_ERR_LINK_DOWN,
+				    "a machine connected; its agent has not attached yet");
 		}
 		for (v = 0; v < lt->srv.nvectors; v++)
 			if (fds[first_efd + v].revents & POLLIN)

@@ -28,6 +28,7 @@ struct loopback {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	struct item *head, *tail;
+	unsigned long queued_states, done_states;
 };
 
 static void push(struct loopback *lb, struct item *it)
@@ -38,7 +39,7 @@ static void push(struct loopback *lb, struct item *it)
 	else
 		lb->head = it;
 	lb->tail = it;
-	pthread_cond_signal(&lb->cond);
+	pthread_cond_broadcast(&lb->cond);
 	pthread_mutex_unlock(&lb->lock);
 }
 
@@ -59,6 +60,7 @@ static void *lb_main(void *arg)
 		pthread_mutex_lock(&lb->lock);
 		while (!lb->head && !lb->stop)
 			pthread_cond_wait(&lb->cond, &lb->lock);
+		/* (cond is shared with set_state's waiters: spurious wake-ups are fine) */
 		if (lb->stop) {
 			pthread_mutex_unlock(&lb->lock);
 			break;
@@ -68,9 +70,13 @@ static void *lb_main(void *arg)
 		if (!lb->head)
 			lb->tail = NULL;
 		pthread_mutex_unlock(&lb->lock);
-		if (it->is_state)
+		if (it->is_state) {
 			lb->sink.state(lb->sink.core, it->up, it->code, it->message);
-		else
+			pthread_mutex_lock(&lb->lock);
+			lb->done_states++;
+			pthread_cond_broadcast(&lb->cond);
+			pthread_mutex_unlock(&lb->lock);
+		} else
 			fake_agent_handle(lb->agent, it->chan, &it->hdr, it->payload, reply, lb);
 		free(it);
 	}
@@ -160,11 +166,21 @@ struct hvctl_transport *loopback_new(struct fake_agent *a, uint32_t max_payload)
 
 void loopback_set_state(struct hvctl_transport *t, int up, int code, const char *message)
 {
+	struct loopback *lb = (struct loopback *)t;
 	struct item *it = calloc(1, sizeof(*it));
+	unsigned long ticket;
 
 	it->is_state = 1;
 	it->up = up;
 	it->code = code;
 	snprintf(it->message, sizeof(it->message), "%s", message ? message : "");
-	push((struct loopback *)t, it);
+	pthread_mutex_lock(&lb->lock);
+	ticket = ++lb->queued_states;
+	pthread_mutex_unlock(&lb->lock);
+	push(lb, it);
+	/* Synchronous: returns once the library has been told. */
+	pthread_mutex_lock(&lb->lock);
+	while (lb->done_states < ticket)
+		pthread_cond_wait(&lb->cond, &lb->lock);
+	pthread_mutex_unlock(&lb->lock);
 }

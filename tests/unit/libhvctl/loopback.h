@@ -12,7 +12,8 @@
 /* A transport over agent a; max_payload bounds every channel (both directions). */
 struct hvctl_transport *loopback_new(struct fake_agent *a, uint32_t max_payload);
 
-/* Reports a link state change to the library (from the loopback's thread, in order). */
+/* Reports a link state change to the library (from the loopback's thread, in order, after
+ * what was queued before) and returns once it has been delivered. */
 void loopback_set_state(struct hvctl_transport *t, int up, int code, const char *message);
 
 #endif
