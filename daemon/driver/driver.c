@@ -70,6 +70,12 @@ int hv_obj_save(hvDriver *drv, hvDomainObj *obj, GError **err)
 	return hv_persist_save(drv->persist, obj->def, err);
 }
 
+void hv_obj_save_run(hvDriver *drv, hvDomainObj *obj)
+{
+	if (hv_obj_active(obj))
+		hv_persist_save_run(drv->persist, obj->live, obj->id, obj->state, obj->reason);
+}
+
 int hv_obj_resolve_affect(hvDomainObj *obj, unsigned int *flags, GError **err)
 {
 	unsigned int f = *flags;
@@ -134,18 +140,18 @@ void hv_emit_lifecycle(hvDriver *drv, hvDomainObj *obj, int event, int detail)
 	if (!drv->event_fn)
 		return;
 	hv_obj_ref(obj, &ref);
-	drv->event_fn(&ref, VIR_DOMAIN_EVENT_ID_LIFECYCLE, event, detail, drv->event_opaque);
+	drv->event_fn(&ref, VIR_DOMAIN_EVENT_ID_LIFECYCLE, event, detail, 0, drv->event_opaque);
 	hv_domain_ref_clear(&ref);
 }
 
-void hv_emit(hvDriver *drv, hvDomainObj *obj, int event_id)
+void hv_emit(hvDriver *drv, hvDomainObj *obj, int event_id, unsigned long long value)
 {
 	hvDomainRef ref;
 
 	if (!drv->event_fn)
 		return;
 	hv_obj_ref(obj, &ref);
-	drv->event_fn(&ref, event_id, 0, 0, drv->event_opaque);
+	drv->event_fn(&ref, event_id, 0, 0, value, drv->event_opaque);
 	hv_domain_ref_clear(&ref);
 }
 

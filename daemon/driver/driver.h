@@ -40,10 +40,11 @@ typedef struct {
 void hv_domain_ref_clear(hvDomainRef *ref);
 void hv_domain_ref_free(hvDomainRef *ref);
 
-/* Events: the driver calls fn for each domain event (event_id is a virDomainEventID; for
- * LIFECYCLE, event/detail are virDomainEventType and its detail). */
+/* Events: the driver calls fn for each domain event. event_id is a virDomainEventID; for
+ * LIFECYCLE, event/detail are virDomainEventType and its detail; for BALLOON_CHANGE, value is
+ * the new current memory in KiB. */
 typedef void (*hvDriverEventFn)(const hvDomainRef *dom, int event_id, int event, int detail,
-                                void *opaque);
+                                unsigned long long value, void *opaque);
 void hv_driver_set_event_sink(hvDriver *drv, hvDriverEventFn fn, void *opaque);
 
 /* ---- node ---- */

@@ -155,6 +155,8 @@ int hv_driver_set_memory(hvDriver *drv, const unsigned char *uuid, unsigned long
 		if (drv->be->ops->set_memory(drv->be, obj->id, kib, err) < 0)
 			goto endjob;
 		obj->live->current_memory_kib = kib;
+		hv_obj_save_run(drv, obj);
+		hv_emit(drv, obj, VIR_DOMAIN_EVENT_ID_BALLOON_CHANGE, kib);
 	}
 	if (flags & VIR_DOMAIN_AFFECT_CONFIG) {
 		if (kib > obj->def->memory_kib) {
@@ -216,6 +218,7 @@ int hv_driver_set_vcpus(hvDriver *drv, const unsigned char *uuid, unsigned int n
 		if (drv->be->ops->set_vcpus(drv->be, obj->id, n, err) < 0)
 			goto endjob;
 		obj->live->vcpus = n;
+		hv_obj_save_run(drv, obj);
 	}
 	if (flags & VIR_DOMAIN_AFFECT_CONFIG) {
 		if (n > obj->def->max_vcpus) {

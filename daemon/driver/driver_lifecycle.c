@@ -295,7 +295,7 @@ int hv_driver_reset(hvDriver *drv, const unsigned char *uuid, unsigned int flags
 	rc = drv->be->ops->reboot(drv->be, obj->id, TRUE, err);
 	if (rc == 0) {
 		set_state(drv, obj, VIR_DOMAIN_RUNNING, VIR_DOMAIN_RUNNING_BOOTED);
-		hv_emit(drv, obj, VIR_DOMAIN_EVENT_ID_REBOOT);
+		hv_emit(drv, obj, VIR_DOMAIN_EVENT_ID_REBOOT, 0);
 	}
 	hv_job_end(obj);
 	return rc;
@@ -363,7 +363,7 @@ static void restart_in_place(hvDriver *drv, hvDomainObj *obj)
 		return;
 	}
 	set_state(drv, obj, VIR_DOMAIN_RUNNING, VIR_DOMAIN_RUNNING_BOOTED);
-	hv_emit(drv, obj, VIR_DOMAIN_EVENT_ID_REBOOT);
+	hv_emit(drv, obj, VIR_DOMAIN_EVENT_ID_REBOOT, 0);
 }
 
 void hv_driver_backend_event(int domid, hvBackendEvent ev, void *opaque)

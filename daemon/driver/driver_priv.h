@@ -57,7 +57,8 @@ int hv_check_flags(unsigned int flags, unsigned int allowed, const char *fn, GEr
 
 void hv_obj_ref(const hvDomainObj *obj, hvDomainRef *ref);
 void hv_emit_lifecycle(hvDriver *drv, hvDomainObj *obj, int event, int detail);
-void hv_emit(hvDriver *drv, hvDomainObj *obj, int event_id);
+/* A non-lifecycle event (REBOOT; BALLOON_CHANGE with the new size in KiB). */
+void hv_emit(hvDriver *drv, hvDomainObj *obj, int event_id, unsigned long long value);
 
 /* Lifecycle steps shared by the API and by backend events (driver_lifecycle.c). */
 int hv_domain_start(hvDriver *drv, hvDomainObj *obj, gboolean paused, GError **err);
@@ -65,6 +66,9 @@ int hv_domain_start(hvDriver *drv, hvDomainObj *obj, gboolean paused, GError **e
  * STOPPED/detail, removes a transient object. Returns FALSE if obj is gone afterwards. */
 gboolean hv_domain_stopped(hvDriver *drv, hvDomainObj *obj, int reason, int detail);
 void hv_driver_backend_event(int domid, hvBackendEvent ev, void *opaque);
+
+/* Records a running domain's live definition and state in its run state. */
+void hv_obj_save_run(hvDriver *drv, hvDomainObj *obj);
 
 /* Saves obj->def (persistent domains only). */
 int hv_obj_save(hvDriver *drv, hvDomainObj *obj, GError **err);

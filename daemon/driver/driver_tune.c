@@ -166,6 +166,7 @@ static int set_tunables(hvDriver *drv, const unsigned char *uuid, virTypedParame
 			goto endjob;
 		hv_domain_def_free(obj->live);
 		obj->live = g_steal_pointer(&live);
+		hv_obj_save_run(drv, obj);
 	}
 	if (config) {
 		if (hv_persist_save(drv->persist, config, err) < 0)

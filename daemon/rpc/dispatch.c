@@ -255,6 +255,8 @@ static void dispatch_call(hvRpcClient *c, const hvRpcHeader *hdr, const uint8_t 
 		call_failed(c, hdr, VIR_ERR_NO_SUPPORT, "unknown procedure: %d", hdr->proc);
 		return;
 	}
+	g_debug("call %s (proc %d, serial %u)%s", p->api, hdr->proc, hdr->serial,
+	        hv_rpc_client_readonly(c) ? " read-only" : "");
 	if (!hv_rpc_client_is_open(c) && !(p->flags & HV_RPC_PROC_BEFORE_OPEN)) {
 		call_failed(c, hdr, VIR_ERR_INTERNAL_ERROR, "hypervisor connection not open");
 		return;

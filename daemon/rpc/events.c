@@ -2,8 +2,8 @@
  * Domain event registrations and delivery (see events.h).
  *
  * Registrations are accepted for every event ID libvirt 9.0 defines (as libvirtd does), so
- * that `virsh event --all` works; virthvd emits LIFECYCLE and REBOOT. callbackIDs are unique
- * per connection, handed out 0, 1, 2, ... like libvirtd.
+ * that `virsh event --all` works; virthvd emits LIFECYCLE, REBOOT and BALLOON_CHANGE. callbackIDs
+ * are unique per connection, handed out 0, 1, 2, ... like libvirtd.
  */
 #include "rpc/events.h"
 
@@ -83,6 +83,7 @@ HV_RPC_HANDLER(hv_rpc_event_deregister_any)
 typedef struct {
 	const hvDomainRef *dom;
 	int event_id, event, detail;
+	unsigned long long value;
 } hvEventMsg;
 
 static void send_to_client(hvRpcClient *c, void *opaque)
@@ -118,6 +119,13 @@ static void send_to_client(hvRpcClient *c, void *opaque)
 			pkt = hv_rpc_packet_encode(
 			    &hdr, (xdrproc_t)xdr_remote_domain_event_callback_reboot_msg, &msg,
 			    NULL);
+		} else if (m->event_id == VIR_DOMAIN_EVENT_ID_BALLOON_CHANGE) {
+			remote_domain_event_callback_balloon_change_msg msg = {r->callback_id,
+			                                                       {dom, m->value}};
+			hdr.proc = REMOTE_PROC_DOMAIN_EVENT_CALLBACK_BALLOON_CHANGE;
+			pkt = hv_rpc_packet_encode(
+			    &hdr, (xdrproc_t)xdr_remote_domain_event_callback_balloon_change_msg,
+			    &msg, NULL);
 		}
 		if (pkt)
 			hv_rpc_client_send(c, pkt);
@@ -127,9 +135,10 @@ static void send_to_client(hvRpcClient *c, void *opaque)
 	}
 }
 
-void hv_rpc_events_emit(const hvDomainRef *dom, int event_id, int event, int detail, void *opaque)
+void hv_rpc_events_emit(const hvDomainRef *dom, int event_id, int event, int detail,
+                        unsigned long long value, void *opaque)
 {
-	hvEventMsg m = {dom, event_id, event, detail};
+	hvEventMsg m = {dom, event_id, event, detail, value};
 
 	hv_rpc_server_foreach_client(opaque, send_to_client, &m);
 }

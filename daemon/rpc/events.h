@@ -10,7 +10,8 @@
 #include "rpc/server.h"
 
 /* The driver's event sink; opaque is the hvRpcServer. */
-void hv_rpc_events_emit(const hvDomainRef *dom, int event_id, int event, int detail, void *opaque);
+void hv_rpc_events_emit(const hvDomainRef *dom, int event_id, int event, int detail,
+                        unsigned long long value, void *opaque);
 void hv_rpc_events_client_gone(hvRpcClient *c);
 
 #endif

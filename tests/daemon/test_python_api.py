@@ -168,8 +168,13 @@ def test_events_and_console_stream(daemon):
     conn.domainEventRegisterAny(
         None, libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE,
         lambda c, d, event, detail, opaque: seen.append((d.name(), event, detail)), None)
+    balloon = []
+    conn.domainEventRegisterAny(
+        None, libvirt.VIR_DOMAIN_EVENT_ID_BALLOON_CHANGE,
+        lambda c, d, actual, opaque: balloon.append((d.name(), actual)), None)
     dom = conn.defineXML(guest_xml("ev", 3))
     dom.create()
+    dom.setMemory(300000)
     st = conn.newStream(0)
     dom.openConsole(None, st, 0)
     banner = b""
@@ -194,6 +199,7 @@ def test_events_and_console_stream(daemon):
                     ("ev", E.VIR_DOMAIN_EVENT_CRASHED, E.VIR_DOMAIN_EVENT_CRASHED_PANICKED),
                     ("ev", E.VIR_DOMAIN_EVENT_STOPPED, E.VIR_DOMAIN_EVENT_STOPPED_CRASHED)]
     assert dom.state() == [E.VIR_DOMAIN_SHUTOFF, E.VIR_DOMAIN_SHUTOFF_CRASHED]
+    assert balloon == [("ev", 300000)]
     conn.close()
 
 
