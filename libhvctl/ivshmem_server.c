@@ -25,7 +25,7 @@
 static int fail(hvctl_error *err, int e, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* Fills err (if any) with "management link: <what>: <strerror>" and returns -e. */
+/* Fills err (if any) with "<what>: <strerror>" and returns -e. */
 static int fail(hvctl_error *err, int e, const char *fmt, ...)
 {
 	if (err) {
@@ -37,7 +37,7 @@ static int fail(hvctl_error *err, int e, const char *fmt, ...)
 		va_end(ap);
 		err->code = HVCTL_ERR_SYSTEM;
 		err->remote_errno = 0;
-		snprintf(err->message, sizeof(err->message), "management link: %s: %s", detail,
+		snprintf(err->message, sizeof(err->message), "%s: %s", detail,
 		         strerror(e));
 	}
 	return -e;
