@@ -15,8 +15,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include <public/xen.h> /* domid_t, DOMID_* */
-
 #define HV_MAX_VCPUS 32
 
 struct domain;

@@ -7,8 +7,12 @@
 #ifndef HV_PV_GUEST_ACCESS_H
 #define HV_PV_GUEST_ACCESS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+/* The range is outside hv's reserved addresses and canonical (checked before every copy). */
+bool guest_range_ok(uint64_t gva, size_t len);
 
 /* 0, or -EFAULT if any byte of the guest range is not accessible. */
 int copy_from_guest(void *dst, uint64_t gva, size_t len);

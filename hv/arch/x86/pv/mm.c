@@ -47,6 +47,10 @@
 #include "mm.h"
 #include "pv-errno.h"
 
+/* GDT geometry and the flat kernel selector of the 64-bit PV ABI (public/xen.h). */
+#define GUEST_GDT_ENTRIES 7168
+#define GUEST_KERNEL_CS   0xe033
+
 #define L1_ALLOWED                                                                                 \
 	(PTF_P | PTF_RW | PTF_US | PTF_A | PTF_D | PTF_G | PTF_AVAIL |                             \
 	 (PTF_AVAIL_HIGH & ~PTF_GNTTAB) | PTF_NX)
@@ -69,7 +73,8 @@ void pv_assign_frame(struct domain *d, uint64_t mfn, bool hv_heap)
 	pg->type = PGT_none;
 	pg->type_count = 0;
 	pg->flags = PGF_allocated | (hv_heap ? PGF_hv_heap : 0);
-	d->tot_pages++;
+	if (!hv_heap)
+		d->tot_pages++; /* hv's own pages shared with d do not count against it */
 }
 
 /* The domain gives a frame back (decrease_reservation): it is freed once nothing maps it. */
@@ -525,8 +530,7 @@ bool pv_check_descriptor(uint64_t *desc)
 	if ((b & 0xf00) != 0xc00) /* LDT, TSS, interrupt/trap gates */
 		return false;
 	cs = a >> 16;
-	if (!((cs >> 3) < FIRST_RESERVED_GDT_ENTRY || (cs >> 3) == (FLAT_KERNEL_CS >> 3) ||
-	      (cs & 4)))
+	if (!((cs >> 3) < GUEST_GDT_ENTRIES || (cs >> 3) == (GUEST_KERNEL_CS >> 3) || (cs & 4)))
 		return false;
 	/* Keep the DPL in the target's RPL; DPL 0 makes every use fault to hv. */
 	b &= ~(3u << 13);
@@ -545,7 +549,7 @@ int pv_set_gdt(struct vcpu *v, const uint64_t *frames, unsigned int entries)
 	unsigned int nr = (entries + 511) / 512, i;
 	int rc;
 
-	if (entries > FIRST_RESERVED_GDT_ENTRY)
+	if (entries > GUEST_GDT_ENTRIES)
 		return -EINVAL;
 	for (i = 0; i < nr; i++) {
 		rc = get_page_and_type(frames[i], v->domain, PGT_seg_desc);
@@ -631,7 +635,8 @@ void pv_relinquish_frame(struct domain *d, uint64_t mfn, bool drop_allocation)
 	}
 	if (drop_allocation && (pg->flags & PGF_allocated)) {
 		pg->flags &= ~PGF_allocated;
-		d->tot_pages--;
+		if (!(pg->flags & PGF_hv_heap))
+			d->tot_pages--;
 		put_page(mfn);
 	}
 }

@@ -13,6 +13,10 @@
 
 #include <hv/domain.h>
 
+/* Domain ids mm.c uses (spelled exactly as public/xen.h spells them). */
+#define DOMID_XEN     0x7ff2
+#define DOMID_INVALID 0x7ff4
+
 /* Page-table entry bits (x86-64 4-level paging). */
 #define PTF_P            (1ull << 0)
 #define PTF_RW           (1ull << 1)

@@ -1,0 +1,234 @@
+/*
+ * Exceptions and interrupts of PV guests: what hv does with every entry from ring 3, the
+ * bounce frames that deliver exceptions and events to the guest kernel, and the exit check.
+ *
+ * A guest exception is, in order: handled by hv (writable page tables, forced-emulation CPUID,
+ * privileged instructions, software interrupts confirmed from the instruction bytes), or
+ * bounced to the handler the guest registered with set_trap_table, or - when there is none,
+ * or the bounce frame cannot be written - the end of the domain (domain_crash). Nothing a
+ * guest does makes hv panic. Exceptions in hv itself panic, except a fault on the guest-copy
+ * instruction, which returns -EFAULT to the hypercall (the fixup below).
+ *
+ * Bounce frame (Xen ABI, lowest address first): RCX, R11, [error code], RIP, CS (RPL 0 for an
+ * interrupted guest kernel, saved upcall mask in bits 32-39), RFLAGS (IF = !saved mask), RSP,
+ * SS; built at the guest RSP (or the kernel stack from stack_switch when coming from user
+ * mode), rounded down to 16 bytes.
+ */
+#include <hv/lib.h>
+#include <hv/percpu.h>
+#include <asm/desc.h>
+#include <asm/processor.h>
+#include <asm/traps.h>
+#include <asm/apic.h>
+
+#include "guest-access.h"
+#include "mm.h"
+#include "pv.h"
+
+#define RFLAGS_TF   (1UL << 8)
+#define RFLAGS_IF   (1UL << 9)
+#define RFLAGS_IOPL (3UL << 12)
+#define RFLAGS_NT   (1UL << 14)
+#define RFLAGS_RF   (1UL << 16)
+#define RFLAGS_VM   (1UL << 17)
+#define RFLAGS_AC   (1UL << 18)
+
+#define PFEC_PRESENT (1u << 0)
+#define PFEC_WRITE   (1u << 1)
+#define PFEC_USER    (1u << 2)
+#define PFEC_RSVD    (1u << 3)
+#define PFEC_INSN    (1u << 4)
+
+static bool vector_has_error(unsigned int v)
+{
+	return v == 8 || (v >= 10 && v <= 14) || v == 17 || v == 21 || v == 29 || v == 30;
+}
+
+/* Switch the vCPU between guest kernel and guest user: page tables and GS bases follow. */
+void pv_toggle_mode(struct vcpu *v, bool kernel)
+{
+	struct pv_vcpu *p = pv(v);
+
+	if (p->kernel_mode == kernel)
+		return;
+	if (kernel) {
+		p->gs_base_user = rdmsr(MSR_KERNEL_GS_BASE);
+		wrmsr(MSR_KERNEL_GS_BASE, p->gs_base_kernel);
+	} else {
+		p->gs_base_kernel = rdmsr(MSR_KERNEL_GS_BASE);
+		wrmsr(MSR_KERNEL_GS_BASE, p->gs_base_user);
+	}
+	p->kernel_mode = kernel;
+	write_cr3(pv_current_cr3(v));
+}
+
+bool pv_bounce(struct vcpu *v, struct cpu_user_regs *regs, uint64_t handler, bool mask_events,
+               bool has_error, uint32_t error, const char *what)
+{
+	struct pv_vcpu *p = pv(v);
+	struct vcpu_info *vi = v->vcpu_info;
+	uint8_t saved_mask = vi->evtchn_upcall_mask;
+	bool from_user = !p->kernel_mode;
+	uint64_t frame[8], sp, cs;
+	unsigned int n = 0;
+
+	if (handler == 0)
+		domain_crash(v->domain, "no handler for %s", what);
+	if (from_user) {
+		if (p->kernel_sp == 0)
+			domain_crash(v->domain, "%s from user mode without a kernel stack", what);
+		pv_toggle_mode(v, true);
+		sp = p->kernel_sp;
+		cs = regs->cs | 3;
+	} else {
+		sp = regs->rsp;
+		cs = regs->cs & ~3UL;
+	}
+	sp &= ~15UL;
+	frame[n++] = regs->rcx;
+	frame[n++] = regs->r11;
+	if (has_error)
+		frame[n++] = error;
+	frame[n++] = regs->rip;
+	frame[n++] = cs | ((uint64_t)saved_mask << 32);
+	frame[n++] = (regs->rflags & ~(RFLAGS_IF | RFLAGS_IOPL)) | (saved_mask ? 0 : RFLAGS_IF);
+	frame[n++] = regs->rsp;
+	frame[n++] = regs->ss;
+	sp -= n * 8;
+	if (copy_to_guest(sp, frame, n * 8))
+		domain_crash(v->domain, "cannot write the bounce frame for %s at %#lx", what,
+		             (unsigned long)sp);
+	regs->rsp = sp;
+	regs->rip = handler;
+	regs->cs = FLAT_KERNEL_CS;
+	regs->ss = FLAT_KERNEL_SS;
+	regs->rflags &= ~(RFLAGS_TF | RFLAGS_NT | RFLAGS_RF | RFLAGS_VM | RFLAGS_AC | RFLAGS_IOPL);
+	regs->rflags |= RFLAGS_IF | 2;
+	regs->rcx = regs->rip; /* saved in the frame: the exit may use SYSRET */
+	regs->r11 = regs->rflags;
+	if (mask_events)
+		vi->evtchn_upcall_mask = 1;
+	return true;
+}
+
+void pv_inject_trap(struct vcpu *v, struct cpu_user_regs *regs, unsigned int vector, bool has_error,
+                    uint32_t error)
+{
+	const struct trap_info *ti = &pv(v)->trap_ctxt[vector];
+
+	if (!ti->address)
+		domain_crash(v->domain, "unhandled %s (vector %u) at rip %#lx, no guest handler",
+		             exception_mnemonic(vector), vector, (unsigned long)regs->rip);
+	pv_bounce(v, regs, ti->address, ti->flags & 4, has_error, error,
+	          exception_mnemonic(vector));
+}
+
+/* Every return to the guest: timers, then an event upcall if one is pending and unmasked. */
+void pv_exit_to_guest(struct cpu_user_regs *regs)
+{
+	struct vcpu *v = current_vcpu();
+	struct vcpu_info *vi;
+
+	if (!v)
+		return;
+	pv_timers_check(v);
+	vi = v->vcpu_info;
+	if (vi->evtchn_upcall_pending && !vi->evtchn_upcall_mask)
+		pv_bounce(v, regs, pv(v)->callback[CALLBACKTYPE_event], true, false, 0,
+		          "event upcall");
+}
+
+/* A fault in hv: the guest-copy instruction gets its fixup, anything else is fatal. */
+static void hv_fault(struct cpu_user_regs *regs, const char *why)
+{
+	if (regs->rip == (uint64_t)pv_copy_insn) {
+		regs->rip = (uint64_t)pv_copy_fixup;
+		return;
+	}
+	fatal_trap(regs, why);
+}
+
+static void pv_page_fault(struct cpu_user_regs *regs)
+{
+	struct vcpu *v = current_vcpu();
+	uint64_t cr2 = read_cr2();
+	uint32_t ec = regs->error_code;
+
+	if (!guest_mode(regs) || !v)
+		return hv_fault(regs, "in hv");
+	if (pv(v)->kernel_mode &&
+	    (ec & (PFEC_PRESENT | PFEC_WRITE)) == (PFEC_PRESENT | PFEC_WRITE) &&
+	    !(ec & (PFEC_RSVD | PFEC_INSN)) &&
+	    (v->domain->vm_assist & (1UL << VMASST_TYPE_writable_pagetables)) &&
+	    pv_ptwr_fault(v, regs, cr2))
+		goto out;
+	/* The guest learns whether *it* was in user mode, not that the CPU was at CPL 3. */
+	if (pv(v)->kernel_mode)
+		ec &= ~PFEC_USER;
+	pv(v)->cr2 = cr2;
+	v->vcpu_info->arch.cr2 = cr2;
+	pv_inject_trap(v, regs, X86_EXC_PF, true, ec);
+out:
+	pv_exit_to_guest(regs);
+}
+
+static void pv_general_protection(struct cpu_user_regs *regs)
+{
+	struct vcpu *v = current_vcpu();
+
+	if (!guest_mode(regs) || !v)
+		return hv_fault(regs, "in hv");
+	if (!pv_emulate_gp(v, regs))
+		pv_inject_trap(v, regs, X86_EXC_GP, true, regs->error_code);
+	pv_exit_to_guest(regs);
+}
+
+static void pv_invalid_op(struct cpu_user_regs *regs)
+{
+	struct vcpu *v = current_vcpu();
+
+	if (!guest_mode(regs) || !v)
+		return fatal_trap(regs, "in hv");
+	if (!pv_emulate_ud(v, regs))
+		pv_inject_trap(v, regs, X86_EXC_UD, false, 0);
+	pv_exit_to_guest(regs);
+}
+
+/* Everything else a guest can raise goes to its own handler. */
+static void pv_other_exception(struct cpu_user_regs *regs)
+{
+	struct vcpu *v = current_vcpu();
+	unsigned int vec = regs->entry_vector;
+
+	if (!guest_mode(regs) || !v)
+		return fatal_trap(regs, "in hv");
+	if (vec == X86_EXC_NM)
+		pv(v)->fpu_ts = false, write_cr0(read_cr0() & ~8UL);
+	pv_inject_trap(v, regs, vec, vector_has_error(vec), regs->error_code);
+	pv_exit_to_guest(regs);
+}
+
+void pv_traps_init(void)
+{
+	for (unsigned int vec = 0; vec < 32; vec++) {
+		if (vec == X86_EXC_NMI || vec == X86_EXC_DF || vec == X86_EXC_MC)
+			continue;
+		set_trap_handler(vec, pv_other_exception);
+	}
+	set_trap_handler(X86_EXC_PF, pv_page_fault);
+	set_trap_handler(X86_EXC_GP, pv_general_protection);
+	set_trap_handler(X86_EXC_UD, pv_invalid_op);
+	set_trap_handler(APIC_TIMER_VECTOR, pv_tick);
+}
+
+/* This CPU can run PV guests: SYSCALL goes to pv_syscall_entry, SSE state is usable. */
+void pv_cpu_init(void)
+{
+	wrmsr(MSR_STAR, ((uint64_t)FLAT_RING3_CS32 << 48) | ((uint64_t)HV_CS << 32));
+	wrmsr(MSR_LSTAR, (uint64_t)pv_syscall_entry);
+	wrmsr(MSR_CSTAR, (uint64_t)pv_syscall_entry);
+	wrmsr(MSR_FMASK, RFLAGS_TF | RFLAGS_IF | (1UL << 10) | RFLAGS_IOPL | RFLAGS_NT | RFLAGS_AC);
+	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SCE);
+	write_cr4(read_cr4() | (1UL << 9) | (1UL << 10)); /* OSFXSR, OSXMMEXCPT */
+	write_cr0(read_cr0() & ~(1UL << 2) & ~8UL);       /* no EM, no TS */
+}
