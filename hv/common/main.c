@@ -9,6 +9,7 @@
 #include <hv/cmdline.h>
 #include <hv/mm.h>
 #include <hv/percpu.h>
+#include <hv/pv.h>
 #include <hv/smp.h>
 #include <hv/time.h>
 #include <asm/apic.h>
@@ -38,6 +39,7 @@ void start_hv(unsigned long mb_magic, unsigned long mb_info)
 	smp_boot_cpus();        /* INIT-SIPI-SIPI every other CPU */
 	printk("hv: idle at %lu us\n", (unsigned long)tsc_elapsed_us(boot_tsc));
 	selftests_run(); /* selftest=... */
+	pv_start();      /* PV core; builds and runs dom0 from boot module 0 if there is one */
 	if (cmdline_is("on_idle", "exit")) {
 		printk("hv: exit 0\n");
 		machine_exit(0);
