@@ -52,6 +52,12 @@ void pv_m2p_set(uint64_t mfn, uint64_t pfn)
 		fake_m2p[mfn] = pfn;
 }
 
+/* I/O memory below MFN 128 for privileged domains, nothing beyond (no such addresses). */
+bool pv_iomem_ok(const struct domain *d, uint64_t mfn)
+{
+	return d->is_privileged && mfn < 128;
+}
+
 struct domain *pv_find_domain(uint16_t domid)
 {
 	for (int i = 0; i < 4; i++)

@@ -197,6 +197,8 @@ static void io_memory(void)
 	CHECK_EQ(pv_pin_table(&domu, L1B, 1), -EINVAL);
 	fake_mem[DOM0_FRAME][0] = ent(IO_FRAME, RWE | PTF_PCD | PTF_PWT);
 	CHECK_EQ(pv_pin_table(&dom0, DOM0_FRAME, 1), 0);
+	fake_mem[DOM0_FRAME + 1][0] = ent(0xffffffffffull, RO); /* beyond any address */
+	CHECK_EQ(pv_pin_table(&dom0, DOM0_FRAME + 1, 1), -EINVAL);
 }
 
 /* A domU cannot map another domain's frame or a free frame; dom0 may map a domU's frame. */
@@ -252,7 +254,13 @@ static void mmu_update_l1(void)
 	CHECK_EQ(type(DATA2), PGT_writable);
 	CHECK_EQ(fake_mem[L1][0], ent(DATA2, RWE | PTF_US | PTF_GUEST_KERNEL));
 	/* Mapping the L2 (a table) writable through the L1 is refused, entry unchanged. */
-	CHECK_EQ(pv_mmu_normal_update(&domu, &domu, ptr, ent(L2, RWE), false, &flush), -EINVAL);
+	CHECK_EQ(pv_mmu_normal_update(&domu, &domu, ptr, ent(L2, RWE), false, &flush), -EBUSY);
+	/* So are a frame of another domain and a frame beyond memory (-EINVAL: no such frame). */
+	CHECK_EQ(pv_mmu_normal_update(&domu, &domu, ptr, ent(DOM0_FRAME, RO), false, &flush),
+	         -EBUSY);
+	CHECK_EQ(pv_mmu_normal_update(&dom0, &dom0, ((uint64_t)DOM0_FRAME << 12),
+	                              ent(0xffffffffffull, RO), false, &flush),
+	         0); /* a plain write: DOM0_FRAME is no table */
 	CHECK_EQ(pte_mfn(fake_mem[L1][0]), DATA2);
 	/* Clearing the entry drops the reference. */
 	CHECK_EQ(pv_mmu_normal_update(&domu, &domu, ptr, 0, false, &flush), 0);
@@ -368,7 +376,7 @@ static void update_va(void)
 	CHECK_EQ(pv_update_va_mapping(&vu, &domu, 0xffff800000000000ull, 0), -EINVAL);
 	CHECK_EQ(pv_update_va_mapping(&vu, &domu, 0x0000800000000000ull, 0), -EINVAL);
 	/* Unmapping the L1's own RO mapping then mapping it RW is refused (it is a table). */
-	CHECK_EQ(pv_update_va_mapping(&vu, &domu, 0x401000, ent(L1, RWE)), -EINVAL);
+	CHECK_EQ(pv_update_va_mapping(&vu, &domu, 0x401000, ent(L1, RWE)), -EBUSY);
 }
 
 /* Descriptor checks: code/data DPL raised to 3, TSS/LDT/interrupt gates refused. */

@@ -99,6 +99,23 @@ static long do_callback_op(struct vcpu *v, unsigned int cmd, uint64_t arg)
 	}
 }
 
+static long do_nmi_op(struct vcpu *v, unsigned int cmd, uint64_t arg)
+{
+	struct xennmi_callback cb;
+
+	switch (cmd) {
+	case XENNMI_register_callback:
+		if (copy_from_guest(&cb, arg, sizeof(cb)))
+			return -EFAULT;
+		return register_callback(v, CALLBACKTYPE_nmi, 0, cb.handler_address);
+	case XENNMI_unregister_callback:
+		pv(v)->trap_ctxt[2].address = 0;
+		return 0;
+	default:
+		return -ENOSYS;
+	}
+}
+
 static long do_set_segment_base(struct vcpu *v, unsigned int which, uint64_t base)
 {
 	struct pv_vcpu *p = pv(v);
@@ -367,6 +384,8 @@ long pv_do_hypercall(struct vcpu *v, struct cpu_user_regs *regs, unsigned long n
 		return 0;
 	case __HYPERVISOR_callback_op:
 		return do_callback_op(v, a[0], a[1]);
+	case __HYPERVISOR_nmi_op:
+		return do_nmi_op(v, a[0], a[1]);
 	case __HYPERVISOR_set_segment_base:
 		return do_set_segment_base(v, a[0], a[1]);
 	case __HYPERVISOR_xen_version:

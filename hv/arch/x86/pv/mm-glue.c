@@ -14,12 +14,15 @@
 #include <hv/mm.h>
 #include <hv/spinlock.h>
 #include <asm/paging.h>
+#include <asm/processor.h>
 
 #include "mm.h"
 #include "pv.h"
 
 static struct pv_frame *pv_frames;
 static uint64_t *rw_m2p;
+static uint64_t m2p_first_mfn;
+static unsigned int phys_addr_bits = 36;
 static DEFINE_SPINLOCK(pv_big_lock);
 
 void pv_lock(void)
@@ -98,6 +101,16 @@ void pv_mm_init(void)
 	for (i = 0; i < (PAGE_SIZE << order) / 8; i++)
 		rw_m2p[i] = ~0UL;
 	map_ro_m2p(page_to_mfn(pg) << PAGE_SHIFT, 1UL << order);
+	m2p_first_mfn = page_to_mfn(pg);
+	{
+		uint32_t a, b, c, d;
+
+		cpuid(0x80000000, &a, &b, &c, &d);
+		if (a >= 0x80000008) {
+			cpuid(0x80000008, &a, &b, &c, &d);
+			phys_addr_bits = a & 0xff;
+		}
+	}
 	pv_gdt_init();
 	printk("pv: M2P for %lu frames at %#lx (read-only for guests)\n", max_frame,
 	       (unsigned long)RO_MPT_VIRT_START);
@@ -111,6 +124,18 @@ struct pv_frame *pv_frame(uint64_t mfn)
 uint64_t *pv_frame_map(uint64_t mfn)
 {
 	return mfn_to_virt(mfn);
+}
+
+/* I/O memory: privileged domains, up to the CPU's physical address width. */
+bool pv_iomem_ok(const struct domain *d, uint64_t mfn)
+{
+	return d->is_privileged && mfn < (1ULL << (phys_addr_bits - PAGE_SHIFT));
+}
+
+/* The first MFN of the M2P (one contiguous block). */
+uint64_t pv_m2p_mfn(void)
+{
+	return m2p_first_mfn;
 }
 
 void pv_frame_free(uint64_t mfn, bool hv_heap)

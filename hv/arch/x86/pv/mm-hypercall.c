@@ -304,8 +304,9 @@ static long reservation_op(struct vcpu *v, unsigned int cmd, uint64_t arg)
 	unsigned long start = cmd >> MEMOP_EXTENT_SHIFT, i;
 	long rc = 0;
 
+	/* Reservation operations report an unreadable argument as "nothing done" (Xen). */
 	if (copy_from_guest(&r, arg, sizeof(r)))
-		return -EFAULT;
+		return 0;
 	if (r.domid != DOMID_SELF && r.domid != d->domain_id)
 		return -EPERM; /* building other domains goes through the control interface */
 	if (r.extent_order != 0)
@@ -401,6 +402,17 @@ static long do_memory_op(struct vcpu *v, unsigned long cmd, uint64_t arg)
 		}
 		map.nr_entries = n;
 		return copy_to_guest(arg, &map, sizeof(map)) ? -EFAULT : 0;
+	}
+	case XENMEM_machphys_mfn_list: {
+		struct xen_machphys_mfn_list l;
+		uint64_t mfn = pv_m2p_mfn();
+
+		if (copy_from_guest(&l, arg, sizeof(l)))
+			return -EFAULT;
+		l.nr_extents = l.max_extents ? 1 : 0;
+		if (l.nr_extents && copy_to_guest(l.extent_start, &mfn, sizeof(mfn)))
+			return -EFAULT;
+		return copy_to_guest(arg, &l, sizeof(l)) ? -EFAULT : 0;
 	}
 	case XENMEM_machphys_mapping: {
 		struct xen_machphys_mapping m = {

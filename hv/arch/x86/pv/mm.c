@@ -30,7 +30,10 @@
  *   bit 62 is hv's in L1; PSE (superpages), G and cache bits are refused in L2-L4. L4 slots
  *   256-271 belong to hv: validation overwrites them and updates to them are refused. Frames
  *   mapped must belong to the page-table owner (dom0 may map any domain's frames); I/O memory
- *   (frames hv does not manage) only with I/O privilege, and without references.
+ *   (frames hv does not manage) only where pv_iomem_ok() allows, and without references.
+ *   Errors: a bad entry is -EINVAL; an L1 entry whose frame cannot be referenced as asked
+ *   (not ours, or a table mapped writable) is -EBUSY, as Xen reports it; a table that does not
+ *   validate is -EINVAL.
  *   An Ln entry may point back to its own table ("linear page table") only read-only; it then
  *   takes a general reference only. Linear entries to other tables are refused, so the type
  *   references form a forest rooted at pins, base pointers and GDT slots, and dropping the
@@ -161,7 +164,7 @@ static int validate_table(uint64_t mfn, int level, const struct domain *d)
 			while (--i >= 0)
 				if (!(level == 4 && is_hv_l4_slot(i)))
 					put_entry_refs(level, t[i], mfn);
-			return rc;
+			return -EINVAL; /* a table that does not validate is invalid as that type */
 		}
 		uint64_t adjusted = adjust_entry(level, t[i]);
 		if (adjusted != t[i])
@@ -277,15 +280,16 @@ static int get_entry_refs(int level, uint64_t e, uint64_t table_mfn, const struc
 		if (e & ~PTE_ADDR_MASK & ~allowed)
 			return -EINVAL;
 		pg = pv_frame(mfn);
-		if (!pg) /* I/O memory: no references, privileged domains only */
-			return d->is_privileged ? 0 : -EINVAL;
+		if (!pg) /* I/O memory: no references, where the domain may use it */
+			return pv_iomem_ok(d, mfn) ? 0 : -EINVAL;
 		/* A privileged domain may map any live domain's frames (building, backends). */
 		if (pg->owner != pg_owner->domain_id && d->is_privileged &&
 		    pg->owner != DOMID_INVALID && pg->owner != DOMID_XEN)
 			owner = pv_find_domain(pg->owner);
-		if (!owner)
-			return -EINVAL;
-		return get_page_and_type_rw(mfn, owner, e & PTF_RW);
+		/* A frame that is not ours to map, or not in a state to be mapped so: busy. */
+		if (!owner || get_page_and_type_rw(mfn, owner, e & PTF_RW))
+			return -EBUSY;
+		return 0;
 	}
 
 	if (e & ~PTE_ADDR_MASK & ~LN_ALLOWED)

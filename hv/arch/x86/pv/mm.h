@@ -110,6 +110,8 @@ uint64_t *pv_frame_map(uint64_t mfn);
 void pv_frame_free(uint64_t mfn, bool hv_heap);
 /* Fill slots 256..271 of a guest L4 being validated with hv's own entries. */
 void pv_init_hv_l4_slots(uint64_t *l4, uint64_t l4_mfn, const struct domain *d);
+/* May d map I/O memory frame mfn (not RAM hv manages)? */
+bool pv_iomem_ok(const struct domain *d, uint64_t mfn);
 /* The domain with this id (frames with references always have a live owner). */
 struct domain *pv_find_domain(uint16_t domid);
 /* Write one entry of the machine-to-phys table. */

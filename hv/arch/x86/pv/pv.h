@@ -102,6 +102,7 @@ void pv_install_gdt(struct vcpu *v);
 /* mm-glue.c */
 void pv_mm_init(void);
 uint64_t pv_current_cr3(struct vcpu *v);
+uint64_t pv_m2p_mfn(void);
 
 /* traps-pv.c */
 void pv_traps_init(void);

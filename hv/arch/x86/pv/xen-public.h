@@ -22,6 +22,7 @@
 #include <public/features.h>
 #include <public/grant_table.h>
 #include <public/memory.h>
+#include <public/nmi.h>
 #include <public/physdev.h>
 #include <public/sched.h>
 #include <public/version.h>
