@@ -21,6 +21,21 @@ static void obj_free(hvDomainObj *obj)
 	g_free(obj);
 }
 
+static guint uuid_hash(gconstpointer key)
+{
+	const unsigned char *u = key;
+	guint h = 2166136261u; /* FNV-1a */
+
+	for (int i = 0; i < 16; i++)
+		h = (h ^ u[i]) * 16777619u;
+	return h;
+}
+
+static gboolean uuid_equal(gconstpointer a, gconstpointer b)
+{
+	return memcmp(a, b, 16) == 0;
+}
+
 hvDomainObj *hv_obj_add(hvDriver *drv, hvDomainDef *def, gboolean persistent)
 {
 	hvDomainObj *obj = g_new0(hvDomainObj, 1);
@@ -31,23 +46,35 @@ hvDomainObj *hv_obj_add(hvDriver *drv, hvDomainDef *def, gboolean persistent)
 	obj->state = VIR_DOMAIN_SHUTOFF;
 	obj->reason = VIR_DOMAIN_SHUTOFF_UNKNOWN;
 	g_ptr_array_add(drv->doms, obj);
+	g_hash_table_insert(drv->by_uuid, g_memdup2(def->uuid, 16), obj);
+	g_hash_table_insert(drv->by_name, g_strdup(def->name), obj);
 	return obj;
 }
 
 void hv_obj_remove(hvDriver *drv, hvDomainObj *obj)
 {
+	hv_obj_set_id(drv, obj, -1);
+	g_hash_table_remove(drv->by_uuid, obj->def->uuid);
+	g_hash_table_remove(drv->by_name, obj->def->name);
 	g_ptr_array_remove(drv->doms, obj);
+}
+
+void hv_obj_set_id(hvDriver *drv, hvDomainObj *obj, int id)
+{
+	if (obj->id > 0)
+		g_hash_table_remove(drv->by_id, GINT_TO_POINTER(obj->id));
+	obj->id = id;
+	if (id > 0)
+		g_hash_table_insert(drv->by_id, GINT_TO_POINTER(id), obj);
 }
 
 hvDomainObj *hv_obj_find(hvDriver *drv, const unsigned char *uuid, GError **err)
 {
+	hvDomainObj *obj = g_hash_table_lookup(drv->by_uuid, uuid);
 	char text[HV_UUID_STRING_LEN];
 
-	for (guint i = 0; i < drv->doms->len; i++) {
-		hvDomainObj *obj = drv->doms->pdata[i];
-		if (!memcmp(obj->def->uuid, uuid, 16))
-			return obj;
-	}
+	if (obj)
+		return obj;
 	hv_uuid_format(uuid, text);
 	hv_error_set(err, VIR_ERR_NO_DOMAIN, "no domain with matching uuid '%s'", text);
 	return NULL;
@@ -55,12 +82,12 @@ hvDomainObj *hv_obj_find(hvDriver *drv, const unsigned char *uuid, GError **err)
 
 hvDomainObj *hv_obj_find_name(hvDriver *drv, const char *name)
 {
-	for (guint i = 0; i < drv->doms->len; i++) {
-		hvDomainObj *obj = drv->doms->pdata[i];
-		if (!strcmp(obj->def->name, name))
-			return obj;
-	}
-	return NULL;
+	return g_hash_table_lookup(drv->by_name, name);
+}
+
+hvDomainObj *hv_obj_find_id(hvDriver *drv, int id)
+{
+	return g_hash_table_lookup(drv->by_id, GINT_TO_POINTER(id));
 }
 
 int hv_obj_save(hvDriver *drv, hvDomainObj *obj, GError **err)
@@ -211,6 +238,9 @@ hvDriver *hv_driver_new(const hvDriverConfig *cfg, GError **err)
 	g_autoptr(GPtrArray) defs = NULL;
 
 	drv->doms = g_ptr_array_new_with_free_func((GDestroyNotify)obj_free);
+	drv->by_uuid = g_hash_table_new_full(uuid_hash, uuid_equal, g_free, NULL);
+	drv->by_name = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	drv->by_id = g_hash_table_new(NULL, NULL);
 	host_uuid(drv->host_uuid);
 	if (!g_strcmp0(cfg->backend, "sim")) {
 		drv->be = hv_backend_sim_new(cfg->sim_cpus, cfg->sim_memory_kib, err);
@@ -258,6 +288,11 @@ void hv_driver_free(hvDriver *drv)
 	if (!drv)
 		return;
 	drv->event_fn = NULL;
+	if (drv->by_uuid) {
+		g_hash_table_unref(drv->by_uuid);
+		g_hash_table_unref(drv->by_name);
+		g_hash_table_unref(drv->by_id);
+	}
 	if (drv->doms)
 		g_ptr_array_unref(drv->doms);
 	if (drv->be)
@@ -353,12 +388,11 @@ int hv_driver_lookup_by_uuid(hvDriver *drv, const unsigned char *uuid, hvDomainR
 
 int hv_driver_lookup_by_id(hvDriver *drv, int id, hvDomainRef *out, GError **err)
 {
-	for (guint i = 0; i < drv->doms->len; i++) {
-		hvDomainObj *obj = drv->doms->pdata[i];
-		if (hv_obj_active(obj) && obj->id == id)
-			return ref_out(obj, out);
-	}
-	return hv_error_set(err, VIR_ERR_NO_DOMAIN, "no domain with matching id %d", id);
+	hvDomainObj *obj = hv_obj_find_id(drv, id);
+
+	if (!obj)
+		return hv_error_set(err, VIR_ERR_NO_DOMAIN, "no domain with matching id %d", id);
+	return ref_out(obj, out);
 }
 
 /* One filter group of VIR_CONNECT_LIST_DOMAINS_*: it filters only if one of its bits is set. */

@@ -91,8 +91,14 @@ typedef struct {
 int hv_driver_get_info(hvDriver *drv, const unsigned char *uuid, hvDomainInfo *info, GError **err);
 char *hv_driver_get_xml(hvDriver *drv, const unsigned char *uuid, unsigned int flags, GError **err);
 char *hv_driver_get_os_type(hvDriver *drv, const unsigned char *uuid, GError **err);
-/* which: 'a' active, 'p' persistent, 's' autostart. Returns 0/1, -1 on error. */
-int hv_driver_get_bool(hvDriver *drv, const unsigned char *uuid, char which, GError **err);
+typedef enum {
+	HV_DOMAIN_IS_ACTIVE,
+	HV_DOMAIN_IS_PERSISTENT,
+	HV_DOMAIN_IS_AUTOSTART,
+	HV_DOMAIN_IS_UPDATED, /* config changed since start: never, live changes stay live */
+} hvDomainQuery;
+/* Returns 0 or 1, -1 on error (no such domain). */
+int hv_driver_get_bool(hvDriver *drv, const unsigned char *uuid, hvDomainQuery which, GError **err);
 int hv_driver_set_autostart(hvDriver *drv, const unsigned char *uuid, gboolean on, GError **err);
 unsigned long long hv_driver_get_max_memory(hvDriver *drv, const unsigned char *uuid,
                                             GError **err); /* 0 on error */

@@ -58,22 +58,23 @@ char *hv_driver_get_os_type(hvDriver *drv, const unsigned char *uuid, GError **e
 	return obj ? g_strdup(obj->def->os_type ? obj->def->os_type : "linux") : NULL;
 }
 
-int hv_driver_get_bool(hvDriver *drv, const unsigned char *uuid, char which, GError **err)
+int hv_driver_get_bool(hvDriver *drv, const unsigned char *uuid, hvDomainQuery which, GError **err)
 {
 	hvDomainObj *obj = hv_obj_find(drv, uuid, err);
 
 	if (!obj)
 		return -1;
 	switch (which) {
-	case 'a':
+	case HV_DOMAIN_IS_ACTIVE:
 		return hv_obj_active(obj);
-	case 'p':
+	case HV_DOMAIN_IS_PERSISTENT:
 		return obj->persistent;
-	case 's':
+	case HV_DOMAIN_IS_AUTOSTART:
 		return obj->autostart;
-	default:
-		return 0; /* 'u' (updated): live changes never leave anything pending */
+	case HV_DOMAIN_IS_UPDATED:
+		break;
 	}
+	return 0;
 }
 
 int hv_driver_set_autostart(hvDriver *drv, const unsigned char *uuid, gboolean on, GError **err)

@@ -40,7 +40,7 @@ int hv_domain_start(hvDriver *drv, hvDomainObj *obj, gboolean paused, GError **e
 	}
 	live->id = domid;
 	obj->live = live;
-	obj->id = domid;
+	hv_obj_set_id(drv, obj, domid);
 	set_state(drv, obj, VIR_DOMAIN_RUNNING, VIR_DOMAIN_RUNNING_BOOTED);
 	hv_emit_lifecycle(drv, obj, VIR_DOMAIN_EVENT_STARTED, VIR_DOMAIN_EVENT_STARTED_BOOTED);
 	if (paused) {
@@ -61,7 +61,7 @@ gboolean hv_domain_stopped(hvDriver *drv, hvDomainObj *obj, int reason, int deta
 		        e->message);
 	hv_console_domain_gone(obj);
 	g_clear_pointer(&obj->live, hv_domain_def_free);
-	obj->id = -1;
+	hv_obj_set_id(drv, obj, -1);
 	set_state(drv, obj, VIR_DOMAIN_SHUTOFF, reason);
 	hv_emit_lifecycle(drv, obj, VIR_DOMAIN_EVENT_STOPPED, detail);
 	g_message("domain '%s' stopped", obj->def->name);
@@ -342,16 +342,6 @@ int hv_driver_resume(hvDriver *drv, const unsigned char *uuid, GError **err)
 
 /* ---- what the machine reports ---- */
 
-static hvDomainObj *obj_by_domid(hvDriver *drv, int domid)
-{
-	for (guint i = 0; i < drv->doms->len; i++) {
-		hvDomainObj *obj = drv->doms->pdata[i];
-		if (hv_obj_active(obj) && obj->id == domid)
-			return obj;
-	}
-	return NULL;
-}
-
 static void restart_in_place(hvDriver *drv, hvDomainObj *obj)
 {
 	g_autoptr(GError) e = NULL;
@@ -369,7 +359,7 @@ static void restart_in_place(hvDriver *drv, hvDomainObj *obj)
 void hv_driver_backend_event(int domid, hvBackendEvent ev, void *opaque)
 {
 	hvDriver *drv = opaque;
-	hvDomainObj *obj = obj_by_domid(drv, domid);
+	hvDomainObj *obj = hv_obj_find_id(drv, domid);
 	hvLifecycleAction action;
 
 	if (!obj)

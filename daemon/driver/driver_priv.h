@@ -29,7 +29,10 @@ typedef struct {
 struct hvDriver {
 	hvBackend *be;
 	hvPersist *persist;
-	GPtrArray *doms; /* hvDomainObj * */
+	GPtrArray *doms;     /* hvDomainObj *, owned, in definition order */
+	GHashTable *by_uuid; /* 16-byte uuid -> hvDomainObj * */
+	GHashTable *by_name; /* name -> hvDomainObj * */
+	GHashTable *by_id;   /* domid of an active domain -> hvDomainObj * */
 	hvDriverEventFn event_fn;
 	void *event_opaque;
 	unsigned char host_uuid[16];
@@ -37,7 +40,10 @@ struct hvDriver {
 
 /* Lookup by UUID; VIR_ERR_NO_DOMAIN when absent. */
 hvDomainObj *hv_obj_find(hvDriver *drv, const unsigned char *uuid, GError **err);
-hvDomainObj *hv_obj_find_name(hvDriver *drv, const char *name);
+hvDomainObj *hv_obj_find_name(hvDriver *drv, const char *name); /* NULL when absent */
+hvDomainObj *hv_obj_find_id(hvDriver *drv, int id);             /* active domains only */
+/* Sets obj->id (-1 when it stops), keeping the id index. */
+void hv_obj_set_id(hvDriver *drv, hvDomainObj *obj, int id);
 void hv_obj_remove(hvDriver *drv, hvDomainObj *obj);
 hvDomainObj *hv_obj_add(hvDriver *drv, hvDomainDef *def, gboolean persistent);
 

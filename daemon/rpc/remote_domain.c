@@ -188,7 +188,7 @@ HV_RPC_HANDLER(hv_rpc_domain_get_os_type)
 }
 
 static int bool_reply(hvRpcClient *c, remote_domain_args *args, remote_domain_int_ret *ret,
-                      char which, GError **err)
+                      hvDomainQuery which, GError **err)
 {
 	int v = hv_driver_get_bool(HV_RPC_DRIVER(c), UUID(args->dom), which, err);
 
@@ -200,23 +200,23 @@ static int bool_reply(hvRpcClient *c, remote_domain_args *args, remote_domain_in
 
 HV_RPC_HANDLER(hv_rpc_domain_is_active)
 {
-	return bool_reply(c, args_, ret_, 'a', err);
+	return bool_reply(c, args_, ret_, HV_DOMAIN_IS_ACTIVE, err);
 }
 
 HV_RPC_HANDLER(hv_rpc_domain_is_persistent)
 {
-	return bool_reply(c, args_, ret_, 'p', err);
+	return bool_reply(c, args_, ret_, HV_DOMAIN_IS_PERSISTENT, err);
 }
 
 HV_RPC_HANDLER(hv_rpc_domain_get_autostart)
 {
-	return bool_reply(c, args_, ret_, 's', err);
+	return bool_reply(c, args_, ret_, HV_DOMAIN_IS_AUTOSTART, err);
 }
 
 HV_RPC_HANDLER(hv_rpc_domain_is_updated)
 {
 	/* Live changes are applied to the live definition only; nothing is pending. */
-	return bool_reply(c, args_, ret_, 'u', err);
+	return bool_reply(c, args_, ret_, HV_DOMAIN_IS_UPDATED, err);
 }
 
 HV_RPC_HANDLER(hv_rpc_domain_set_autostart)
@@ -376,7 +376,7 @@ HV_RPC_HANDLER(hv_rpc_domain_zero)
 	remote_domain_flags_args *args = args_;
 	remote_domain_int_ret *ret = ret_;
 
-	if (hv_driver_get_bool(HV_RPC_DRIVER(c), UUID(args->dom), 'a', err) < 0)
+	if (hv_driver_get_bool(HV_RPC_DRIVER(c), UUID(args->dom), HV_DOMAIN_IS_ACTIVE, err) < 0)
 		return -1;
 	ret->value = 0;
 	return 0;
@@ -387,7 +387,7 @@ HV_RPC_HANDLER(hv_rpc_domain_list_all_snapshots)
 	remote_domain_list_all_snapshots_args *args = args_;
 	remote_domain_list_all_snapshots_ret *ret = ret_;
 
-	if (hv_driver_get_bool(HV_RPC_DRIVER(c), UUID(args->dom), 'a', err) < 0)
+	if (hv_driver_get_bool(HV_RPC_DRIVER(c), UUID(args->dom), HV_DOMAIN_IS_ACTIVE, err) < 0)
 		return -1;
 	ret->ret = 0;
 	return 0;
@@ -398,7 +398,7 @@ HV_RPC_HANDLER(hv_rpc_domain_get_security_label)
 	remote_domain_args *args = args_;
 	remote_domain_get_security_label_ret *ret = ret_;
 
-	if (hv_driver_get_bool(HV_RPC_DRIVER(c), UUID(args->dom), 'a', err) < 0)
+	if (hv_driver_get_bool(HV_RPC_DRIVER(c), UUID(args->dom), HV_DOMAIN_IS_ACTIVE, err) < 0)
 		return -1;
 	ret->label.label_val = g_new0(char, 1);
 	ret->label.label_len = 1;
@@ -409,7 +409,7 @@ HV_RPC_HANDLER(hv_rpc_domain_get_messages)
 {
 	remote_domain_flags_args *args = args_;
 
-	if (hv_driver_get_bool(HV_RPC_DRIVER(c), UUID(args->dom), 'a', err) < 0)
+	if (hv_driver_get_bool(HV_RPC_DRIVER(c), UUID(args->dom), HV_DOMAIN_IS_ACTIVE, err) < 0)
 		return -1;
 	return 0; /* no messages */
 }

@@ -33,7 +33,8 @@ typedef struct {
 	int fd;
 	char *path;
 	gboolean readonly;
-	guint watch;
+	guint watch;  /* accepting */
+	guint resume; /* paused after running out of descriptors */
 } hvRpcListener;
 
 struct hvRpcServer {
@@ -317,6 +318,7 @@ static gboolean listener_resume(gpointer data)
 {
 	hvRpcListener *l = data;
 
+	l->resume = 0;
 	l->watch = g_unix_fd_add(l->fd, G_IO_IN, listener_accept, l);
 	return G_SOURCE_REMOVE;
 }
@@ -332,7 +334,7 @@ static gboolean listener_accept(gint fd, GIOCondition cond, gpointer data)
 				return G_SOURCE_CONTINUE;
 			/* Out of descriptors: wait a little rather than spin on the backlog. */
 			g_warning("accept on %s: %s", l->path, g_strerror(errno));
-			g_timeout_add(100, listener_resume, l);
+			l->resume = g_timeout_add(100, listener_resume, l);
 			l->watch = 0;
 			return G_SOURCE_REMOVE;
 		}
@@ -357,6 +359,17 @@ int hv_rpc_server_add_socket(hvRpcServer *srv, const char *path, unsigned int mo
 	if (strlen(path) >= sizeof(addr.sun_path))
 		return hv_error_set(err, VIR_ERR_INVALID_ARG, "socket path '%s' is too long", path);
 	strcpy(addr.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return hv_error_set(err, VIR_ERR_SYSTEM_ERROR, "cannot create socket: %s",
+		                    g_strerror(errno));
+	/* A socket file someone still answers on belongs to a running daemon: never steal it. */
+	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0) {
+		close(fd);
+		return hv_error_set(err, VIR_ERR_OPERATION_FAILED,
+		                    "another daemon is already listening on '%s'", path);
+	}
+	close(fd);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return hv_error_set(err, VIR_ERR_SYSTEM_ERROR, "cannot create socket: %s",
@@ -408,6 +421,8 @@ void hv_rpc_server_free(hvRpcServer *srv)
 		hvRpcListener *l = srv->listeners->pdata[i];
 		if (l->watch)
 			g_source_remove(l->watch);
+		if (l->resume)
+			g_source_remove(l->resume);
 		close(l->fd);
 		unlink(l->path);
 		g_free(l->path);
