@@ -183,7 +183,8 @@ pv_user_exit_asm:
  */
 	.section .rodata.user, "a"
 	.balign 16
-	.globl user_code_start, user_prog_syscall, user_prog_fault, user_prog_cs, user_code_end
+	.globl user_code_start, user_prog_syscall, user_prog_fault, user_prog_cs
+	.globl user_prog_read_kernel, user_code_end
 user_code_start:
 /* SYS_add(arg, 0x1000), then SYS_exit(result). */
 user_prog_syscall:
@@ -204,5 +205,10 @@ user_prog_cs:
 	mov	%cs, %rdi
 	mov	$0, %eax
 	syscall
+	ud2
+/* Read the kernel's first page: not mapped in the user L4. */
+user_prog_read_kernel:
+	mov	$0xffffffff80000000, %rax
+	mov	(%rax), %rax
 	ud2
 user_code_end:

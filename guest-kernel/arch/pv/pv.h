@@ -62,7 +62,7 @@ extern volatile struct trap_record pv_last_trap;
  */
 #define EXTABLE(from, to)                                                                          \
 	".pushsection __ex_table, \"a\"\n\t.balign 8\n\t.quad " #from ", " #to "\n\t."             \
-	                                                                       "popsection\n\t"
+	"popsection\n\t"
 
 void pv_traps_init(void);
 void pv_trap_dispatch(struct trap_frame *f);
@@ -156,7 +156,7 @@ __noreturn void pv_user_fault(struct trap_frame *f);
 
 /* Offsets of user programs inside the user code page (entry.S user_code blob). */
 extern char user_code_start[], user_code_end[];
-extern char user_prog_syscall[], user_prog_fault[], user_prog_cs[];
+extern char user_prog_syscall[], user_prog_fault[], user_prog_cs[], user_prog_read_kernel[];
 
 /* Kernel context saved around a run in user mode (entry.S). */
 struct kctx {

