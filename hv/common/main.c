@@ -27,6 +27,7 @@ void start_hv(unsigned long mb_magic, unsigned long mb_info)
 	console_init();                    /* COM1 unless console=none */
 	printk("hv: hv " HV_VERSION " x86-64 starting\n");
 	printk("hv: command line: %s\n", cmdline_raw());
+	boot_info_print();
 	cpu_features_init();    /* CR0.WP, EFER.NXE, CR4.PGE/SMEP/SMAP */
 	traps_init();           /* IDT, cpu 0's GDT and TSS */
 	mm_init();              /* frame table, buddy allocator over all RAM */

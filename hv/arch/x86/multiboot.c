@@ -217,3 +217,17 @@ unsigned int boot_module_count(void)
 {
 	return boot_info.nr_modules;
 }
+
+void boot_info_print(void)
+{
+	printk("boot: %s, %u memory map entries, %u modules\n", boot_info.loader, boot_info.nr_mem,
+	       boot_info.nr_modules);
+	for (unsigned int i = 0; i < boot_info.nr_mem; i++)
+		printk(KERN_DEBUG "boot: mem 0x%012lx-0x%012lx type %u\n",
+		       (unsigned long)boot_info.mem[i].start, (unsigned long)boot_info.mem[i].end,
+		       boot_info.mem[i].type);
+	for (unsigned int i = 0; i < boot_info.nr_modules; i++)
+		printk("boot: module %u at %#lx-%#lx: %s\n", i,
+		       (unsigned long)boot_info.modules[i].start,
+		       (unsigned long)boot_info.modules[i].end, boot_info.modules[i].cmdline);
+}

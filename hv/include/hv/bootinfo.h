@@ -53,6 +53,9 @@ extern struct boot_info boot_info;
  * an unknown magic. Needs only the boot page tables (low 4 GiB in the direct map). */
 void boot_info_init(unsigned long magic, paddr_t info);
 
+/* Prints the loader, the memory map (debug level) and the modules. */
+void boot_info_print(void);
+
 /* Module @i (0-based, in loader order), NULL when there is no such module. Module 0 is dom0's
  * kernel by convention. */
 const struct boot_module *boot_module(unsigned int i);
