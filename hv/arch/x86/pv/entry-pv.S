@@ -11,6 +11,9 @@
  *   bounces), then leaves with SYSRET when RCX/R11 already hold RIP/RFLAGS, CS/SS are the flat
  *   ring-3 selectors and RIP is canonical (SYSRET to a non-canonical RIP faults in ring 0 on
  *   the guest stack); otherwise through the generic iretq exit.
+ * - pv_db_entry: #DB on its own IST stack (slot PV_IST_DB). A guest that single-steps into
+ *   SYSCALL takes its #DB on hv's first entry instruction, still on the guest stack and with
+ *   the guest's GS base; so, like NMI, #DB decides about swapgs by the GS base itself.
  * - pv_copy_raw: the one instruction that touches guest memory for copy_{from,to}_guest; a
  *   fault on it is fixed up by the #PF/#GP handlers (traps-pv.c) to return the bytes left.
  */
@@ -18,6 +21,7 @@
 #include <asm/regs.h>
 #include <asm/percpu.h>
 #include <asm/desc.h>
+#include <asm/processor.h>
 
 #define PV_UREGS_r11 48
 #define PV_UREGS_rcx 88
@@ -130,3 +134,37 @@ pv_copy_insn:
 pv_copy_fixup:
 	mov %rcx, %rax
 	ret
+
+/* #DB: IST stack, GS decided by the GS base (as the generic paranoid entry does). */
+	.globl pv_db_entry
+pv_db_entry:
+	pushq $0
+	movl $1, 4(%rsp)
+	cld
+	SAVE_ALL
+	cmpb $0, hv_smap_enabled(%rip)
+	je 1f
+	.byte 0x0f, 0x01, 0xca          /* clac */
+1:	mov $MSR_GS_BASE, %ecx
+	rdmsr
+	shl $32, %rdx
+	or %rax, %rdx
+	xor %ebx, %ebx
+	movabs $HYPERVISOR_VIRT_START, %rax
+	cmp %rax, %rdx
+	jb 2f
+	movabs $HYPERVISOR_VIRT_END, %rax
+	cmp %rax, %rdx
+	jb 3f
+2:	swapgs
+	mov $1, %ebx
+3:	mov %rsp, %rdi
+	sub $8, %rsp
+	call do_trap
+	add $8, %rsp
+	test %ebx, %ebx
+	jz 4f
+	swapgs
+4:	RESTORE_ALL
+	add $8, %rsp
+	iretq

@@ -317,7 +317,7 @@ static long do_iret(struct vcpu *v, struct cpu_user_regs *regs)
 	}
 	regs->rip = ic.rip;
 	regs->cs = (uint16_t)(ic.cs | 3);
-	regs->rflags = (ic.rflags & ~((3UL << 12) | (1UL << 17))) | (1UL << 9) | 2;
+	regs->rflags = (ic.rflags & ~((3UL << 12) | (1UL << 17) | (1UL << 14))) | (1UL << 9) | 2;
 	regs->rsp = ic.rsp;
 	regs->ss = (uint16_t)(ic.ss | 3);
 	if (ic.flags & VGCF_in_syscall) {

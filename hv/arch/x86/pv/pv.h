@@ -91,6 +91,7 @@ static inline struct cpu_user_regs *guest_regs(void)
 
 /* entry-pv.S */
 void pv_syscall_entry(void);
+void pv_db_entry(void);
 void pv_enter_frame(const struct cpu_user_regs *regs) __noreturn;
 long pv_copy_raw(void *dst, const void *src, size_t n); /* 0 or bytes not copied */
 extern const char pv_copy_insn[], pv_copy_fixup[];

@@ -15,6 +15,7 @@
  * mode), rounded down to 16 bytes.
  */
 #include <hv/lib.h>
+#include <hv/mm.h>
 #include <hv/percpu.h>
 #include <asm/desc.h>
 #include <asm/processor.h>
@@ -123,7 +124,28 @@ void pv_inject_trap(struct vcpu *v, struct cpu_user_regs *regs, unsigned int vec
 	          exception_mnemonic(vector));
 }
 
-/* Every return to the guest: timers, then an event upcall if one is pending and unmasked. */
+/*
+ * Can IRET load this selector for the guest (CS: a present DPL-3 code segment; SS: a present
+ * DPL-3 writable data segment)? LAR looks it up in the live GDT/LDT without faulting; an IRET
+ * that faulted in hv would take hv down, so the exit path checks first.
+ */
+static bool selector_usable(uint16_t sel, bool code)
+{
+	uint32_t ar = 0;
+	bool ok;
+
+	if ((sel & 3) != 3)
+		return false;
+	__asm__("lar %2, %0; setz %1" : "=r"(ar), "=qm"(ok) : "r"((uint32_t)sel) : "cc");
+	if (!ok || !(ar & (1u << 15)) || !(ar & (1u << 12)) || ((ar >> 13) & 3) != 3)
+		return false;
+	return code ? (ar & (1u << 11)) != 0 : !(ar & (1u << 11)) && (ar & (1u << 9));
+}
+
+/*
+ * Every return to the guest: a frame IRET can take (selectors, no NT: IRET with NT set faults
+ * in long mode), timers, then an event upcall if one is pending and unmasked.
+ */
 void pv_exit_to_guest(struct cpu_user_regs *regs)
 {
 	struct vcpu *v = current_vcpu();
@@ -131,6 +153,10 @@ void pv_exit_to_guest(struct cpu_user_regs *regs)
 
 	if (!v)
 		return;
+	regs->rflags &= ~RFLAGS_NT;
+	if (!selector_usable(regs->cs, true) || !selector_usable(regs->ss, false))
+		domain_crash(v->domain, "return to an unusable CS %#x / SS %#x", regs->cs,
+		             regs->ss);
 	pv_timers_check(v);
 	vi = v->vcpu_info;
 	if (vi->evtchn_upcall_pending && !vi->evtchn_upcall_mask)
@@ -208,8 +234,39 @@ static void pv_other_exception(struct cpu_user_regs *regs)
 	pv_exit_to_guest(regs);
 }
 
+/*
+ * #DB: from the guest, its own handler. In hv it is a single-step the guest armed before
+ * SYSCALL (or a breakpoint hv does not use): nothing to do but clear DR6.
+ */
+static void pv_debug(struct cpu_user_regs *regs)
+{
+	struct vcpu *v = current_vcpu();
+
+	if (!guest_mode(regs) || !v) {
+		__asm__ __volatile__("mov %0, %%dr6" ::"r"(0xffff0ff0UL));
+		return;
+	}
+	pv_inject_trap(v, regs, X86_EXC_DB, false, 0);
+	pv_exit_to_guest(regs);
+}
+
+#define PV_IST_DB 4 /* IST slot for #DB (hv uses 1-3 for NMI, #DF, #MC) */
+
 void pv_traps_init(void)
 {
+	for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++) {
+		uint8_t *stack;
+
+		if (!percpu_of[cpu])
+			continue;
+		stack = alloc_pages_virt(0);
+		if (!stack)
+			panic("pv: no memory for #DB stacks");
+		percpu_of[cpu]->tss.ist[PV_IST_DB - 1] = (uint64_t)stack + PAGE_SIZE;
+	}
+	idt_set_gate(X86_EXC_DB, pv_db_entry, 0, PV_IST_DB);
+	set_trap_handler(X86_EXC_DB, pv_debug);
+
 	for (unsigned int vec = 0; vec < 32; vec++) {
 		if (vec == X86_EXC_NMI || vec == X86_EXC_DF || vec == X86_EXC_MC)
 			continue;
