@@ -42,6 +42,7 @@ void start_hv(unsigned long mb_magic, unsigned long mb_info)
 	selftests_run(); /* selftest=... */
 	pv_start();      /* PV core; builds and runs dom0 from boot module 0 if there is one */
 	if (cmdline_is("on_idle", "exit")) {
+		smp_wait_for_ticks();
 		printk("hv: exit 0\n");
 		machine_exit(0);
 	}

@@ -165,12 +165,21 @@ static void remap_image(void)
 	flush_tlb_all_local();
 }
 
+/* The boot direct map of 0..4 GiB: make it global and, with NX, not executable. The low
+ * identity slot shares these tables until paging_init() removes it. */
+static void directmap_low_protect(void)
+{
+	for (unsigned int i = 0; i < 4 * 512; i++)
+		boot_l2[i] |= leaf_flags(_PAGE_GLOBAL | _PAGE_NX);
+}
+
 void paging_init(void)
 {
+	/* No low identity map from now on: NULL and low addresses fault in hv. */
+	idle_pg_table[0] = 0;
+	directmap_low_protect();
 	directmap_high_ram();
 	allocator_ready = true; /* all RAM is in the direct map now */
 	remap_image();
-	/* No low identity map from now on: NULL and low addresses fault in hv. */
-	idle_pg_table[0] = 0;
 	flush_tlb_all_local();
 }

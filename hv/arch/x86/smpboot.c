@@ -28,13 +28,15 @@ struct trampoline_data {
 } __packed;
 
 extern uint8_t trampoline_start[], trampoline_data[], trampoline_end[];
-extern uint64_t boot_l3_ident[512];
 
 volatile unsigned int nr_cpus_online;
 
-/* hv's page table plus the low identity map the trampoline needs while it turns paging on.
- * In the image, so below 4 GiB as the 32-bit CR3 load requires. */
+/* hv's page table plus an executable identity map of the first 2 MiB (the trampoline page),
+ * which the trampoline needs while it turns paging on. In the image, so below 4 GiB as the
+ * 32-bit CR3 load requires. */
 static uint64_t trampoline_l4[512] __aligned(PAGE_SIZE);
+static uint64_t trampoline_l3[512] __aligned(PAGE_SIZE);
+static uint64_t trampoline_l2[512] __aligned(PAGE_SIZE);
 
 static void __noreturn start_secondary(struct percpu *pc);
 
@@ -101,7 +103,9 @@ void smp_boot_cpus(void)
 	memcpy(maddr_to_virt(TRAMPOLINE_PHYS), trampoline_start,
 	       (size_t)(trampoline_end - trampoline_start));
 	memcpy(trampoline_l4, idle_pg_table, sizeof(trampoline_l4));
-	trampoline_l4[0] = virt_to_maddr(boot_l3_ident) | PAGE_TABLE;
+	trampoline_l2[0] = 0 | _PAGE_PRESENT | _PAGE_RW | _PAGE_ACCESSED | _PAGE_DIRTY | _PAGE_PSE;
+	trampoline_l3[0] = virt_to_maddr(trampoline_l2) | PAGE_TABLE;
+	trampoline_l4[0] = virt_to_maddr(trampoline_l3) | PAGE_TABLE;
 
 	announce_online();
 	for (unsigned int i = 0; i < acpi_nr_cpus; i++) {
@@ -135,6 +139,26 @@ static void __noreturn start_secondary(struct percpu *pc)
 	apic_timer_start();
 	announce_online();
 	idle_loop();
+}
+
+void smp_wait_for_ticks(void)
+{
+	uint64_t start = rdtsc();
+
+	for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++) {
+		struct percpu *pc = percpu_of[cpu];
+
+		if (!pc || !pc->online)
+			continue;
+		while (READ_ONCE(pc->ticks) == 0) {
+			if (tsc_elapsed_us(start) > 500000) {
+				printk(KERN_WARN "smp: cpu %u took no timer tick\n", cpu);
+				break;
+			}
+			safe_halt(); /* our own tick wakes us */
+		}
+	}
+	printk(KERN_DEBUG "smp: every online CPU took timer ticks\n");
 }
 
 void idle_loop(void)

@@ -13,6 +13,10 @@ extern volatile unsigned int nr_cpus_online;
  * come online (or time out). Prints "smp: K of N CPUs online". */
 void smp_boot_cpus(void);
 
+/* Boot CPU: waits (at most half a second) until every online CPU has taken at least one
+ * timer tick, i.e. idles woken by its own timer. Warns about CPUs that do not. */
+void smp_wait_for_ticks(void);
+
 /* Every CPU ends here: halts until an interrupt, forever. */
 void idle_loop(void) __noreturn;
 
