@@ -70,9 +70,14 @@ void frame_alloc_init(struct page_info *table, unsigned long nr_frames)
 	for (unsigned int i = 0; i <= MAX_ORDER; i++)
 		list_init(&free_lists[i]);
 	for (unsigned long i = 0; i < nr_frames; i++) {
-		memset(&table[i], 0, sizeof(table[i]));
-		list_init(&table[i].list);
-		table[i].count_info = PGC_reserved;
+		struct page_info *pg = &table[i];
+
+		list_init(&pg->list);
+		pg->count_info = PGC_reserved;
+		pg->type_info = 0;
+		pg->owner = NULL;
+		pg->order = 0;
+		pg->pad = 0;
 	}
 }
 
