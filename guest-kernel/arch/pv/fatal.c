@@ -47,6 +47,34 @@ static void fatal_noncanonical_rsp_push(void)
 	                     "push %%rax" ::"r"(0x8000000000000000UL));
 }
 
+/*
+ * A page fault whose handler itself faults: the #PF entry points at an unmapped address, so
+ * every delivery faults again and pushes another frame. The stack is one mapped scratch page
+ * with nothing mapped below it, so after some 60 nested faults the hypervisor cannot write the
+ * next frame.
+ */
+static void fatal_pf_in_pf_handler(void)
+{
+	static struct trap_info table[2] = {
+	    {.vector = 14,
+	     .flags = 4,
+	     .cs = FLAT_KERNEL_CS,
+	     .address = PV_SCRATCH_BASE + 0x100000UL},
+	    {0},
+	};
+	static uint8_t stack_page[4096] __aligned(4096);
+	unsigned long stack_va = PV_SCRATCH_BASE + 0x1f0000UL;
+
+	if (HYPERVISOR_update_va_mapping(stack_va, pv_virt_to_maddr(stack_page) | L1_PROT,
+	                                 UVMF_INVLPG))
+		return;
+	HYPERVISOR_set_trap_table(table); /* replaces vector 14 only */
+	__asm__ __volatile__("mov %0, %%rsp\n\t"
+	                     "mov (%1), %%rax" ::"r"(stack_va + 4096),
+	                     "r"(PV_SCRATCH_BASE + 0x100000UL)
+	                     : "rax");
+}
+
 /* HYPERVISOR_iret to user mode with no user L4 installed. */
 static void fatal_iret_to_user_without_user_l4(void)
 {
@@ -65,6 +93,7 @@ const struct fatal_case pv_fatal_cases[] = {
     {"fault_on_unmapped_stack", "kernel fault with RSP on an unmapped page",
      fatal_fault_on_unmapped_stack},
     {"noncanonical_rsp_push", "push with a non-canonical RSP", fatal_noncanonical_rsp_push},
+    {"pf_in_pf_handler", "page fault with an unmapped page-fault handler", fatal_pf_in_pf_handler},
     {"iret_to_user_without_user_l4", "HYPERVISOR_iret to user mode with no user L4",
      fatal_iret_to_user_without_user_l4},
 };

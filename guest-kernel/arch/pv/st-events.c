@@ -6,13 +6,13 @@
 #include <public/grant_table.h>
 #include "st.h"
 
-static volatile unsigned int hits[EVTCHN_2L_NR_CHANNELS / 64];
+static volatile unsigned int event_hits;
 static volatile evtchn_port_t last_port;
 
 static void count_event(evtchn_port_t port)
 {
 	last_port = port;
-	hits[0]++;
+	event_hits++;
 }
 
 static long evtchn_close(evtchn_port_t port)
@@ -54,12 +54,12 @@ void st_evtchn_loopback(void)
 		return;
 	pv_evtchn_bind(au.port, count_event);
 	pv_evtchn_bind(bi.local_port, count_event);
-	hits[0] = 0;
+	event_hits = 0;
 	st_check_rc(pv_evtchn_unmask(au.port), 0);
-	hits[0] = 0;
+	event_hits = 0;
 	struct evtchn_send s = {.port = bi.local_port};
 	st_check_rc(HYPERVISOR_event_channel_op(EVTCHNOP_send, &s), 0);
-	st_check(WAIT_FOR(hits[0] == 1));
+	st_check(WAIT_FOR(event_hits == 1));
 	st_check_rc(last_port, au.port);
 
 	st.port = bi.local_port;
@@ -87,16 +87,16 @@ void st_evtchn_ipi_mask(void)
 	if (st_failures())
 		return;
 	pv_evtchn_bind(ipi.port, count_event);
-	hits[0] = 0;
+	event_hits = 0;
 	struct evtchn_send s = {.port = ipi.port};
 	st_check_rc(HYPERVISOR_event_channel_op(EVTCHNOP_send, &s), 0); /* still masked */
-	WAIT_FOR(hits[0] != 0);
-	st_check_rc(hits[0], 0);
+	WAIT_FOR(event_hits != 0);
+	st_check_rc(event_hits, 0);
 	st_check(pv_shared_info->evtchn_pending[ipi.port / 64] & (1ULL << (ipi.port % 64)));
 	st_check_rc(pv_evtchn_unmask(ipi.port), 0);
-	st_check(WAIT_FOR(hits[0] == 1));
+	st_check(WAIT_FOR(event_hits == 1));
 	st_check_rc(HYPERVISOR_event_channel_op(EVTCHNOP_send, &s), 0);
-	st_check(WAIT_FOR(hits[0] == 2));
+	st_check(WAIT_FOR(event_hits == 2));
 	st_check_rc(evtchn_close(ipi.port), 0);
 }
 

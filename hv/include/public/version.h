@@ -18,6 +18,10 @@
 #define XENVER_guest_handle        8  /* xen_domain_handle_t */
 #define XENVER_commandline         9  /* xen_commandline_t */
 #define XENVER_build_id            10 /* struct xen_build_id */
+#define XENVER_extraversion2       11 /* struct xen_varbuf */
+#define XENVER_capabilities2       12 /* struct xen_varbuf */
+#define XENVER_changeset2          13 /* struct xen_varbuf */
+#define XENVER_commandline2        14 /* struct xen_varbuf */
 
 typedef char xen_extraversion_t[16];
 typedef char xen_capabilities_info_t[1024];
@@ -39,6 +43,12 @@ struct xen_platform_parameters {
 struct xen_feature_info {
 	uint32_t submap_idx; /* IN: which 32-bit submap (only 0) */
 	uint32_t submap;     /* OUT: XENFEAT_* bits */
+};
+
+/* Variable-length replies of the *2 sub-commands: len is the room (IN) and the length (OUT). */
+struct xen_varbuf {
+	uint32_t len;
+	char buf[];
 };
 
 struct xen_build_id {

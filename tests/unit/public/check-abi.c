@@ -233,6 +233,13 @@ VAL(XENVER_pagesize, 7);
 VAL(XENVER_guest_handle, 8);
 VAL(XENVER_commandline, 9);
 VAL(XENVER_build_id, 10);
+VAL(XENVER_extraversion2, 11);
+VAL(XENVER_capabilities2, 12);
+VAL(XENVER_changeset2, 13);
+VAL(XENVER_commandline2, 14);
+SIZE(struct xen_varbuf, 4);
+SIZE(struct xen_compile_info, 144);
+SIZE(xen_domain_handle_t, 16);
 SIZE(xen_extraversion_t, 16);
 SIZE(xen_capabilities_info_t, 1024);
 SIZE(xen_changeset_info_t, 64);
@@ -375,6 +382,14 @@ VAL(XENMEM_exchange, 11);
 VAL(XENMEM_machphys_mapping, 12);
 VAL(XENMEM_set_memory_map, 13);
 VAL(XENMEM_maximum_gpfn, 14);
+VAL(XENMEM_claim_pages, 24);
+VAL(XENMEM_machphys_compat_mfn_list, 25);
+VAL(XENMEM_get_vnumainfo, 26);
+VAL(XENMEM_acquire_resource, 28);
+VAL(XENMEMF_populate_on_demand, 1U << 16);
+VAL(XENMEMF_exact_node_request, 1U << 17);
+VAL(XENMEMF_vnode, 1U << 18);
+VAL(XENMEMF_node(0), 1U << 8);
 VAL(MEMOP_EXTENT_SHIFT, 6);
 VAL(MEMOP_CMD_MASK, 0x3f);
 
@@ -642,6 +657,35 @@ VAL(GNTST_address_too_big, -11);
 VAL(GNTST_eagain, -12);
 VAL(GNTST_no_space, -13);
 
+/* physdev_op (3.4) */
+VAL(PHYSDEVOP_irq_status_query, 5);
+VAL(PHYSDEVOP_set_iopl, 6);
+VAL(PHYSDEVOP_set_iobitmap, 7);
+VAL(PHYSDEVOP_eoi, 12);
+VAL(PHYSDEVOP_map_pirq, 13);
+VAL(PHYSDEVOP_pirq_eoi_gmfn_v1, 17);
+VAL(PHYSDEVOP_pirq_eoi_gmfn_v2, 28);
+SIZE(struct physdev_set_iopl, 4);
+SIZE(struct physdev_eoi, 4);
+SIZE(struct physdev_irq_status_query, 8);
+SIZE(struct physdev_set_iobitmap, 16);
+VAL(BIND_PIRQ__WILL_SHARE, 1);
+
+/* Reserved grant entries, default sizes (7) */
+VAL(GNTTAB_NR_RESERVED_ENTRIES, 8);
+VAL(GNTTAB_RESERVED_CONSOLE, 0);
+VAL(GNTTAB_RESERVED_XENSTORE, 1);
+VAL(DOMID_COW, 0x7ff3);
+VAL(DOMID_FIRST_RESERVED, 0x7ff0);
+VAL(SEGBASE_FS, 0);
+VAL(SEGBASE_GS_USER, 1);
+VAL(SEGBASE_GS_KERNEL, 2);
+VAL(SEGBASE_GS_USER_SEL, 3);
+VAL(XEN_LEGACY_MAX_VCPUS, 32);
+VAL(MAX_GUEST_CMDLINE, 1024);
+VAL(XEN_RUNSTATE_UPDATE, 1ULL << 63);
+VAL(XENFEAT_NR_SUBMAPS, 1);
+
 /* Console, XenStore (8) */
 VAL(CONSOLEIO_write, 0);
 VAL(CONSOLEIO_read, 1);
@@ -665,6 +709,13 @@ OFF(struct xenstore_domain_interface, connection, 2068);
 OFF(struct xenstore_domain_interface, error, 2072);
 OFF(struct xenstore_domain_interface, evtchn_port, 2076);
 VAL(XENSTORE_PAYLOAD_MAX, 4096);
+VAL(XENSTORE_RING_SIZE, 1024);
+VAL(XENSTORE_ABS_PATH_MAX, 3072);
+VAL(XENSTORE_REL_PATH_MAX, 2048);
+VAL(XENCONS_IN_SIZE, 1024);
+VAL(XENCONS_OUT_SIZE, 2048);
+VAL(XENCONSOLE_CONNECTED, 0);
+VAL(XENCONSOLE_DISCONNECTED, 1);
 VAL(XS_CONTROL, 0);
 VAL(XS_DIRECTORY, 1);
 VAL(XS_READ, 2);
