@@ -52,6 +52,30 @@ static void test_mem(void)
 	EXPECT(klib_memchr("abcdef", 'd', 3) == NULL);
 }
 
+/* Every length 0..40 at every alignment 0..7 of source and destination, against a byte loop;
+ * guard bytes around the destination must stay untouched. */
+static void test_mem_sizes(void)
+{
+	unsigned char src[64], dst[80], want[80];
+
+	for (int i = 0; i < 64; i++)
+		src[i] = (unsigned char)(i * 7 + 1);
+	for (size_t n = 0; n <= 40; n++)
+		for (int sa = 0; sa < 8; sa++)
+			for (int da = 0; da < 8; da++) {
+				for (int i = 0; i < 80; i++)
+					dst[i] = want[i] = 0xee;
+				for (size_t i = 0; i < n; i++)
+					want[16 + da + i] = src[sa + i];
+				EXPECT(klib_memcpy(dst + 16 + da, src + sa, n) == dst + 16 + da);
+				EXPECT(host_memcmp(dst, want, 80) == 0);
+				for (size_t i = 0; i < n; i++)
+					want[16 + da + i] = 0x3c;
+				EXPECT(klib_memset(dst + 16 + da, 0x3c, n) == dst + 16 + da);
+				EXPECT(host_memcmp(dst, want, 80) == 0);
+			}
+}
+
 static void test_str(void)
 {
 	const char *words[] = {"", "a", "ab", "abc", "b", "abd", "\xff", "A"};
@@ -156,6 +180,7 @@ static void test_list_bitops(void)
 int main(void)
 {
 	test_mem();
+	test_mem_sizes();
 	test_str();
 	test_strtoul();
 	test_list_bitops();
