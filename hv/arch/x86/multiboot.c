@@ -5,9 +5,10 @@
  * loader's memory afterwards; only the modules' contents stay in place. The loader's block is
  * reached through the boot direct map (it is always below 4 GiB).
  *
- * Command lines: QEMU's multiboot1 loader puts the kernel file name first ("hv/hv.elf on_idle=..")
- * and GRUB puts the file name first for modules; hv drops a leading word that looks like a path
- * (contains '/', no '='), so hv's command line and module arguments are what the user wrote.
+ * Command lines: multiboot1 loaders (QEMU -kernel/-initrd, GRUB legacy) always put the file name
+ * first ("hv/hv.elf on_idle=exit"), so hv drops the first word there unless it is a key=value;
+ * under multiboot2 it drops a first word only when it looks like a path ('/' and no '='). hv's
+ * command line and module arguments are then what the user wrote after the file name.
  */
 #include <hv/lib.h>
 #include <hv/bootinfo.h>
@@ -72,11 +73,17 @@ struct boot_info boot_info;
 static char string_pool[4096];
 static size_t string_used;
 
-/* Copies @s (physical address) into the pool, dropping a leading file name. */
-static const char *save_string(paddr_t s_pa)
+/* How the loader writes a command line. */
+enum name_rule {
+	NAME_FIRST,   /* multiboot1 (QEMU, GRUB legacy): the file name always comes first */
+	NAME_IF_PATH, /* multiboot2: drop a first word only if it looks like a path */
+};
+
+/* Copies the string at @s_pa into the pool without the file name in front. */
+static const char *save_string(paddr_t s_pa, enum name_rule rule)
 {
 	const char *s = s_pa ? maddr_to_virt(s_pa) : "";
-	const char *first_end, *p;
+	const char *first_end, *eq, *slash;
 	size_t len, room = sizeof(string_pool) - string_used;
 	char *dst = string_pool + string_used;
 
@@ -84,9 +91,9 @@ static const char *save_string(paddr_t s_pa)
 		s++;
 	for (first_end = s; *first_end && *first_end != ' '; first_end++)
 		;
-	for (p = s; p < first_end && *p != '='; p++)
-		;
-	if (p == first_end && memchr(s, '/', (size_t)(first_end - s))) {
+	eq = memchr(s, '=', (size_t)(first_end - s));
+	slash = memchr(s, '/', (size_t)(first_end - s));
+	if (!eq && (rule == NAME_FIRST || slash)) {
 		s = first_end;
 		while (*s == ' ')
 			s++;
@@ -109,12 +116,15 @@ static void add_mem(uint64_t base, uint64_t len, uint32_t type)
 	boot_info.mem[boot_info.nr_mem++] = (struct mem_region){base, base + len, type};
 }
 
-static void add_module(paddr_t start, paddr_t end, paddr_t string)
+static void add_module(paddr_t start, paddr_t end, paddr_t string, enum name_rule rule)
 {
-	if (boot_info.nr_modules == MAX_BOOT_MODULES)
+	if (boot_info.nr_modules == MAX_BOOT_MODULES) {
+		printk(KERN_WARN "boot: more than %d modules, the rest are ignored\n",
+		       MAX_BOOT_MODULES);
 		return;
+	}
 	boot_info.modules[boot_info.nr_modules++] =
-	    (struct boot_module){start, end, save_string(string)};
+	    (struct boot_module){start, end, save_string(string, rule)};
 }
 
 static void parse_mb1(paddr_t info_pa)
@@ -124,7 +134,8 @@ static void parse_mb1(paddr_t info_pa)
 	boot_info.loader = "multiboot1";
 	boot_info.info_start = info_pa;
 	boot_info.info_end = info_pa + sizeof(*mbi);
-	boot_info.cmdline = save_string((mbi->flags & MB1_INFO_CMDLINE) ? mbi->cmdline : 0);
+	boot_info.cmdline =
+	    save_string((mbi->flags & MB1_INFO_CMDLINE) ? mbi->cmdline : 0, NAME_FIRST);
 
 	if (mbi->flags & MB1_INFO_MMAP) {
 		paddr_t p = mbi->mmap_addr, end = p + mbi->mmap_length;
@@ -142,7 +153,7 @@ static void parse_mb1(paddr_t info_pa)
 	if (mbi->flags & MB1_INFO_MODS) {
 		const struct mb1_module *m = maddr_to_virt(mbi->mods_addr);
 		for (uint32_t i = 0; i < mbi->mods_count; i++)
-			add_module(m[i].start, m[i].end, m[i].string);
+			add_module(m[i].start, m[i].end, m[i].string, NAME_FIRST);
 	}
 }
 
@@ -165,11 +176,12 @@ static void parse_mb2(paddr_t info_pa)
 			break;
 		switch (tag->type) {
 		case MB2_TAG_CMDLINE:
-			boot_info.cmdline = save_string(virt_to_maddr(p + sizeof(*tag)));
+			boot_info.cmdline =
+			    save_string(virt_to_maddr(p + sizeof(*tag)), NAME_IF_PATH);
 			break;
 		case MB2_TAG_MODULE: {
 			const struct mb2_module *m = (const void *)tag;
-			add_module(m->start, m->end, virt_to_maddr(m->string));
+			add_module(m->start, m->end, virt_to_maddr(m->string), NAME_IF_PATH);
 			break;
 		}
 		case MB2_TAG_MMAP: {
