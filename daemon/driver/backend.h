@@ -81,6 +81,9 @@ typedef struct {
 	/* Bandwidth of the interface with this MAC, from iface's in_ and out_ fields. */
 	int (*set_bandwidth)(hvBackend *be, int domid, const hvInterfaceDef *iface, GError **err);
 
+	/* I/O limits of the disk with this target, from disk's iotune fields. */
+	int (*set_iotune)(hvBackend *be, int domid, const hvDiskDef *disk, GError **err);
+
 	hvBackendConsole *(*console_open)(hvBackend *be, int domid, hvBackendConsoleFn out,
 	                                  void *opaque, GError **err);
 	void (*console_write)(hvBackendConsole *con, const void *data, size_t len);

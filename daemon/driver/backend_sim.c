@@ -416,6 +416,12 @@ static int sim_set_bandwidth(hvBackend *be, int domid, const hvInterfaceDef *ifa
 	return find(be, domid, err) ? 0 : -1;
 }
 
+static int sim_set_iotune(hvBackend *be, int domid, const hvDiskDef *disk, GError **err)
+{
+	/* The simulated machine does no I/O; it only accepts the limits. */
+	return find(be, domid, err) ? 0 : -1;
+}
+
 static hvBackendConsole *sim_console_open(hvBackend *be, int domid, hvBackendConsoleFn out,
                                           void *opaque, GError **err)
 {
@@ -504,6 +510,7 @@ static const hvBackendOps sim_ops = {
     .set_vcpus = sim_set_vcpus,
     .set_sched = sim_set_sched,
     .set_bandwidth = sim_set_bandwidth,
+    .set_iotune = sim_set_iotune,
     .console_open = sim_console_open,
     .console_write = sim_console_write,
     .console_close = sim_console_close,

@@ -136,6 +136,14 @@ int hv_driver_get_interface_params(hvDriver *drv, const unsigned char *uuid, con
 int hv_driver_set_interface_params(hvDriver *drv, const unsigned char *uuid, const char *device,
                                    virTypedParameterPtr params, int n, unsigned int flags,
                                    GError **err);
+/* Disk I/O limits (<iotune>): total/read/write bytes and iops per second, ULLONG. A NULL disk
+ * on get returns zeros (the count probe). */
+int hv_driver_get_block_io_tune(hvDriver *drv, const unsigned char *uuid, const char *disk,
+                                unsigned int flags, virTypedParameterPtr *params, int *n,
+                                GError **err);
+int hv_driver_set_block_io_tune(hvDriver *drv, const unsigned char *uuid, const char *disk,
+                                virTypedParameterPtr params, int n, unsigned int flags,
+                                GError **err);
 /* virDomainGetCPUStats: start_cpu -1 = totals (cpu_time, user_time, system_time); else one
  * "cpu_time" per physical CPU. Returns params per cpu in *per_cpu. */
 int hv_driver_get_cpu_stats(hvDriver *drv, const unsigned char *uuid, int start_cpu,

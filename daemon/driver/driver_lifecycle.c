@@ -38,6 +38,15 @@ int hv_domain_start(hvDriver *drv, hvDomainObj *obj, gboolean paused, GError **e
 			return -1;
 		}
 	}
+	for (guint i = 0; i < live->disks->len; i++) {
+		g_autoptr(GError) e = NULL;
+		if (drv->be->ops->set_iotune(drv->be, domid, live->disks->pdata[i], &e) < 0) {
+			drv->be->ops->destroy(drv->be, domid, NULL);
+			hv_domain_def_free(live);
+			g_propagate_error(err, g_steal_pointer(&e));
+			return -1;
+		}
+	}
 	live->id = domid;
 	obj->live = live;
 	hv_obj_set_id(drv, obj, domid);

@@ -1,6 +1,6 @@
 /*
  * Typed-parameter tuning (scheduler weight/cap/reservation, memory min_guarantee, interface
- * bandwidth) and statistics (per-CPU time, bulk domain stats).
+ * bandwidth, disk I/O limits) and statistics (per-CPU time, bulk domain stats).
  *
  * Every set call validates all parameters before changing anything; a live change goes to
  * the machine first (which may refuse it, e.g. a reservation that does not fit) and is
@@ -285,12 +285,13 @@ int hv_driver_get_interface_params(hvDriver *drv, const unsigned char *uuid, con
 	return 0;
 }
 
-/* The device named by the current set call (set_tunables' apply has no room for it). */
-static const char *iface_device;
+/* The interface or disk named by the current set call (set_tunables' apply has no room for
+ * it; calls run one at a time on the main loop). */
+static const char *tune_device;
 
 static void apply_iface(hvDomainDef *def, virTypedParameterPtr params, int n)
 {
-	hvInterfaceDef *iface = hv_domain_def_find_interface(def, iface_device);
+	hvInterfaceDef *iface = hv_domain_def_find_interface(def, tune_device);
 
 	for (int i = 0; i < n && iface; i++)
 		*iface_field(iface, params[i].field) = params[i].value.ui;
@@ -299,7 +300,7 @@ static void apply_iface(hvDomainDef *def, virTypedParameterPtr params, int n)
 static int live_iface(hvDriver *drv, hvDomainObj *obj, const hvDomainDef *live, GError **err)
 {
 	return drv->be->ops->set_bandwidth(drv->be, obj->id,
-	                                   hv_domain_def_find_interface(live, iface_device), err);
+	                                   hv_domain_def_find_interface(live, tune_device), err);
 }
 
 int hv_driver_set_interface_params(hvDriver *drv, const unsigned char *uuid, const char *device,
@@ -317,10 +318,113 @@ int hv_driver_set_interface_params(hvDriver *drv, const unsigned char *uuid, con
 	    ((f & VIR_DOMAIN_AFFECT_LIVE) && !find_iface(obj->live, device, err)) ||
 	    ((f & VIR_DOMAIN_AFFECT_CONFIG) && !find_iface(obj->def, device, err)))
 		return -1;
-	iface_device = device;
+	tune_device = device;
 	rc = set_tunables(drv, uuid, params, n, flags, "virDomainSetInterfaceParameters",
 	                  iface_names, VIR_TYPED_PARAM_UINT, apply_iface, live_iface, err);
-	iface_device = NULL;
+	tune_device = NULL;
+	return rc;
+}
+
+/* ---- disk I/O limits (<iotune>) ---- */
+
+static const char *const iotune_names[] = {VIR_DOMAIN_BLOCK_IOTUNE_TOTAL_BYTES_SEC,
+                                           VIR_DOMAIN_BLOCK_IOTUNE_READ_BYTES_SEC,
+                                           VIR_DOMAIN_BLOCK_IOTUNE_WRITE_BYTES_SEC,
+                                           VIR_DOMAIN_BLOCK_IOTUNE_TOTAL_IOPS_SEC,
+                                           VIR_DOMAIN_BLOCK_IOTUNE_READ_IOPS_SEC,
+                                           VIR_DOMAIN_BLOCK_IOTUNE_WRITE_IOPS_SEC,
+                                           NULL};
+
+static unsigned long long *iotune_field(hvDiskDef *d, int k)
+{
+	unsigned long long *fields[] = {&d->total_bytes_sec, &d->read_bytes_sec,
+	                                &d->write_bytes_sec, &d->total_iops_sec,
+	                                &d->read_iops_sec,   &d->write_iops_sec};
+
+	return fields[k];
+}
+
+static int iotune_index(const char *name)
+{
+	for (int k = 0; iotune_names[k]; k++)
+		if (!strcmp(name, iotune_names[k]))
+			return k;
+	return -1;
+}
+
+static hvDiskDef *find_disk(const hvDomainDef *def, const char *disk, GError **err)
+{
+	hvDiskDef *d = disk ? hv_domain_def_find_disk(def, disk) : NULL;
+
+	if (!d)
+		hv_error_set(err, VIR_ERR_INVALID_ARG,
+		             "disk '%s' was not found in the domain config", disk ? disk : "");
+	return d;
+}
+
+int hv_driver_get_block_io_tune(hvDriver *drv, const unsigned char *uuid, const char *disk,
+                                unsigned int flags, virTypedParameterPtr *params, int *n,
+                                GError **err)
+{
+	hvDomainObj *obj = hv_obj_find(drv, uuid, err);
+	const hvDomainDef *def;
+	hvDiskDef *d = NULL;
+
+	if (!obj || !(def = def_for_get(obj, flags, "virDomainGetBlockIoTune", err)))
+		return -1;
+	/* Without a disk, only the count is asked for. */
+	if (disk && !(d = find_disk(def, disk, err)))
+		return -1;
+	*params = g_new0(virTypedParameter, 6);
+	for (int k = 0; k < 6; k++)
+		put_ullong(&(*params)[k], iotune_names[k], d ? *iotune_field(d, k) : 0);
+	*n = 6;
+	return 0;
+}
+
+/* As libvirt does: a total limit replaces the read and write limits of its kind, and a read
+ * or write limit replaces the total. */
+static void apply_iotune(hvDomainDef *def, virTypedParameterPtr params, int n)
+{
+	hvDiskDef *d = hv_domain_def_find_disk(def, tune_device);
+
+	for (int i = 0; i < n && d; i++) {
+		int k = iotune_index(params[i].field);
+		int kind = k / 3 * 3; /* 0: bytes, 3: iops */
+		if (k == kind) {
+			*iotune_field(d, kind + 1) = 0;
+			*iotune_field(d, kind + 2) = 0;
+		} else {
+			*iotune_field(d, kind) = 0;
+		}
+		*iotune_field(d, k) = params[i].value.ul;
+	}
+}
+
+static int live_iotune(hvDriver *drv, hvDomainObj *obj, const hvDomainDef *live, GError **err)
+{
+	return drv->be->ops->set_iotune(drv->be, obj->id,
+	                                hv_domain_def_find_disk(live, tune_device), err);
+}
+
+int hv_driver_set_block_io_tune(hvDriver *drv, const unsigned char *uuid, const char *disk,
+                                virTypedParameterPtr params, int n, unsigned int flags,
+                                GError **err)
+{
+	hvDomainObj *obj = hv_obj_find(drv, uuid, err);
+	unsigned int f = flags;
+	int rc;
+
+	if (!obj)
+		return -1;
+	if (hv_obj_resolve_affect(obj, &f, err) < 0 ||
+	    ((f & VIR_DOMAIN_AFFECT_LIVE) && !find_disk(obj->live, disk, err)) ||
+	    ((f & VIR_DOMAIN_AFFECT_CONFIG) && !find_disk(obj->def, disk, err)))
+		return -1;
+	tune_device = disk;
+	rc = set_tunables(drv, uuid, params, n, flags, "virDomainSetBlockIoTune", iotune_names,
+	                  VIR_TYPED_PARAM_ULLONG, apply_iotune, live_iotune, err);
+	tune_device = NULL;
 	return rc;
 }
 

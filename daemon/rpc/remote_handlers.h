@@ -107,6 +107,8 @@ HV_RPC_HANDLER(hv_rpc_domain_get_memory_parameters);
 HV_RPC_HANDLER(hv_rpc_domain_set_memory_parameters);
 HV_RPC_HANDLER(hv_rpc_domain_get_interface_parameters);
 HV_RPC_HANDLER(hv_rpc_domain_set_interface_parameters);
+HV_RPC_HANDLER(hv_rpc_domain_get_block_io_tune);
+HV_RPC_HANDLER(hv_rpc_domain_set_block_io_tune);
 HV_RPC_HANDLER(hv_rpc_domain_get_cpu_stats);
 HV_RPC_HANDLER(hv_rpc_connect_get_all_domain_stats);
 

@@ -93,7 +93,8 @@ HV_RPC_HANDLER(hv_rpc_domain_set_scheduler_parameters_flags)
 	                  args->flags, hv_driver_set_sched_params, err);
 }
 
-/* The two-call probe: nparams 0 asks for the count only (reference 3.3). */
+/* The two-call probe: nparams 0 asks for the count only (reference 3.3). ret is any *_ret of
+ * the shape {params<16>; int nparams}: memory, interface and block I/O tuning share it. */
 static void probe_reply(virTypedParameterPtr params, int n, int nparams, unsigned int flags,
                         remote_domain_get_params_ret *ret)
 {
@@ -149,6 +150,37 @@ HV_RPC_HANDLER(hv_rpc_domain_set_interface_parameters)
 
 	return set_params(c, &args->dom, args->device, args->params.params_val,
 	                  args->params.params_len, args->flags, NULL, err);
+}
+
+HV_RPC_HANDLER(hv_rpc_domain_get_block_io_tune)
+{
+	remote_domain_get_block_io_tune_args *args = args_;
+	virTypedParameterPtr params;
+	int n;
+
+	if (args->nparams < 0 || args->nparams > REMOTE_DOMAIN_BLOCK_IO_TUNE_PARAMETERS_MAX)
+		return hv_error_set(err, VIR_ERR_INVALID_ARG, "nparams too large");
+	if (hv_driver_get_block_io_tune(HV_RPC_DRIVER(c), UUID(args->dom),
+	                                args->disk ? *args->disk : NULL, args->flags, &params, &n,
+	                                err) < 0)
+		return -1;
+	probe_reply(params, n, args->nparams, args->flags, ret_);
+	return 0;
+}
+
+HV_RPC_HANDLER(hv_rpc_domain_set_block_io_tune)
+{
+	remote_domain_set_block_io_tune_args *args = args_;
+	virTypedParameterPtr params;
+	int rc;
+
+	if (hv_rpc_params_from_wire(args->params.params_val, args->params.params_len, &params,
+	                            err) < 0)
+		return -1;
+	rc = hv_driver_set_block_io_tune(HV_RPC_DRIVER(c), UUID(args->dom), args->disk, params,
+	                                 args->params.params_len, args->flags, err);
+	hv_typed_params_free(params, args->params.params_len);
+	return rc;
 }
 
 HV_RPC_HANDLER(hv_rpc_domain_get_cpu_stats)

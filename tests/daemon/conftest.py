@@ -23,7 +23,7 @@ GUEST_XML = """<domain type='hv'>
     <type arch='x86_64'>linux</type>
     <kernel>/var/lib/hv/images/guest-kernel.elf</kernel>
   </os>
-  <devices>
+  <devices>{disk}
     <interface type='bridge'>
       <mac address='00:16:3e:00:00:{mac:02x}'/>
       <source bridge='br0'/>
@@ -37,10 +37,17 @@ GUEST_XML = """<domain type='hv'>
 """
 
 
-def guest_xml(name, n, vcpus=2):
+DISK_XML = """
+    <disk type='file' device='disk'>
+      <source file='/var/lib/hv/images/{name}.img'/>
+      <target dev='xvda' bus='xen'/>
+    </disk>"""
+
+
+def guest_xml(name, n, vcpus=2, disk=False):
     """Domain XML of a small PV guest; n (1..255) makes its UUID and MAC unique."""
     return GUEST_XML.format(name=name, uuid="5c3f2c2a-8e1b-4f6e-9d1a-0b0c0d0e0f%02x" % n,
-                            vcpus=vcpus, mac=n)
+                            vcpus=vcpus, mac=n, disk=DISK_XML.format(name=name) if disk else "")
 
 
 class Daemon:
@@ -103,10 +110,10 @@ class Daemon:
                                  (" ".join(args), r.returncode, r.stdout, r.stderr))
         return r
 
-    def define(self, name, n, vcpus=2):
+    def define(self, name, n, vcpus=2, disk=False):
         path = os.path.join(self.dir, name + ".xml")
         with open(path, "w") as f:
-            f.write(guest_xml(name, n, vcpus))
+            f.write(guest_xml(name, n, vcpus, disk))
         return self.virsh("define", path)
 
     def connect(self, path=None):

@@ -1,6 +1,8 @@
 """Typed parameters through virsh: scheduler weight/cap/reservation (live and --config),
-reservation admission on the simulated 2-CPU machine (200% in all), memtune min_guarantee and
-domiftune bandwidth."""
+reservation admission on the simulated 2-CPU machine (200% in all), memtune min_guarantee,
+domiftune bandwidth and blkdeviotune disk limits."""
+
+import xml.etree.ElementTree as ET
 
 
 def sched(daemon, name, *flags):
@@ -114,3 +116,32 @@ def test_domiftune(daemon):
     r = daemon.virsh("domiftune", "n", "vif9.9", check=False)
     assert r.returncode == 1
     assert "invalid argument: 'vif9.9' is not a known interface" in r.stderr
+
+
+def test_blkdeviotune(daemon):
+    daemon.define("d", 5, disk=True)
+    daemon.virsh("start", "d")
+    names = ["total_bytes_sec", "read_bytes_sec", "write_bytes_sec", "total_iops_sec",
+             "read_iops_sec", "write_iops_sec"]
+
+    def limits(*flags):
+        out = daemon.virsh("blkdeviotune", "d", "xvda", *flags).stdout
+        return [int(l.split(":")[1]) for l in out.strip().splitlines()]
+    out = daemon.virsh("blkdeviotune", "d", "xvda").stdout
+    assert out == "".join("%-15s: 0\n" % n for n in names) + "\n"
+    daemon.virsh("blkdeviotune", "d", "xvda", "--total-bytes-sec", "1048576",
+                 "--read-iops-sec", "100", "--live")
+    assert limits() == [1048576, 0, 0, 0, 100, 0]
+    assert limits("--config") == [0] * 6
+    iotune = ET.fromstring(daemon.virsh("dumpxml", "d").stdout).find("devices/disk/iotune")
+    assert iotune.findtext("total_bytes_sec") == "1048576"
+    # a read limit replaces the total of its kind, as in libvirt
+    daemon.virsh("blkdeviotune", "d", "xvda", "--read-bytes-sec", "5000", "--live")
+    assert limits() == [0, 5000, 0, 0, 100, 0]
+    daemon.virsh("blkdeviotune", "d", "xvda", "--write-iops-sec", "7", "--config")
+    daemon.virsh("destroy", "d")
+    daemon.virsh("start", "d")
+    assert limits() == [0, 0, 0, 0, 0, 7]
+    r = daemon.virsh("blkdeviotune", "d", "xvdz", check=False)
+    assert r.returncode == 1
+    assert "invalid argument: disk 'xvdz' was not found in the domain config" in r.stderr
