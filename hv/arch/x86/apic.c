@@ -97,10 +97,19 @@ void apic_setup_local(void)
 	this_cpu()->apic_id = apic_id();
 }
 
+/* The legacy 8259 PICs stay fully masked: every interrupt hv takes comes through the local
+ * APIC (LINT0, where the PIC's ExtINT output arrives, is masked too). */
+static void pic_mask_all(void)
+{
+	outb(0x21, 0xff);
+	outb(0xa1, 0xff);
+}
+
 void apic_init(void)
 {
 	paddr_t base = rdmsr(MSR_APIC_BASE) & PADDR_MASK;
 
+	pic_mask_all();
 	if (acpi_lapic_base && acpi_lapic_base != base)
 		printk(KERN_WARN "apic: MADT says %#lx, MSR says %#lx; using the MSR\n",
 		       (unsigned long)acpi_lapic_base, (unsigned long)base);
