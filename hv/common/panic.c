@@ -1,8 +1,9 @@
 /*
  * panic(): the one way hv stops on an internal error. The first CPU to panic prints the report
  * ("PANIC on cpu N: message", then the architecture's register dump and backtrace) and ends the
- * run: with on_panic=exit through machine_exit(1), otherwise by halting. A CPU that panics
- * while another already is just stops; a panic inside the report (say, a fault while walking a
+ * run: with on_panic=exit through machine_exit(1), otherwise by halting. The other CPUs are
+ * stopped first (an NMI, which finds a panic in progress); a CPU that panics while another
+ * already is just stops; a panic inside the report (say, a fault while walking a
  * corrupt stack) prints one line and stops, instead of recursing.
  */
 #include <hv/lib.h>
@@ -26,6 +27,7 @@ static void __noreturn vpanic_regs(const struct cpu_user_regs *regs, const char 
 			console_puts_raw("PANIC: nested panic, stopping\n");
 		machine_halt();
 	}
+	arch_stop_other_cpus();
 	console_force_unlock();
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	printk(KERN_ERR "PANIC on cpu %d: %s\n", cpu, msg);

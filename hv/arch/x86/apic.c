@@ -38,6 +38,8 @@
 #define ICR_PENDING       (1u << 12)
 #define ICR_INIT          (5u << 8)
 #define ICR_STARTUP       (6u << 8)
+#define ICR_NMI           (4u << 8)
+#define ICR_ALL_BUT_SELF  (3u << 18)
 #define ICR_LEVEL_ASSERT  (1u << 14)
 #define ICR_TRIGGER_LEVEL (1u << 15)
 #define DIVIDE_BY_16      0x3
@@ -159,6 +161,14 @@ static bool apic_send_ipi(uint32_t dest, uint32_t icr)
 		cpu_relax();
 	}
 	return false;
+}
+
+void apic_nmi_all_but_self(void)
+{
+	if (!apic_regs)
+		return; /* before apic_init(): no other CPU runs yet */
+	apic_write(APIC_ICR_HI, 0);
+	apic_write(APIC_ICR_LO, ICR_ALL_BUT_SELF | ICR_NMI);
 }
 
 bool apic_wakeup_cpu(uint32_t dest, unsigned int start_page)

@@ -4,6 +4,7 @@
 #include <hv/lib.h>
 #include <hv/arch.h>
 #include <hv/acpi.h>
+#include <asm/apic.h>
 #include <asm/processor.h>
 
 /* QEMU's isa-debug-exit device (iobase 0xf4): writing v exits QEMU with status (v << 1) | 1. */
@@ -23,4 +24,9 @@ void machine_halt(void)
 	local_irq_disable();
 	for (;;)
 		halt();
+}
+
+void arch_stop_other_cpus(void)
+{
+	apic_nmi_all_but_self();
 }

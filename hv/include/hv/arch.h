@@ -48,6 +48,12 @@ void machine_exit(int code) __noreturn;
 void arch_console_init(void);
 void arch_console_write(const char *s, size_t len);
 
+/*
+ * Stops every other CPU (the panic path, before it prints): they take an NMI and halt without
+ * printing anything, because a panic is already in progress. Any context, interrupts off.
+ */
+void arch_stop_other_cpus(void);
+
 /* Stops this CPU for good (interrupts off, hlt in a loop). */
 void machine_halt(void) __noreturn;
 

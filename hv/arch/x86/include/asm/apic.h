@@ -26,6 +26,9 @@ void apic_timer_calibrate(void);
 /* Starts this CPU's periodic tick at HV_TICK_HZ (every CPU, after apic_timer_calibrate). */
 void apic_timer_start(void);
 
+/* Sends an NMI to every CPU but this one (the panic path uses it to stop them). Any context. */
+void apic_nmi_all_but_self(void);
+
 /* INIT then two STARTUPs at @start_page (physical address >> 12, below 1 MiB) to @apic_id;
  * returns false when the APIC never accepted the IPIs. */
 bool apic_wakeup_cpu(uint32_t apic_id, unsigned int start_page);
