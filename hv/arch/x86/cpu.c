@@ -25,6 +25,9 @@ void cpu_features_init(void)
 	f->vendor[12] = '\0';
 
 	cpuid(1, &a, &b, &c, &d);
+	f->family = (a >> 8) & 0xf;
+	if (f->family == 0xf)
+		f->family += (a >> 20) & 0xff;
 	f->x2apic = c & (1u << 21);
 	f->pge = d & (1u << 13);
 	if (f->max_leaf >= 7) {

@@ -186,6 +186,7 @@ static inline void flush_tlb_all_local(void)
 struct cpu_features {
 	bool smep, smap, nx, pdpe1gb, pge, x2apic, invariant_tsc, fsgsbase;
 	uint32_t max_leaf, max_ext_leaf;
+	unsigned int family; /* display family (base + extended) */
 	char vendor[13];
 };
 extern struct cpu_features cpu_features;
