@@ -45,6 +45,7 @@
 #define DIVIDE_BY_16      0x3
 
 #define APIC_BASE_ENABLE (1UL << 11)
+#define APIC_BASE_X2APIC (1UL << 10)
 
 static volatile uint8_t *apic_regs;
 /* Timer input ticks per HV_TICK_HZ period (divide-by-16 input), from calibration. */
@@ -86,8 +87,13 @@ static void apic_error_interrupt(struct cpu_user_regs *regs)
 
 void apic_setup_local(void)
 {
-	/* Globally enabled, xAPIC mode (x2APIC stays off). */
-	wrmsr(MSR_APIC_BASE, (rdmsr(MSR_APIC_BASE) & ~(1UL << 10)) | APIC_BASE_ENABLE);
+	uint64_t base = rdmsr(MSR_APIC_BASE);
+
+	/* Globally enabled, xAPIC mode. Firmware may have left x2APIC mode on; the only legal way
+	 * back to xAPIC mode goes through "disabled". */
+	if (base & APIC_BASE_X2APIC)
+		wrmsr(MSR_APIC_BASE, base & ~(APIC_BASE_X2APIC | APIC_BASE_ENABLE));
+	wrmsr(MSR_APIC_BASE, (base & ~APIC_BASE_X2APIC) | APIC_BASE_ENABLE);
 	apic_write(APIC_TPR, 0);
 	apic_write(APIC_LVT_TIMER, LVT_MASKED | APIC_TIMER_VECTOR);
 	apic_write(APIC_LVT_LINT0, LVT_MASKED);
