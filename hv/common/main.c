@@ -14,7 +14,12 @@
 #include <hv/time.h>
 #include <asm/apic.h>
 
-#define HV_VERSION "0.1.0"
+/* The package version from configure (AC_INIT), passed in DEFS. */
+#ifdef PACKAGE_VERSION
+#define HV_VERSION PACKAGE_VERSION
+#else
+#define HV_VERSION "unknown"
+#endif
 
 void start_hv(unsigned long mb_magic, unsigned long mb_info);
 void selftests_run(void);
@@ -27,7 +32,7 @@ void start_hv(unsigned long mb_magic, unsigned long mb_info)
 	console_init();                    /* COM1 unless console=none */
 	printk("hv: hv " HV_VERSION " x86-64 starting\n");
 	printk("hv: command line: %s\n", cmdline_raw());
-	boot_info_print();
+	boot_info_print();      /* loader, memory map, modules */
 	cpu_features_init();    /* CR0.WP, EFER.NXE, CR4.PGE/SMEP/SMAP */
 	traps_init();           /* IDT, cpu 0's GDT and TSS */
 	mm_init();              /* frame table, buddy allocator over all RAM */
@@ -40,7 +45,7 @@ void start_hv(unsigned long mb_magic, unsigned long mb_info)
 	smp_boot_cpus();        /* INIT-SIPI-SIPI every other CPU */
 	printk("hv: idle at %lu us\n", (unsigned long)tsc_elapsed_us(boot_tsc));
 	selftests_run(); /* selftest=... */
-	pv_start();      /* PV core; builds and runs dom0 from boot module 0 if there is one */
+	pv_start();      /* PV core; builds and runs dom0 from boot module 0 if any */
 	if (cmdline_is("on_idle", "exit")) {
 		smp_wait_for_ticks();
 		printk("hv: exit 0\n");
