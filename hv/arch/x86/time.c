@@ -52,7 +52,10 @@ void time_init(void)
 
 uint64_t tsc_elapsed_us(uint64_t tsc_start)
 {
-	return (rdtsc() - tsc_start) * 1000 / tsc_khz;
+	uint64_t ticks = rdtsc() - tsc_start;
+
+	/* Split so that ticks * 1000 cannot overflow, however long hv has been up. */
+	return ticks / tsc_khz * 1000 + ticks % tsc_khz * 1000 / tsc_khz;
 }
 
 void udelay(uint64_t us)
