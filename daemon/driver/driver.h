@@ -103,6 +103,13 @@ int hv_driver_set_autostart(hvDriver *drv, const unsigned char *uuid, gboolean o
 unsigned long long hv_driver_get_max_memory(hvDriver *drv, const unsigned char *uuid,
                                             GError **err); /* 0 on error */
 
+/* <title> and <description> (type VIR_DOMAIN_METADATA_TITLE / _DESCRIPTION); other
+ * metadata elements are not supported. A NULL or empty text removes it. */
+char *hv_driver_get_metadata(hvDriver *drv, const unsigned char *uuid, int type, const char *uri,
+                             unsigned int flags, GError **err);
+int hv_driver_set_metadata(hvDriver *drv, const unsigned char *uuid, int type, const char *text,
+                           const char *key, const char *uri, unsigned int flags, GError **err);
+
 /* ---- memory and vcpus ---- */
 int hv_driver_set_memory(hvDriver *drv, const unsigned char *uuid, unsigned long long kib,
                          unsigned int flags, GError **err);

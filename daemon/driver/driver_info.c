@@ -313,3 +313,98 @@ int hv_driver_memory_stats(hvDriver *drv, const unsigned char *uuid, virDomainMe
 		stats[n++] = (virDomainMemoryStatStruct){VIR_DOMAIN_MEMORY_STAT_RSS, bi.mem_kib};
 	return n;
 }
+
+/* ---- title and description ---- */
+
+static char **metadata_field(hvDomainDef *def, int type, GError **err)
+{
+	if (type == VIR_DOMAIN_METADATA_TITLE)
+		return &def->title;
+	if (type == VIR_DOMAIN_METADATA_DESCRIPTION)
+		return &def->description;
+	if (type == VIR_DOMAIN_METADATA_ELEMENT)
+		hv_error_set(err, VIR_ERR_ARGUMENT_UNSUPPORTED,
+		             "hv keeps only the title and the description as metadata");
+	else
+		hv_error_set(err, VIR_ERR_INVALID_ARG, "unknown metadata type '%d'", type);
+	return NULL;
+}
+
+char *hv_driver_get_metadata(hvDriver *drv, const unsigned char *uuid, int type, const char *uri,
+                             unsigned int flags, GError **err)
+{
+	hvDomainObj *obj;
+	char **field;
+
+	if (hv_check_flags(flags, VIR_DOMAIN_AFFECT_LIVE | VIR_DOMAIN_AFFECT_CONFIG,
+	                   "virDomainGetMetadata", err) < 0 ||
+	    !(obj = hv_obj_find(drv, uuid, err)) || hv_obj_resolve_affect(obj, &flags, err) < 0)
+		return NULL;
+	if ((flags & VIR_DOMAIN_AFFECT_LIVE) && (flags & VIR_DOMAIN_AFFECT_CONFIG)) {
+		hv_error_set(err, VIR_ERR_INVALID_ARG,
+		             "flags 'live' and 'config' are mutually exclusive");
+		return NULL;
+	}
+	field = metadata_field((flags & VIR_DOMAIN_AFFECT_LIVE) ? obj->live : obj->def, type, err);
+	if (!field)
+		return NULL;
+	if (!*field) {
+		/* virsh prints nothing for this code (e.g. `virsh list --title`) */
+		g_set_error_literal(
+		    err, HV_ERROR, VIR_ERR_NO_DOMAIN_METADATA,
+		    "metadata not found: Requested metadata element is not present");
+		return NULL;
+	}
+	return g_strdup(*field);
+}
+
+int hv_driver_set_metadata(hvDriver *drv, const unsigned char *uuid, int type, const char *text,
+                           const char *key, const char *uri, unsigned int flags, GError **err)
+{
+	hvDomainObj *obj;
+	g_autoptr(hvDomainDef) live = NULL;
+	g_autoptr(hvDomainDef) config = NULL;
+	char **field;
+	int rc = -1;
+
+	if (hv_check_flags(flags, VIR_DOMAIN_AFFECT_LIVE | VIR_DOMAIN_AFFECT_CONFIG,
+	                   "virDomainSetMetadata", err) < 0 ||
+	    !(obj = hv_obj_find(drv, uuid, err)) || hv_job_begin(obj, err) < 0)
+		return -1;
+	if (hv_obj_resolve_affect(obj, &flags, err) < 0)
+		goto endjob;
+	if (text && !*text)
+		text = NULL;
+	if (flags & VIR_DOMAIN_AFFECT_LIVE) {
+		live = hv_domain_def_copy(obj->live);
+		if (!(field = metadata_field(live, type, err)))
+			goto endjob;
+		g_free(*field);
+		*field = g_strdup(text);
+		if (hv_domain_def_check(live, err) < 0)
+			goto endjob;
+	}
+	if (flags & VIR_DOMAIN_AFFECT_CONFIG) {
+		config = hv_domain_def_copy(obj->def);
+		if (!(field = metadata_field(config, type, err)))
+			goto endjob;
+		g_free(*field);
+		*field = g_strdup(text);
+		if (hv_domain_def_check(config, err) < 0 ||
+		    hv_persist_save(drv->persist, config, err) < 0)
+			goto endjob;
+	}
+	if (live) {
+		hv_domain_def_free(obj->live);
+		obj->live = g_steal_pointer(&live);
+		hv_obj_save_run(drv, obj);
+	}
+	if (config) {
+		hv_domain_def_free(obj->def);
+		obj->def = g_steal_pointer(&config);
+	}
+	rc = 0;
+endjob:
+	hv_job_end(obj);
+	return rc;
+}

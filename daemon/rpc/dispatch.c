@@ -163,6 +163,10 @@ static const hvRpcProc procs[] = {
       remote_domain_list_all_snapshots_args, remote_domain_list_all_snapshots_ret, RO),
     P(DOMAIN_GET_SECURITY_LABEL, "virDomainGetSecurityLabel", hv_rpc_domain_get_security_label,
       remote_domain_args, remote_domain_get_security_label_ret, RO),
+    P(DOMAIN_GET_METADATA, "virDomainGetMetadata", hv_rpc_domain_get_metadata,
+      remote_domain_get_metadata_args, remote_domain_string_ret, RO),
+    P(DOMAIN_SET_METADATA, "virDomainSetMetadata", hv_rpc_domain_set_metadata,
+      remote_domain_set_metadata_args, hv_rpc_void, 0),
     P(DOMAIN_GET_MESSAGES, "virDomainGetMessages", hv_rpc_domain_get_messages,
       remote_domain_flags_args, remote_domain_get_messages_ret, RO),
 

@@ -119,7 +119,8 @@ HV_RPC_HANDLER(hv_rpc_connect_open)
 
 	if (hv_rpc_client_is_open(c))
 		return hv_error_set(err, VIR_ERR_INTERNAL_ERROR, "connection already open");
-	if (strcmp(uri, "hv:///system") != 0)
+	/* An empty name is a client probing for the default driver: here there is only one. */
+	if (*uri && strcmp(uri, "hv:///system") != 0)
 		return hv_error_set(err, VIR_ERR_NO_CONNECT, "'%s' (virthvd serves hv:///system)",
 		                    uri);
 	if (args->flags & ~(unsigned)VIR_CONNECT_RO)

@@ -413,3 +413,22 @@ HV_RPC_HANDLER(hv_rpc_domain_get_messages)
 		return -1;
 	return 0; /* no messages */
 }
+
+HV_RPC_HANDLER(hv_rpc_domain_get_metadata)
+{
+	remote_domain_get_metadata_args *args = args_;
+	remote_domain_string_ret *ret = ret_;
+
+	ret->value = hv_driver_get_metadata(HV_RPC_DRIVER(c), UUID(args->dom), args->type,
+	                                    args->uri ? *args->uri : NULL, args->flags, err);
+	return ret->value ? 0 : -1;
+}
+
+HV_RPC_HANDLER(hv_rpc_domain_set_metadata)
+{
+	remote_domain_set_metadata_args *args = args_;
+
+	return hv_driver_set_metadata(
+	    HV_RPC_DRIVER(c), UUID(args->dom), args->type, args->metadata ? *args->metadata : NULL,
+	    args->key ? *args->key : NULL, args->uri ? *args->uri : NULL, args->flags, err);
+}

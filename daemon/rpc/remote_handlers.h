@@ -95,6 +95,8 @@ HV_RPC_HANDLER(hv_rpc_domain_memory_stats);
 HV_RPC_HANDLER(hv_rpc_domain_zero);
 HV_RPC_HANDLER(hv_rpc_domain_get_security_label);
 HV_RPC_HANDLER(hv_rpc_domain_get_messages);
+HV_RPC_HANDLER(hv_rpc_domain_get_metadata);
+HV_RPC_HANDLER(hv_rpc_domain_set_metadata);
 HV_RPC_HANDLER(hv_rpc_domain_list_all_snapshots);
 
 /* remote_params.c: typed parameters and statistics */

@@ -190,3 +190,37 @@ def test_create_transient(daemon):
     assert "Persistent:     no" in daemon.virsh("dominfo", "trans").stdout
     daemon.virsh("destroy", "trans")
     assert daemon.virsh("list", "--all").stdout == " Id   Name   State\n" + "-" * 20 + "\n\n"
+
+
+def test_title_and_description(daemon):
+    daemon.define("meta", 11)
+    assert daemon.virsh("list", "--all", "--title").stdout == (
+        " Id   Name   State      Title\n"
+        "-------------------------------\n"
+        " -    meta   shut off   \n\n")
+    assert daemon.virsh("desc", "meta", "--title", "My guest").stdout == \
+        "Domain title updated successfully\n"
+    daemon.virsh("desc", "meta", "Line one\nline two")
+    assert daemon.virsh("desc", "meta").stdout == "Line one\nline two\n"
+    assert " -    meta   shut off   My guest\n" in daemon.virsh("list", "--all", "--title").stdout
+    dom = ET.fromstring(daemon.virsh("dumpxml", "meta").stdout)
+    assert dom.findtext("title") == "My guest"
+    r = daemon.virsh("desc", "meta", "--title", "two\nlines", check=False)
+    assert r.returncode == 1
+    daemon.virsh("desc", "meta", "--title", "")
+    assert ET.fromstring(daemon.virsh("dumpxml", "meta").stdout).find("title") is None
+
+
+def test_uri_probe_and_foreign_uri(daemon):
+    # remote+unix:// sends an empty name: the daemon's only driver answers
+    sock = daemon.sock
+    r = daemon.virsh("list", "--all")
+    assert r.stdout == " Id   Name   State\n" + "-" * 20 + "\n\n"
+    import subprocess
+    r = subprocess.run(["virsh", "-c", "remote+unix:///?socket=" + sock, "hostname"],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0 and r.stdout.strip()
+    r = subprocess.run(["virsh", "-c", "qemu+unix:///system?socket=" + sock, "list"],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 1
+    assert "no connection driver available for 'qemu:///system'" in r.stderr, r.stderr
