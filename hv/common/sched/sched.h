@@ -15,8 +15,8 @@
  *
  * What hv provides (the host unit tests provide stubs, tests/unit/sched/stub/):
  *   <hv/spinlock.h>  spinlock_t, spin_lock_init, spin_lock, spin_unlock, spin_is_locked
- *   <hv/assert.h>    ASSERT(cond): an hv invariant; never used on guest input
- *   <klib/printf.h>  snprintf, for the admission messages
+ *   <hv/lib.h>       ASSERT(cond) (an hv invariant; never used on guest input), snprintf
+ *                    (for the admission messages) and klib's lists
  *   sched_kick(cpu)  ask pCPU cpu to call sched_schedule() soon (an IPI, or a flag checked on
  *                    the way back to the guest when cpu is the calling pCPU)
  * Every entry point below is called with interrupts disabled (hypercall, timer or IPI
@@ -40,7 +40,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <hv/assert.h>
+#include <hv/lib.h>
 #include <hv/spinlock.h>
 
 /* Single untorn accesses to fields read without their lock (as hints). */
@@ -70,47 +70,8 @@ enum sched_runstate {
 };
 #define SCHED_NR_RUNSTATES 4
 
-/* A minimal intrusive doubly linked list; an unlinked node has next == NULL. */
-struct sched_link {
-	struct sched_link *prev, *next;
-};
-
-static inline void sched_list_init(struct sched_link *head)
-{
-	head->prev = head->next = head;
-}
-
-static inline bool sched_list_empty(const struct sched_link *head)
-{
-	return head->next == head;
-}
-
-static inline bool sched_linked(const struct sched_link *node)
-{
-	return node->next != NULL;
-}
-
-static inline void sched_list_add_tail(struct sched_link *head, struct sched_link *node)
-{
-	ASSERT(!sched_linked(node));
-	node->prev = head->prev;
-	node->next = head;
-	head->prev->next = node;
-	head->prev = node;
-}
-
-static inline void sched_list_del(struct sched_link *node)
-{
-	ASSERT(sched_linked(node));
-	node->prev->next = node->next;
-	node->next->prev = node->prev;
-	node->prev = node->next = NULL;
-}
-
-#define sched_entry(node, type, member) ((type *)((char *)(node)-offsetof(type, member)))
-
-#define sched_list_for_each(pos, head)                                                             \
-	for ((pos) = (head)->next; (pos) != (head); (pos) = (pos)->next)
+/* Is sv on a run queue? (Unlinked list nodes point to themselves, see klib/list.h.) */
+#define sched_queued(sv) (!list_empty(&(sv)->rq_link))
 
 /* What libvirt's weight, cap and reservation scheduler parameters set. */
 struct sched_params {
@@ -123,7 +84,7 @@ struct sched_params {
 struct sched_dom {
 	uint16_t domid;
 	struct sched_params params; /* admit lock */
-	struct sched_link vcpus;    /* admit lock: its inserted sched_vcpus */
+	struct list_head vcpus;     /* admit lock: its inserted sched_vcpus */
 	unsigned int nr_vcpus;      /* admit lock */
 };
 
@@ -138,7 +99,7 @@ struct sched_vcpu {
 	void *owner;
 
 	/* Admit lock. */
-	struct sched_link dom_link;
+	struct list_head dom_link;
 	bool inserted;
 
 	/* Both locks to write (see the top comment). */
@@ -146,9 +107,9 @@ struct sched_vcpu {
 	struct sched_params params;
 
 	/* The lock of pCPU ->pcpu. */
-	unsigned int pcpu;         /* the run queue it belongs to */
-	unsigned int migrate_to;   /* SCHED_NO_PCPU, or where to go once it stops running */
-	struct sched_link rq_link; /* on ->pcpu's runq iff runnable and not running */
+	unsigned int pcpu;        /* the run queue it belongs to */
+	unsigned int migrate_to;  /* SCHED_NO_PCPU, or where to go once it stops running */
+	struct list_head rq_link; /* on ->pcpu's runq iff runnable and not running */
 	enum sched_runstate state;
 	uint64_t state_entry_time;         /* when it entered ->state */
 	uint64_t time[SCHED_NR_RUNSTATES]; /* ns spent in each state before that */
@@ -162,7 +123,7 @@ struct sched_pcpu {
 	unsigned int id;
 
 	/* pcpu lock. */
-	struct sched_link runq;  /* runnable vCPUs not running, in arrival order */
+	struct list_head runq;   /* runnable vCPUs not running, in arrival order */
 	unsigned int nr_queued;  /* entries on runq; read without the lock as a load hint */
 	struct sched_vcpu *curr; /* running vCPU, NULL when idle */
 	uint64_t curr_start;     /* when curr was picked */
@@ -244,14 +205,18 @@ struct sched_pcpu *sched_pcpu(unsigned int cpu);
 void sched_dom_init(struct sched_dom *d, uint16_t domid);
 
 /*
- * Adds vCPU sv to d, OFFLINE, allowed on the pCPUs in affinity (masked to those that exist).
- * With a reservation in d's params the vCPU must fit on one of them: otherwise -XEN_ENOSPC and
- * a sentence in msg. Nothing changes on failure.
+ * Adds vCPU sv (zeroed, or removed before) to d, OFFLINE, allowed on the pCPUs in affinity
+ * (masked to those that exist). With a reservation in d's params the vCPU must fit on one of
+ * them: otherwise -XEN_ENOSPC and a sentence in msg; -XEN_EINVAL if affinity names no pCPU;
+ * -XEN_E2BIG beyond SCHED_MAX_DOM_VCPUS. Nothing changes on failure.
  */
 int sched_vcpu_insert(struct sched_dom *d, struct sched_vcpu *sv, unsigned int vcpu_id, void *owner,
                       uint64_t affinity, uint64_t now, char *msg, size_t msglen);
 
-/* Takes sv out for good; -XEN_EBUSY unless it is BLOCKED or OFFLINE and off every pCPU. */
+/*
+ * Takes sv out for good; -XEN_EBUSY unless it is BLOCKED or OFFLINE and off every pCPU (after
+ * sched_vcpu_sleep() of a running vCPU, retry once its pCPU has switched away).
+ */
 int sched_vcpu_remove(struct sched_vcpu *sv);
 
 /*

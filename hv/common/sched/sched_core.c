@@ -24,7 +24,6 @@
  */
 #include "sched.h"
 
-#include <klib/printf.h>
 #include <public/errno.h>
 
 static struct sched_pcpu pcpus[SCHED_MAX_PCPUS];
@@ -46,7 +45,7 @@ int sched_init(unsigned int n, const struct sched_ops *policy)
 
 		spin_lock_init(&pc->lock);
 		pc->id = i;
-		sched_list_init(&pc->runq);
+		list_init(&pc->runq);
 		pc->nr_queued = 0;
 		pc->curr = NULL;
 		pc->curr_start = 0;
@@ -76,7 +75,7 @@ void sched_dom_init(struct sched_dom *d, uint16_t domid)
 	d->params.weight = SCHED_WEIGHT_DEFAULT;
 	d->params.cap = 0;
 	d->params.reservation = 0;
-	sched_list_init(&d->vcpus);
+	list_init(&d->vcpus);
 	d->nr_vcpus = 0;
 }
 
@@ -133,14 +132,15 @@ static void enqueue(struct sched_pcpu *pc, struct sched_vcpu *sv)
 {
 	ASSERT(spin_is_locked(&pc->lock) && sv->pcpu == pc->id);
 	ASSERT(sv->state == SCHED_RUNNABLE && sv->migrate_to == SCHED_NO_PCPU);
-	sched_list_add_tail(&pc->runq, &sv->rq_link);
+	ASSERT(!sched_queued(sv));
+	list_add_tail(&sv->rq_link, &pc->runq);
 	WRITE_ONCE(pc->nr_queued, pc->nr_queued + 1);
 }
 
 static void dequeue(struct sched_pcpu *pc, struct sched_vcpu *sv)
 {
-	ASSERT(spin_is_locked(&pc->lock) && sv->pcpu == pc->id);
-	sched_list_del(&sv->rq_link);
+	ASSERT(spin_is_locked(&pc->lock) && sv->pcpu == pc->id && sched_queued(sv));
+	list_del(&sv->rq_link);
 	WRITE_ONCE(pc->nr_queued, pc->nr_queued - 1);
 }
 
@@ -154,7 +154,7 @@ static void runstate_set(struct sched_vcpu *sv, enum sched_runstate to, uint64_t
 
 void sched_move_vcpu(struct sched_vcpu *sv, struct sched_pcpu *from, struct sched_pcpu *to)
 {
-	bool queued = sched_linked(&sv->rq_link);
+	bool queued = sched_queued(sv);
 
 	ASSERT(spin_is_locked(&from->lock) && spin_is_locked(&to->lock));
 	ASSERT(sv->pcpu == from->id && from->curr != sv && sched_vcpu_allowed(sv, to->id));
@@ -194,7 +194,7 @@ static void finish_migration(struct sched_vcpu *sv)
 		sv->migrate_to = SCHED_NO_PCPU;
 		sched_move_vcpu(sv, from, to);
 		kick = sv->state == SCHED_RUNNABLE;
-		if (kick && !sched_linked(&sv->rq_link))
+		if (kick && !sched_queued(sv))
 			enqueue(to, sv);
 		sched_unlock_pair(from, to);
 		if (kick)
@@ -248,7 +248,7 @@ void sched_vcpu_sleep(struct sched_vcpu *sv, enum sched_runstate why, uint64_t n
 		spin_unlock(&pc->lock);
 		return;
 	}
-	if (sched_linked(&sv->rq_link))
+	if (sched_queued(sv))
 		dequeue(pc, sv);
 	runstate_set(sv, why, now);
 	ops->sleep(pc, sv, now);
@@ -431,14 +431,14 @@ static void apply(struct sched_vcpu *sv, const struct sched_params *p, uint64_t 
 	ops->params_changed(from, sv, now);
 	if (from == to) {
 		sv->migrate_to = SCHED_NO_PCPU; /* a pending move away is cancelled */
-		if (sv->state == SCHED_RUNNABLE && from->curr != sv && !sched_linked(&sv->rq_link))
+		if (sv->state == SCHED_RUNNABLE && from->curr != sv && !sched_queued(sv))
 			enqueue(from, sv); /* it was between its pCPUs: keep it here */
 	} else if (from->curr == sv) {
 		sv->migrate_to = target;
 	} else {
 		sv->migrate_to = SCHED_NO_PCPU;
 		sched_move_vcpu(sv, from, to);
-		if (sv->state == SCHED_RUNNABLE && !sched_linked(&sv->rq_link))
+		if (sv->state == SCHED_RUNNABLE && !sched_queued(sv))
 			enqueue(to, sv);
 		kick = active ? to->id : SCHED_NO_PCPU;
 	}
@@ -478,7 +478,7 @@ int sched_vcpu_insert(struct sched_dom *d, struct sched_vcpu *sv, unsigned int v
 	sv->params = d->params;
 	sv->pcpu = where;
 	sv->migrate_to = SCHED_NO_PCPU;
-	sv->rq_link.prev = sv->rq_link.next = NULL;
+	list_init(&sv->rq_link);
 	sv->state = SCHED_OFFLINE;
 	sv->state_entry_time = now;
 	for (unsigned int i = 0; i < SCHED_NR_RUNSTATES; i++)
@@ -492,7 +492,7 @@ int sched_vcpu_insert(struct sched_dom *d, struct sched_vcpu *sv, unsigned int v
 	ops->insert(pc, sv, now);
 	spin_unlock(&pc->lock);
 
-	sched_list_add_tail(&d->vcpus, &sv->dom_link);
+	list_add_tail(&sv->dom_link, &d->vcpus);
 	d->nr_vcpus++;
 	sv->inserted = true;
 	spin_unlock(&sched_admit_lock);
@@ -512,13 +512,13 @@ int sched_vcpu_remove(struct sched_vcpu *sv)
 		spin_unlock(&sched_admit_lock);
 		return -XEN_EBUSY;
 	}
-	ASSERT(!sched_linked(&sv->rq_link));
+	ASSERT(!sched_queued(sv));
 	ops->remove(pc, sv);
 	ASSERT(pc->resv_sum >= sv->params.reservation);
 	pc->resv_sum -= sv->params.reservation;
 	spin_unlock(&pc->lock);
 
-	sched_list_del(&sv->dom_link);
+	list_del(&sv->dom_link);
 	sv->dom->nr_vcpus--;
 	sv->inserted = false;
 	spin_unlock(&sched_admit_lock);
@@ -534,22 +534,22 @@ static int readmit(struct sched_dom *d, const struct sched_params *p, struct sch
                    uint64_t new_aff, uint64_t now, char *msg, size_t len)
 {
 	unsigned int sums[SCHED_MAX_PCPUS], where[SCHED_MAX_DOM_VCPUS];
-	struct sched_link *l;
+	struct list_head *l;
 	unsigned int n = 0;
 	int rc;
 
 	ASSERT(d->nr_vcpus <= SCHED_MAX_DOM_VCPUS);
 	for (unsigned int i = 0; i < nr_pcpus; i++)
 		sums[i] = pcpus[i].resv_sum;
-	sched_list_for_each(l, &d->vcpus)
+	list_for_each(l, &d->vcpus)
 	{
-		struct sched_vcpu *sv = sched_entry(l, struct sched_vcpu, dom_link);
+		struct sched_vcpu *sv = container_of(l, struct sched_vcpu, dom_link);
 
 		sums[resv_home(sv)] -= sv->params.reservation;
 	}
-	sched_list_for_each(l, &d->vcpus)
+	list_for_each(l, &d->vcpus)
 	{
-		struct sched_vcpu *sv = sched_entry(l, struct sched_vcpu, dom_link);
+		struct sched_vcpu *sv = container_of(l, struct sched_vcpu, dom_link);
 		uint64_t aff = sv == aff_vcpu ? new_aff : sv->affinity;
 
 		rc = place_one(d, sv->vcpu_id, p->reservation, aff, resv_home(sv), sums,
@@ -560,17 +560,17 @@ static int readmit(struct sched_dom *d, const struct sched_params *p, struct sch
 
 	/* Everything fits: commit. */
 	n = 0;
-	sched_list_for_each(l, &d->vcpus)
+	list_for_each(l, &d->vcpus)
 	{
-		struct sched_vcpu *sv = sched_entry(l, struct sched_vcpu, dom_link);
+		struct sched_vcpu *sv = container_of(l, struct sched_vcpu, dom_link);
 
 		pcpus[resv_home(sv)].resv_sum -= sv->params.reservation;
 		pcpus[where[n++]].resv_sum += p->reservation;
 	}
 	n = 0;
-	sched_list_for_each(l, &d->vcpus)
+	list_for_each(l, &d->vcpus)
 	{
-		struct sched_vcpu *sv = sched_entry(l, struct sched_vcpu, dom_link);
+		struct sched_vcpu *sv = container_of(l, struct sched_vcpu, dom_link);
 		uint64_t aff = sv == aff_vcpu ? new_aff & online_mask : sv->affinity;
 
 		apply(sv, p, aff, where[n++], now);

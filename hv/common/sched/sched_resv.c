@@ -225,11 +225,11 @@ static void charge(struct sched_vcpu *sv, uint64_t ran)
 static struct sched_vcpu *pick(struct sched_pcpu *pc, struct sched_vcpu *skip, bool *reserved)
 {
 	struct sched_vcpu *best = NULL;
-	struct sched_link *l;
+	struct list_head *l;
 
-	sched_list_for_each(l, &pc->runq)
+	list_for_each(l, &pc->runq)
 	{
-		struct sched_vcpu *sv = sched_entry(l, struct sched_vcpu, rq_link);
+		struct sched_vcpu *sv = container_of(l, struct sched_vcpu, rq_link);
 
 		if (sv == skip || !has_reserved_budget(sv))
 			continue;
@@ -239,9 +239,9 @@ static struct sched_vcpu *pick(struct sched_pcpu *pc, struct sched_vcpu *skip, b
 	*reserved = best != NULL;
 	if (best)
 		return best;
-	sched_list_for_each(l, &pc->runq)
+	list_for_each(l, &pc->runq)
 	{
-		struct sched_vcpu *sv = sched_entry(l, struct sched_vcpu, rq_link);
+		struct sched_vcpu *sv = container_of(l, struct sched_vcpu, rq_link);
 
 		if (sv == skip || parked(sv))
 			continue;
@@ -269,11 +269,11 @@ static unsigned int load_hint(struct sched_pcpu *pc)
  */
 static void kick_idle_helper(struct sched_pcpu *pc, struct sched_vcpu *next)
 {
-	struct sched_link *l;
+	struct list_head *l;
 
-	sched_list_for_each(l, &pc->runq)
+	list_for_each(l, &pc->runq)
 	{
-		struct sched_vcpu *sv = sched_entry(l, struct sched_vcpu, rq_link);
+		struct sched_vcpu *sv = container_of(l, struct sched_vcpu, rq_link);
 
 		if (sv == next || sv->params.reservation != 0 || parked(sv))
 			continue;
@@ -294,7 +294,7 @@ static struct sched_vcpu *resv_do_schedule(struct sched_pcpu *pc, struct sched_v
 	struct sched_vcpu *yielder = NULL, *next;
 	uint64_t slice, min_vt = 0;
 	bool reserved, any = false;
-	struct sched_link *l;
+	struct list_head *l;
 
 	if (prev) {
 		charge(prev, ran);
@@ -303,9 +303,9 @@ static struct sched_vcpu *resv_do_schedule(struct sched_pcpu *pc, struct sched_v
 		rv(prev)->yielded = 0;
 	}
 
-	sched_list_for_each(l, &pc->runq)
+	list_for_each(l, &pc->runq)
 	{
-		struct sched_vcpu *sv = sched_entry(l, struct sched_vcpu, rq_link);
+		struct sched_vcpu *sv = container_of(l, struct sched_vcpu, rq_link);
 
 		refill(sv, now);
 		if (!parked(sv) && (!any || vt_before(rv(sv)->vruntime, min_vt))) {
@@ -332,9 +332,9 @@ static struct sched_vcpu *resv_do_schedule(struct sched_pcpu *pc, struct sched_v
 		if (next->params.cap != 0)
 			slice = min_u64(slice, min_u64(r->cap_left, r->cap_period_end - now));
 	}
-	sched_list_for_each(l, &pc->runq)
+	list_for_each(l, &pc->runq)
 	{
-		struct sched_vcpu *sv = sched_entry(l, struct sched_vcpu, rq_link);
+		struct sched_vcpu *sv = container_of(l, struct sched_vcpu, rq_link);
 		struct resv_vcpu *r = rv(sv);
 
 		if (sv->params.reservation != 0 && (r->resv_left == 0 || parked(sv)))
@@ -391,11 +391,11 @@ static void resv_params_changed(struct sched_pcpu *pc, struct sched_vcpu *sv, ui
 /* The queued vCPU on from that pc may take: unreserved, allowed on pc, not parked. */
 static struct sched_vcpu *movable(struct sched_pcpu *from, struct sched_pcpu *pc)
 {
-	struct sched_link *l;
+	struct list_head *l;
 
-	sched_list_for_each(l, &from->runq)
+	list_for_each(l, &from->runq)
 	{
-		struct sched_vcpu *sv = sched_entry(l, struct sched_vcpu, rq_link);
+		struct sched_vcpu *sv = container_of(l, struct sched_vcpu, rq_link);
 
 		if (sv->params.reservation == 0 && sched_vcpu_allowed(sv, pc->id) && !parked(sv) &&
 		    sv->migrate_to == SCHED_NO_PCPU)

@@ -44,7 +44,7 @@ void sim_init(struct sim *s, unsigned int nr_pcpus, uint64_t seed)
 
 static struct sim_vcpu *of(struct sched_vcpu *sv)
 {
-	return sched_entry(sv, struct sim_vcpu, sv);
+	return container_of(sv, struct sim_vcpu, sv);
 }
 
 /* Brings v's measured CPU time up to now while it runs. */

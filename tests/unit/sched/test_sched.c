@@ -566,7 +566,7 @@ static void check_queues(struct sim *s, struct simdom **live, unsigned int nr_li
 		for (unsigned int k = 0; k < live[i]->n; k++) {
 			struct sched_vcpu *sv = &live[i]->v[k].sv;
 			struct sched_pcpu *pc = sched_pcpu(sv->pcpu);
-			bool linked = sched_linked(&sv->rq_link);
+			bool linked = sched_queued(sv);
 
 			queued[sv->pcpu] += linked;
 			CHECK(sched_vcpu_allowed(sv, sv->pcpu) || sv->migrate_to != SCHED_NO_PCPU,
@@ -592,7 +592,7 @@ static void destroy(struct sim *s, struct simdom *sd)
 {
 	for (unsigned int k = 0; k < sd->n; k++)
 		sim_remove(s, &sd->v[k]);
-	CHECK(sd->dom.nr_vcpus == 0 && sched_list_empty(&sd->dom.vcpus), "domain not empty");
+	CHECK(sd->dom.nr_vcpus == 0 && list_empty(&sd->dom.vcpus), "domain not empty");
 	memset(sd, 0x5a, sizeof(*sd)); /* stale use by the scheduler now fails loudly */
 	free(sd);
 }
@@ -692,7 +692,7 @@ static void test_churn(void)
 	for (unsigned int c = 0; c < s.nr_pcpus; c++) {
 		struct sched_pcpu *pc = sched_pcpu(c);
 
-		CHECK(sched_list_empty(&pc->runq) && pc->nr_queued == 0 && pc->curr == NULL &&
+		CHECK(list_empty(&pc->runq) && pc->nr_queued == 0 && pc->curr == NULL &&
 		          pc->resv_sum == 0,
 		      "pCPU %u left with queue %u, curr %p, reserved %u%%", c, pc->nr_queued,
 		      (void *)pc->curr, pc->resv_sum);

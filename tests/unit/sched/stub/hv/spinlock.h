@@ -1,13 +1,13 @@
 /*
- * Host-test stand-in for hv's spinlocks: a lock is a boolean, so that taking a lock already
- * held (a deadlock on real hardware, one CPU being simulated here) or releasing one not held
- * stops the test at once. Also compiles freestanding, for the no-SSE build check.
+ * Host-test stand-in for hv's spinlocks (same names as <hv/spinlock.h>): a lock is a boolean,
+ * so that taking a lock already held (a deadlock on real hardware; the simulator runs every
+ * pCPU on one thread) or releasing one not held stops the test at once.
  */
 #ifndef SCHED_STUB_SPINLOCK_H
 #define SCHED_STUB_SPINLOCK_H
 
 #include <stdbool.h>
-#include <hv/assert.h>
+#include <hv/lib.h>
 
 typedef struct {
 	bool held;
