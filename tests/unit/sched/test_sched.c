@@ -333,6 +333,42 @@ static void test_latency(void)
 	CHECK(without.lat_max > with.lat_max, "the test should need the reservation");
 }
 
+/* ---- (5b) a vCPU that slept cannot hoard credit ---- */
+
+static void test_sleeper_bound(void)
+{
+	struct sim s;
+	struct one d[2];
+	uint64_t a0, b0;
+
+	memset(d, 0, sizeof(d));
+	sim_init(&s, 1, 11);
+	printf("  domain 2 paused while domain 1 spins alone for 5 s, then both spin "
+	       "(equal weights):\n");
+	one_add(&s, &d[0], 1, 1, 256, 0, 0);
+	one_add(&s, &d[1], 2, 1, 256, 0, 0);
+	sim_pause(&s, &d[1].v);
+	sim_run_until(&s, 5 * SEC);
+	sim_sync(&s);
+	a0 = d[0].v.ran_ns;
+	b0 = d[1].v.ran_ns;
+	sim_unpause(&s, &d[1].v);
+	sim_run_until(&s, 5 * SEC + 100 * MS);
+	sim_sync(&s);
+	/* Without the bound it would run the whole 100 ms (it is 5 s behind in virtual time). */
+	printf("    first 100 ms after the wake: woken %.1f ms, other %.1f ms (at most one slice "
+	       "more than half)\n",
+	       (d[1].v.ran_ns - b0) / 1e6, (d[0].v.ran_ns - a0) / 1e6);
+	CHECK(d[1].v.ran_ns - b0 <= 50 * MS + SCHED_SLICE_NS, "the woken vcpu hoarded: %llu ns",
+	      (unsigned long long)(d[1].v.ran_ns - b0));
+	a0 = d[0].v.ran_ns;
+	b0 = d[1].v.ran_ns;
+	sim_run_until(&s, 15 * SEC + 100 * MS);
+	sim_sync(&s);
+	expect_share("woken domain, next 10 s", pct(d[1].v.ran_ns - b0, 10 * SEC), 50.0, 0.5);
+	expect_share("other domain, next 10 s", pct(d[0].v.ran_ns - a0, 10 * SEC), 50.0, 0.5);
+}
+
 /* ---- (6) several pCPUs: balance, shares, work conservation ---- */
 
 /*
@@ -712,6 +748,7 @@ static const struct {
     {"a reservation of 50% holds against 7 domains of 10x weight", test_reservation},
     {"an over-committed reservation is refused and changes nothing", test_admission},
     {"a reserved interactive vcpu gets low latency", test_latency},
+    {"a vcpu that slept cannot hoard credit (sleeper bound)", test_sleeper_bound},
     {"2 pCPUs: 8 spinners balanced to equal shares", test_shares_2x8},
     {"4 pCPUs: 8 spinners balanced to equal shares", test_shares_4x8},
     {"2 pCPUs: 5 spinners, none below a third of a pCPU", test_shares_2x5},
