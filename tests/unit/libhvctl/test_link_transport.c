@@ -18,6 +18,7 @@
 
 #include "check.h"
 #include "fake_agent.h"
+#include "guest.h"
 #include "hvctl.h"
 #include "ivshmem_client.h"
 #include "layout.h"
@@ -31,12 +32,7 @@ enum machine_mode { MACHINE_GOOD, MACHINE_WRONG_MAJOR, MACHINE_REFUSE };
 struct machine {
 	enum machine_mode mode;
 	struct ivs_client c;
-	struct hvlink_header hdr; /* private copy */
-	struct {
-		uint16_t type, vector;
-		struct hvlink_ring tx, rx;
-	} ch[HVLINK_MAX_CHANNELS];
-	unsigned nch;
+	struct hvlink_guest g; /* the machine's side, as dom0's agent holds it */
 	pthread_t thread;
 	int stop_fd;
 	int connect_rc, attach_fault;
@@ -73,22 +69,19 @@ static void machine_reply(void *ctx, uint16_t chan, const struct hvlink_msg *hdr
                           const void *payload)
 {
 	struct machine *m = ctx;
-	unsigned i;
+	struct hvlink_guest_chan *ch = hvlink_guest_chan(&m->g, chan);
 	int rc;
 
-	for (i = 0; i < m->nch && m->ch[i].type != chan; i++)
-		;
-	if (i == m->nch)
+	if (!ch)
 		return;
-	while ((rc = hvlink_ring_write(&m->ch[i].tx, hdr, payload)) == -HVLINK_EAGAIN) {
-		if (hvlink_ring_publish(&m->ch[i].tx) == 1)
-			ivs_client_ring(&m->c, m->ch[i].vector);
-		if (hvlink_ring_want_space(&m->ch[i].tx, hdr->len) == 0 &&
-		    doorbell_wait(m, 5000) < 0)
+	while ((rc = hvlink_ring_write(&ch->tx, hdr, payload)) == -HVLINK_EAGAIN) {
+		if (hvlink_ring_publish(&ch->tx) == 1)
+			ivs_client_ring(&m->c, ch->vector);
+		if (hvlink_ring_want_space(&ch->tx, hdr->len) == 0 && doorbell_wait(m, 5000) < 0)
 			return;
 	}
-	if (rc == 0 && hvlink_ring_publish(&m->ch[i].tx) == 1)
-		ivs_client_ring(&m->c, m->ch[i].vector);
+	if (rc == 0 && hvlink_ring_publish(&ch->tx) == 1)
+		ivs_client_ring(&m->c, ch->vector);
 }
 
 static void *machine_main(void *arg)
@@ -102,47 +95,37 @@ static void *machine_main(void *arg)
 	if (m->connect_rc)
 		return NULL;
 	shared = m->c.shm;
-	/* As dom0's agent: copy the header, check the copy, attach or refuse. */
-	memcpy(&m->hdr, shared, sizeof(m->hdr));
-	m->attach_fault = hvlink_header_check(&m->hdr, m->c.shm_size);
-	if (m->attach_fault || m->mode == MACHINE_REFUSE) {
-		shared->guest_fault =
-		    m->attach_fault ? (uint32_t)m->attach_fault : HVLINK_FAULT_VERSION;
-		__atomic_store_n(&shared->guest_state, (uint32_t)HVLINK_STATE_REFUSED,
-		                 __ATOMIC_RELEASE);
+	REQUIRE(hvlink_guest_host_ready(shared));
+	if (m->mode == MACHINE_REFUSE) {
+		/* An agent that does not like what it sees writes REFUSED and rings. */
+		m->g.shared = shared;
+		hvlink_guest_stop(&m->g, HVLINK_STATE_REFUSED, HVLINK_FAULT_VERSION);
 		ivs_client_ring(&m->c, 0);
 		return NULL;
 	}
-	for (i = 0; i < m->hdr.nr_channels; i++) {
-		m->ch[i].type = m->hdr.channels[i].type;
-		m->ch[i].vector = m->hdr.channels[i].vector;
-		REQUIRE(hvlink_channel_attach(m->c.shm, &m->hdr, i, false, &m->ch[i].tx,
-		                              &m->ch[i].rx) == 0);
-	}
-	m->nch = m->hdr.nr_channels;
-	m->buf = malloc(m->c.shm_size);
-	shared->guest_version_major =
-	    m->mode == MACHINE_WRONG_MAJOR ? HVLINK_VERSION_MAJOR + 1 : HVLINK_VERSION_MAJOR;
-	shared->guest_version_minor = HVLINK_VERSION_MINOR;
-	shared->guest_peer_id = (uint32_t)m->c.id;
-	__atomic_store_n(&shared->guest_state, (uint32_t)HVLINK_STATE_READY, __ATOMIC_RELEASE);
+	m->attach_fault = hvlink_guest_attach(&m->g, shared, m->c.shm_size, (uint32_t)m->c.id);
+	if (m->mode == MACHINE_WRONG_MAJOR) /* as an agent of a later major would write it */
+		shared->guest_version_major = HVLINK_VERSION_MAJOR + 1;
 	ivs_client_ring(&m->c, 0);
+	if (m->attach_fault)
+		return NULL;
+	m->buf = malloc(m->c.shm_size);
 
 	for (;;) {
 		busy = 0;
-		for (i = 0; i < m->nch; i++) {
+		for (i = 0; i < m->g.nr_chans; i++) {
+			struct hvlink_guest_chan *ch = &m->g.chans[i];
 			struct hvlink_msg msg;
 			int rc;
 
-			while ((rc = hvlink_ring_peek(&m->ch[i].rx, &msg)) == 1) {
-				hvlink_ring_copy_payload(&m->ch[i].rx, 0, m->buf, msg.len);
-				if (hvlink_ring_consume(&m->ch[i].rx) == 1)
-					ivs_client_ring(&m->c, m->ch[i].vector);
+			while ((rc = hvlink_ring_peek(&ch->rx, &msg)) == 1) {
+				hvlink_ring_copy_payload(&ch->rx, 0, m->buf, msg.len);
+				if (hvlink_ring_consume(&ch->rx) == 1)
+					ivs_client_ring(&m->c, ch->vector);
 				m->msgs_in++;
-				fake_agent_handle(&agent, m->ch[i].type, &msg, m->buf,
-				                  machine_reply, m);
+				fake_agent_handle(&agent, ch->type, &msg, m->buf, machine_reply, m);
 			}
-			if (rc == 0 && hvlink_ring_prepare_wait(&m->ch[i].rx) == 1)
+			if (rc == 0 && hvlink_ring_prepare_wait(&ch->rx) == 1)
 				busy = 1;
 		}
 		if (!busy && doorbell_wait(m, -1) < 0)
@@ -257,7 +240,9 @@ static void test_good_machine(hvctl *h, struct machine *m, struct seen *seen)
 	CHECK_EQ(hvctl_wait_ready(h, 5000), HVCTL_OK);
 	CHECK_EQ(m->connect_rc, 0);
 	CHECK_EQ(m->attach_fault, HVLINK_FAULT_NONE);
-	CHECK_EQ(m->hdr.host_peer_id, 0);
+	CHECK_EQ(m->g.hdr.host_peer_id, 0);
+	CHECK_EQ(m->g.shared->guest_peer_id, m->c.id);
+	CHECK_EQ(hvlink_guest_host_state(&m->g), HVLINK_STATE_READY);
 	CHECK(m->c.id != 0);
 	CHECK_EQ(hvctl_subscribe(h, on_event, seen), HVCTL_OK);
 
@@ -340,8 +325,8 @@ int main(void)
 	/* The machine writes a garbage producer index on its control ring and rings us. */
 	machine_stop(&m, 0);
 	shared = m.c.shm;
-	gen = m.hdr.generation;
-	m.ch[0].tx.idx->prod = m.ch[0].tx.pvt + m.ch[0].tx.size * 4;
+	gen = m.g.hdr.generation;
+	m.g.chans[0].tx.idx->prod = m.g.chans[0].tx.pvt + m.g.chans[0].tx.size * 4;
 	ivs_client_ring(&m.c, 0);
 	for (i = 0; i < 200; i++) {
 		rc = hvctl_domain_info_get(h, 1, &info);
@@ -353,7 +338,7 @@ int main(void)
 	CHECK(has(hvctl_last_error()->message,
 	          "management link fault on the control channel (machine-to-host ring): producer "
 	          "index out of range"));
-	CHECK_EQ(__atomic_load_n(&shared->host_state, __ATOMIC_ACQUIRE), HVLINK_STATE_FAULT);
+	CHECK_EQ(hvlink_guest_host_state(&m.g), HVLINK_STATE_FAULT);
 	CHECK_EQ(shared->host_fault, HVLINK_FAULT_PROD);
 	usleep(50000);
 	pthread_mutex_lock(&seen.lock);
@@ -370,7 +355,7 @@ int main(void)
 	/* A new machine gets a fresh layout and the link works again. */
 	machine_start(&m, MACHINE_GOOD);
 	CHECK_EQ(hvctl_wait_ready(h, 5000), HVCTL_OK);
-	CHECK(m.hdr.generation > gen);
+	CHECK(m.g.hdr.generation > gen);
 	CHECK_EQ(hvctl_domain_info_get(h, 1, &info), HVCTL_OK);
 	CHECK_EQ(info.state, HVCTL_DOMAIN_RUNNING);
 

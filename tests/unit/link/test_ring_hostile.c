@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "guest.h"
 #include "layout.h"
 #include "ring.h"
 
@@ -284,6 +285,45 @@ static void test_header(void)
 	link_teardown(&l);
 }
 
+/* The machine's attach (guest.c): refuses a bad header in writing, accepts a good one. */
+static void test_guest_attach(void)
+{
+	struct link l;
+	struct hvlink_guest g;
+	struct hvlink_header *shared;
+
+	link_setup(&l);
+	shared = (struct hvlink_header *)l.shm;
+	CHECK(hvlink_guest_host_ready(l.shm));
+	shared->version_major = HVLINK_VERSION_MAJOR + 1;
+	CHECK_EQ(hvlink_guest_attach(&g, l.shm, SHM_SIZE, 3), HVLINK_FAULT_VERSION);
+	CHECK_EQ(shared->guest_state, HVLINK_STATE_REFUSED);
+	CHECK_EQ(shared->guest_fault, HVLINK_FAULT_VERSION);
+	CHECK_EQ(g.nr_chans, 0);
+	CHECK(hvlink_guest_chan(&g, HVLINK_CHAN_CONTROL) == NULL);
+	shared->version_major = HVLINK_VERSION_MAJOR;
+	shared->channels[0].ring[1].data_offset = SHM_SIZE; /* points past the end */
+	CHECK_EQ(hvlink_guest_attach(&g, l.shm, SHM_SIZE, 3), HVLINK_FAULT_LAYOUT);
+	CHECK_EQ(shared->guest_fault, HVLINK_FAULT_LAYOUT);
+	shared->channels[0].ring[1].data_offset = l.hdr.channels[0].ring[1].data_offset;
+	CHECK_EQ(hvlink_guest_attach(&g, l.shm, SHM_SIZE, 3), HVLINK_FAULT_NONE);
+	CHECK_EQ(shared->guest_state, HVLINK_STATE_READY);
+	CHECK_EQ(shared->guest_version_major, HVLINK_VERSION_MAJOR);
+	CHECK_EQ(shared->guest_peer_id, 3);
+	CHECK(hvlink_guest_chan(&g, HVLINK_CHAN_CONTROL) != NULL);
+	CHECK(hvlink_guest_chan(&g, HVLINK_CHAN_NET) == NULL);
+	/* The guest's copy is what it uses: rewriting the shared header later changes nothing. */
+	shared->channels[0].ring[0].data_size = 1u << 30;
+	CHECK_EQ(hvlink_guest_chan(&g, HVLINK_CHAN_CONTROL)->rx.size, RING);
+	hvlink_guest_stop(&g, HVLINK_STATE_FAULT, HVLINK_FAULT_PROD);
+	CHECK_EQ(shared->guest_state, HVLINK_STATE_FAULT);
+	CHECK_EQ(shared->guest_fault, HVLINK_FAULT_PROD);
+	/* No magic: the host is not ready (still initialising). */
+	shared->magic[0] = 0;
+	CHECK(!hvlink_guest_host_ready(l.shm));
+	link_teardown(&l);
+}
+
 /* xorshift: reproducible garbage. */
 static uint32_t rnd(uint64_t *s)
 {
@@ -423,6 +463,7 @@ int main(void)
 	test_garbage_cons();
 	test_length();
 	test_header();
+	test_guest_attach();
 	test_fuzz();
 	test_threaded_scribbler();
 	CHECK_DONE();
