@@ -147,7 +147,7 @@ static void notify_all_vectors(struct link_transport *lt)
 	pthread_mutex_unlock(&lt->lock);
 }
 
-/* Link thread: the link stops with code/message; the sink hears it once. */
+/* Link thread: the link stops (or stays stopped) with code/message. */
 static void link_down(struct link_transport *lt, int code, const char *message)
 {
 	set_usable(lt, 0);
@@ -221,18 +221,18 @@ static void check_guest(struct link_transport *lt)
 		pthread_mutex_unlock(&lt->lock);
 		set_usable(lt, 1);
 		lt->sink.state(lt->sink.core, 1, HVCTL_OK, NULL);
+	} else if (attached && state == HVLINK_STATE_CLOSED) {
+		/* An orderly close (dom0's agent stops or its kernel reboots): lay the memory
+		 * out afresh so that the next agent of this machine can attach. */
+		link_down(lt, HVCTL_ERR_LINK_DOWN,
+		          "the machine's agent closed the management link");
+		reinit_layout(lt);
+		notify_all_vectors(lt);
 	} else if (attached && state != HVLINK_STATE_READY) {
 		lt->dead = 1;
-		if (state == HVLINK_STATE_FAULT || state == HVLINK_STATE_REFUSED)
-			snprintf(msg, sizeof(msg),
-			         "the machine's agent stopped the management link: %s",
-			         hvlink_fault_str((enum hvlink_fault)fault));
-		else
-			snprintf(msg, sizeof(msg),
-			         "the machine's agent closed the management link");
-		link_down(lt,
-		          state == HVLINK_STATE_CLOSED ? HVCTL_ERR_LINK_DOWN : HVCTL_ERR_LINK_FAULT,
-		          msg);
+		snprintf(msg, sizeof(msg), "the machine's agent stopped the management link: %s",
+		         hvlink_fault_str((enum hvlink_fault)fault));
+		link_down(lt, HVCTL_ERR_LINK_FAULT, msg);
 	} else if (!attached && state == HVLINK_STATE_REFUSED) {
 		snprintf(msg, sizeof(msg), "the machine's agent refused the management link: %s",
 		         hvlink_fault_str((enum hvlink_fault)fault));

@@ -6,7 +6,10 @@
  * doorbell until attached: if hvlink_guest_host_ready(), call hvlink_guest_attach(); in every
  * case where it wrote a state (attached or refused) ring the host on vector 0. Afterwards serve
  * each channel's rx ring and answer on its tx ring; on a ring fault call hvlink_guest_stop()
- * with FAULT and the code, and ring the host.
+ * with FAULT and the code, and ring the host. To stop in order (shutdown, reboot) write
+ * CLOSED and ring: the host lays the memory out afresh (generation + 1) and rings back; an
+ * agent attaches again only once hvlink_guest_host_ready() and the header's generation
+ * differs from the one it attached to.
  */
 #ifndef HVLINK_GUEST_H
 #define HVLINK_GUEST_H

@@ -36,6 +36,7 @@ struct machine {
 	pthread_t thread;
 	int stop_fd;
 	int connect_rc, attach_fault;
+	int reuse_connection; /* a new agent on the same machine (dom0 rebooted) */
 	uint8_t *buf;
 	unsigned long msgs_in, doorbells_in; /* messages read, host doorbells received */
 };
@@ -91,9 +92,11 @@ static void *machine_main(void *arg)
 	unsigned i;
 	int busy;
 
-	m->connect_rc = ivs_client_connect(&m->c, sock_path, 2, 5000);
-	if (m->connect_rc)
-		return NULL;
+	if (!m->reuse_connection) {
+		m->connect_rc = ivs_client_connect(&m->c, sock_path, 2, 5000);
+		if (m->connect_rc)
+			return NULL;
+	}
 	shared = m->c.shm;
 	REQUIRE(hvlink_guest_host_ready(shared));
 	if (m->mode == MACHINE_REFUSE) {
@@ -138,6 +141,19 @@ static void machine_start(struct machine *m, enum machine_mode mode)
 {
 	memset(m, 0, sizeof(*m));
 	m->mode = mode;
+	m->stop_fd = eventfd(0, EFD_CLOEXEC);
+	pthread_create(&m->thread, NULL, machine_main, m);
+}
+
+/* A new agent on the same machine (same connection), as after dom0 rebooted. */
+static void machine_restart(struct machine *m)
+{
+	struct ivs_client c = m->c;
+
+	memset(m, 0, sizeof(*m));
+	m->c = c;
+	m->reuse_connection = 1;
+	m->mode = MACHINE_GOOD;
 	m->stop_fd = eventfd(0, EFD_CLOEXEC);
 	pthread_create(&m->thread, NULL, machine_main, m);
 }
@@ -358,6 +374,26 @@ int main(void)
 	CHECK(m.g.hdr.generation > gen);
 	CHECK_EQ(hvctl_domain_info_get(h, 1, &info), HVCTL_OK);
 	CHECK_EQ(info.state, HVCTL_DOMAIN_RUNNING);
+
+	/* dom0's agent closes the link in order (say its kernel reboots): the host lays the
+	 * memory out afresh, rings, and a new agent on the same machine attaches again. */
+	machine_stop(&m, 0);
+	gen = m.g.hdr.generation;
+	while (ivs_client_wait(&m.c, 0, 0) == 1) /* doorbells left from before */
+		;
+	hvlink_guest_stop(&m.g, HVLINK_STATE_CLOSED, HVLINK_FAULT_NONE);
+	ivs_client_ring(&m.c, 0);
+	/* As guest.h says: attach again once the host rang and the generation moved on. */
+	CHECK_EQ(ivs_client_wait(&m.c, 0, 5000), 1);
+	CHECK(hvlink_guest_host_ready(m.c.shm));
+	CHECK(__atomic_load_n(&((struct hvlink_header *)m.c.shm)->generation, __ATOMIC_ACQUIRE) !=
+	      gen);
+	CHECK_EQ(hvctl_domain_info_get(h, 1, &info), HVCTL_ERR_LINK_DOWN);
+	CHECK(has(hvctl_last_error()->message, "agent closed the management link"));
+	machine_restart(&m);
+	CHECK_EQ(hvctl_wait_ready(h, 5000), HVCTL_OK);
+	CHECK(m.g.hdr.generation > gen);
+	CHECK_EQ(hvctl_domain_info_get(h, 1, &info), HVCTL_OK);
 
 	/* QEMU exits: calls fail with "disconnected". */
 	machine_stop(&m, 1);
