@@ -147,6 +147,14 @@ static void fail_pending(hvctl *h, int code, const char *message)
 	pthread_cond_broadcast(&h->cond);
 }
 
+/* The machine's message is shown to people: keep it to one line of printable ASCII. */
+static void sanitize(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e)
+			*s = '?';
+}
+
 static void sink_deliver(void *core, uint16_t chan, const struct hvlink_msg *hdr,
                          const void *payload)
 {
@@ -167,6 +175,7 @@ static void sink_deliver(void *core, uint16_t chan, const struct hvlink_msg *hdr
 			p->status = hdr->status;
 			memcpy(p->msg, payload, n);
 			p->msg[n] = '\0';
+			sanitize(p->msg);
 			p->done = 1;
 		} else if (hdr->len > p->cap) {
 			p->code = HVCTL_ERR_PROTOCOL;

@@ -45,6 +45,7 @@ uint32_t fake_crc32(const void *data, size_t len)
 }
 
 struct reply_to {
+	struct fake_agent *a;
 	fake_reply_fn fn;
 	void *ctx;
 	uint16_t chan;
@@ -72,6 +73,8 @@ static void fail(struct reply_to *r, int e, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	if (r->a->ugly_errors)
+		snprintf(msg, sizeof(msg), "\033[2Jugly\nmessage\377");
 	answer(r, -e, msg, (uint32_t)strlen(msg) + 1);
 }
 
@@ -524,7 +527,7 @@ static void handle_control(struct fake_agent *a, struct reply_to *r, const struc
 void fake_agent_handle(struct fake_agent *a, uint16_t chan, const struct hvlink_msg *msg,
                        const void *payload, fake_reply_fn reply, void *ctx)
 {
-	struct reply_to r = {.fn = reply, .ctx = ctx, .chan = chan, .req = msg};
+	struct reply_to r = {.a = a, .fn = reply, .ctx = ctx, .chan = chan, .req = msg};
 	unsigned kind = msg->flags & HVLINK_MSG_KIND_MASK;
 	int delay;
 

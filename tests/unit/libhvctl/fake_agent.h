@@ -54,6 +54,7 @@ struct fake_agent {
 	int delay_ms;         /* sleep before answering each request */
 	int short_reply_op;   /* answer this op with a payload one byte short */
 	uint32_t agent_major; /* what HELLO reports (default HVLINK_VERSION_MAJOR) */
+	int ugly_errors;      /* put terminal escapes and newlines into error messages */
 
 	/* Observations. */
 	unsigned long requests;

@@ -298,6 +298,12 @@ static void test_timeouts_and_link(void)
 	CHECK_EQ(hvctl_domain_info_get(h, 1, &info), HVCTL_OK);
 	CHECK_EQ(info.domid, 1);
 
+	/* The machine's message reaches people as one line of printable text. */
+	agent.ugly_errors = 1;
+	CHECK_EQ(hvctl_domain_info_get(h, 42, &info), HVCTL_ERR_NO_DOMAIN);
+	CHECK(has(hvctl_last_error()->message, "domain 42: ?[2Jugly?message?"));
+	agent.ugly_errors = 0;
+
 	/* A malformed (short) response is a protocol error, not garbage in the result. */
 	agent.short_reply_op = HVLINK_CTL_DOMAIN_INFO;
 	CHECK_EQ(hvctl_domain_info_get(h, 1, &info), HVCTL_ERR_PROTOCOL);
