@@ -17,6 +17,14 @@
 
 static struct fake_agent agent;
 
+/* Sets one of the agent's knobs while its thread may be running. */
+#define KNOB(field, value)                                                                         \
+	do {                                                                                       \
+		pthread_mutex_lock(&agent.lock);                                                   \
+		agent.field = (value);                                                             \
+		pthread_mutex_unlock(&agent.lock);                                                 \
+	} while (0)
+
 static int64_t ms_now(void)
 {
 	struct timespec ts;
@@ -278,20 +286,20 @@ static void test_timeouts_and_link(void)
 	hvctl_set_timeout(h, 200);
 
 	/* A silent agent: the call ends at its timeout with a clear error. */
-	agent.hang_op = HVLINK_CTL_DOMAIN_PAUSE;
+	KNOB(hang_op, HVLINK_CTL_DOMAIN_PAUSE);
 	t0 = ms_now();
 	CHECK_EQ(hvctl_domain_pause(h, 1), HVCTL_ERR_TIMEOUT);
 	ms = ms_now() - t0;
 	CHECK(ms >= 190 && ms < 2000);
 	CHECK(has(hvctl_last_error()->message,
 	          "cannot pause domain 1: no response from the machine within 200 ms"));
-	agent.hang_op = 0;
+	KNOB(hang_op, 0);
 	CHECK_EQ(hvctl_domain_pause(h, 1), HVCTL_OK);
 
 	/* A slow agent: the late response is dropped, and does not answer a later call. */
-	agent.delay_ms = 400;
+	KNOB(delay_ms, 400);
 	CHECK_EQ(hvctl_domain_info_get(h, 1, &info), HVCTL_ERR_TIMEOUT);
-	agent.delay_ms = 0;
+	KNOB(delay_ms, 0);
 	hvctl_set_timeout(h, 2000);
 	CHECK_EQ(hvctl_domain_unpause(h, 1), HVCTL_ERR_INVALID); /* not built: its own answer */
 	CHECK(has(hvctl_last_error()->message, "has not been built"));
@@ -299,20 +307,20 @@ static void test_timeouts_and_link(void)
 	CHECK_EQ(info.domid, 1);
 
 	/* The machine's message reaches people as one line of printable text. */
-	agent.ugly_errors = 1;
+	KNOB(ugly_errors, 1);
 	CHECK_EQ(hvctl_domain_info_get(h, 42, &info), HVCTL_ERR_NO_DOMAIN);
 	CHECK(has(hvctl_last_error()->message, "domain 42: ?[2Jugly?message?"));
-	agent.ugly_errors = 0;
+	KNOB(ugly_errors, 0);
 
 	/* A malformed (short) response is a protocol error, not garbage in the result. */
-	agent.short_reply_op = HVLINK_CTL_DOMAIN_INFO;
+	KNOB(short_reply_op, HVLINK_CTL_DOMAIN_INFO);
 	CHECK_EQ(hvctl_domain_info_get(h, 1, &info), HVCTL_ERR_PROTOCOL);
 	CHECK(has(hvctl_last_error()->message, "answered with 71 bytes where 72 were expected"));
-	agent.short_reply_op = 0;
+	KNOB(short_reply_op, 0);
 
 	/* The link goes down while a call waits: the call ends at once, with the reason. */
 	hvctl_set_timeout(h, 10000);
-	agent.hang_op = HVLINK_CTL_DOMAIN_PAUSE;
+	KNOB(hang_op, HVLINK_CTL_DOMAIN_PAUSE);
 	w.h = h;
 	pthread_create(&th, NULL, pause_in_thread, &w);
 	usleep(100000);
@@ -323,13 +331,13 @@ static void test_timeouts_and_link(void)
 	CHECK(has(w.msg, "cannot pause domain 1: the machine disconnected"));
 	/* While down, calls fail at once; when it is back, they work. */
 	CHECK_EQ(hvctl_domain_info_get(h, 1, &info), HVCTL_ERR_LINK_DOWN);
-	agent.hang_op = 0;
+	KNOB(hang_op, 0);
 	loopback_set_state(t, 1, 0, NULL);
 	CHECK_EQ(hvctl_wait_ready(h, 2000), HVCTL_OK);
 	CHECK_EQ(hvctl_domain_info_get(h, 1, &info), HVCTL_OK);
 
 	/* Close while a call waits: it ends with HVCTL_ERR_CLOSED. */
-	agent.hang_op = HVLINK_CTL_DOMAIN_PAUSE;
+	KNOB(hang_op, HVLINK_CTL_DOMAIN_PAUSE);
 	pthread_create(&th, NULL, pause_in_thread, &w);
 	usleep(100000);
 	hvctl_close(h);
@@ -339,7 +347,7 @@ static void test_timeouts_and_link(void)
 
 	/* An agent of another major version is refused by wait_ready. */
 	fake_agent_init(&agent, 2);
-	agent.agent_major = HVLINK_VERSION_MAJOR + 1;
+	KNOB(agent_major, HVLINK_VERSION_MAJOR + 1);
 	t = loopback_new(&agent, 65536);
 	REQUIRE(hvctl_open_transport(t, &h) == HVCTL_OK);
 	CHECK_EQ(hvctl_wait_ready(h, 2000), HVCTL_ERR_VERSION);
