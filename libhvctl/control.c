@@ -28,7 +28,8 @@ int hvctl_hello(hvctl *h, hvctl_version *v)
 		        "the machine's agent speaks link protocol %u.%u with control interface %u; "
 		        "this library speaks %u.%u with interface %u",
 		        rsp.agent_link_major, rsp.agent_link_minor, rsp.interface_version,
-		        HVLINK_VERSION_MAJOR, HVLINK_VERSION_MINOR, HVLINK_CTL_INTERFACE_VERSION);
+		        (unsigned)HVLINK_VERSION_MAJOR, (unsigned)HVLINK_VERSION_MINOR,
+		        (unsigned)HVLINK_CTL_INTERFACE_VERSION);
 		return err_publish(&err, "cannot use the machine");
 	}
 	if (v) {

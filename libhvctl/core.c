@@ -406,6 +406,8 @@ int core_call(hvctl *h, uint16_t chan, uint16_t type, const void *req, uint32_t 
 	if (h->next_id == 0)
 		h->next_id = 1;
 	p.next = h->pending;
+	/* On our stack: unlinked below, under the lock, before this function returns. */
+	// cppcheck-suppress autoVariables
 	h->pending = &p;
 	pthread_mutex_unlock(&h->lock);
 

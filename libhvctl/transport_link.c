@@ -209,7 +209,8 @@ static void check_guest(struct link_transport *lt)
 			snprintf(msg, sizeof(msg),
 			         "the machine's agent speaks management link protocol %u.%u, this "
 			         "library %u.%u",
-			         major, minor, HVLINK_VERSION_MAJOR, HVLINK_VERSION_MINOR);
+			         major, minor, (unsigned)HVLINK_VERSION_MAJOR,
+			         (unsigned)HVLINK_VERSION_MINOR);
 			lt->dead = 1;
 			set_host_state(lt, HVLINK_STATE_REFUSED, HVLINK_FAULT_VERSION);
 			notify_all_vectors(lt);
