@@ -161,9 +161,10 @@ static void link_down(struct link_transport *lt, int code, const char *message)
 static void link_fault(struct link_transport *lt, enum hvlink_fault f, const char *message)
 {
 	lt->dead = 1;
+	link_down(lt, HVCTL_ERR_LINK_FAULT, message);
+	/* Then tell the machine, which sees FAULT only after our callers have been told. */
 	set_host_state(lt, HVLINK_STATE_FAULT, f);
 	notify_all_vectors(lt);
-	link_down(lt, HVCTL_ERR_LINK_FAULT, message);
 }
 
 /* Link thread: lays the memory out afresh for a new machine and attaches our sides. */

@@ -423,11 +423,21 @@ int main(void)
 	machine_stop(&m, 1);
 	wait_disconnected(h);
 
-	/* And a good one again. */
+	/* And a good one again, which then claims to have consumed more than we sent. */
 	machine_start(&m, MACHINE_GOOD);
 	CHECK_EQ(hvctl_wait_ready(h, 5000), HVCTL_OK);
 	CHECK_EQ(hvctl_domain_info_get(h, 1, &info), HVCTL_OK);
-	machine_stop(&m, 1);
+	machine_stop(&m, 0);
+	m.g.chans[0].rx.idx->cons = m.g.chans[0].rx.pvt + 4096;
+	CHECK_EQ(hvctl_domain_info_get(h, 1, &info), HVCTL_ERR_LINK_FAULT);
+	CHECK(has(hvctl_last_error()->message, "control channel (host-to-machine ring): consumer "
+	                                       "index out of range"));
+	for (i = 0; i < 200 && hvlink_guest_host_state(&m.g) != HVLINK_STATE_FAULT; i++)
+		usleep(10000);
+	CHECK_EQ(hvlink_guest_host_state(&m.g), HVLINK_STATE_FAULT);
+	CHECK_EQ(m.g.shared->host_fault, HVLINK_FAULT_CONS);
+	CHECK_EQ(hvctl_hello(h, NULL), HVCTL_ERR_LINK_FAULT);
+	ivs_client_close(&m.c);
 
 	hvctl_close(h);
 	CHECK(stat(sock_path, &st) != 0);
