@@ -354,6 +354,9 @@ int main(void)
 	CHECK(has(hvctl_last_error()->message,
 	          "management link fault on the control channel (machine-to-host ring): producer "
 	          "index out of range"));
+	/* The host's line says FAULT with the code (written just after callers were told). */
+	for (i = 0; i < 200 && hvlink_guest_host_state(&m.g) != HVLINK_STATE_FAULT; i++)
+		usleep(10000);
 	CHECK_EQ(hvlink_guest_host_state(&m.g), HVLINK_STATE_FAULT);
 	CHECK_EQ(shared->host_fault, HVLINK_FAULT_PROD);
 	usleep(50000);
