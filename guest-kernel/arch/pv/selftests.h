@@ -64,13 +64,16 @@
 	X("sched_poll", st_sched_poll)                                                             \
 	X("timer_periodic_and_cancel", st_timer_periodic_and_cancel)                               \
 	X("callbacks_compat", st_callbacks_compat)                                                 \
-	X("memory_map", st_memory_map)
+	X("memory_map", st_memory_map)                                                             \
+	X("foreign_owner_ids", st_foreign_owner_ids)
 
 /*
  * Written and passing on Xen 4.17, not yet in the list because hv lacks the hypercalls they
- * probe (the hv self-test run must stay green): st_debugreg (set_debugreg/get_debugreg).
+ * probe (the hv self-test run must stay green): st_debugreg (set_debugreg/get_debugreg),
+ * st_grant_map_self (GNTTABOP_map_grant_ref/unmap_grant_ref).
  */
 void st_debugreg(void);
+void st_grant_map_self(void);
 
 #define DECLARE(name, fn) void fn(void);
 PV_SELFTEST_LIST(DECLARE)

@@ -225,3 +225,66 @@ void st_grant_table(void)
 	st_check_rc(HYPERVISOR_update_va_mapping(ST_SCRATCH_VA(8), 0, UVMF_INVLPG), 0);
 	st_check_rc(HYPERVISOR_grant_table_op(99, &q, 1), -XEN_ENOSYS);
 }
+
+/*
+ * Probes: a grant of one of our pages to ourselves, mapped through GNTTABOP_map_grant_ref
+ * (host mapping at a scratch address) and unmapped again; then a map of a grant reference that
+ * is not granted.
+ * Expected: status okay and a handle; the mapping shows the page; unmap okay; the ungranted
+ * reference is refused with a GNTST error in status (the hypercall itself returns 0).
+ * map_grant_ref needs the granting domain's real id (DOMID_SELF is GNTST_bad_domain on Xen),
+ * which only the initial domain knows without XenStore (0): other domains skip the mapping.
+ */
+void st_grant_map_self(void)
+{
+	uint64_t frame = 0;
+	struct gnttab_setup_table s = {
+	    .dom = DOMID_SELF, .nr_frames = 1, .frame_list = (uint64_t)&frame};
+	uint8_t *page, v = 0;
+	const grant_ref_t ref = 10;
+	const domid_t self = 0;
+
+	if (!(pv_start_info->flags & SIF_INITDOMAIN))
+		return;
+	page = alloc_page();
+
+	st_check_rc(HYPERVISOR_grant_table_op(GNTTABOP_setup_table, &s, 1), 0);
+	st_check_rc(HYPERVISOR_update_va_mapping(ST_SCRATCH_VA(8), (frame << PAGE_SHIFT) | L1_PROT,
+	                                         UVMF_INVLPG),
+	            0);
+	if (st_failures()) {
+		free_page(page);
+		return;
+	}
+	page[0] = 0x66;
+	volatile struct grant_entry_v1 *gt = (void *)ST_SCRATCH_VA(8);
+	gt[ref].domid = self;
+	gt[ref].frame = (uint32_t)pv_virt_to_mfn(page);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	gt[ref].flags = GTF_permit_access;
+
+	struct gnttab_map_grant_ref map = {.host_addr = ST_SCRATCH_VA(12),
+	                                   .flags = GNTMAP_host_map,
+	                                   .ref = ref,
+	                                   .dom = self};
+	st_check_rc(HYPERVISOR_grant_table_op(GNTTABOP_map_grant_ref, &map, 1), 0);
+	st_check_rc(map.status, GNTST_okay);
+	if (map.status == GNTST_okay) {
+		st_check_rc(st_probe_read(ST_SCRATCH_VA(12), &v), 0);
+		st_check_rc(v, 0x66);
+		struct gnttab_unmap_grant_ref unmap = {.host_addr = ST_SCRATCH_VA(12),
+		                                       .handle = map.handle};
+		st_check_rc(HYPERVISOR_grant_table_op(GNTTABOP_unmap_grant_ref, &unmap, 1), 0);
+		st_check_rc(unmap.status, GNTST_okay);
+		st_check(!(gt[ref].flags & (GTF_reading | GTF_writing)));
+	}
+	struct gnttab_map_grant_ref bad = {.host_addr = ST_SCRATCH_VA(12),
+	                                   .flags = GNTMAP_host_map,
+	                                   .ref = ref + 1,
+	                                   .dom = self};
+	st_check_rc(HYPERVISOR_grant_table_op(GNTTABOP_map_grant_ref, &bad, 1), 0);
+	st_check(bad.status < 0);
+	gt[ref].flags = 0;
+	st_check_rc(HYPERVISOR_update_va_mapping(ST_SCRATCH_VA(8), 0, UVMF_INVLPG), 0);
+	free_page(page);
+}

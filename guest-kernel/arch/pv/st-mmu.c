@@ -420,3 +420,29 @@ void st_descriptor_tables(void)
 	gdt[3] = 0;
 	free_page(gdt);
 }
+
+/*
+ * Probes: update_va_mapping_otherdomain and mmu_update naming the frame owner explicitly:
+ * DOMID_SELF works like the plain call; a domain that does not exist is -ESRCH.
+ * Expected: 0 (and the mapping works), -ESRCH, -ESRCH; nothing left mapped.
+ */
+void st_foreign_owner_ids(void)
+{
+	uint8_t *page = marked_page(0x44);
+	uint8_t v = 0;
+	uint64_t pte = pv_virt_to_maddr(page) | L1_PROT;
+
+	st_check_rc(hypercall4(__HYPERVISOR_update_va_mapping_otherdomain, ST_SCRATCH_VA(11), pte,
+	                       UVMF_INVLPG, DOMID_SELF),
+	            0);
+	st_check_rc(st_probe_read(ST_SCRATCH_VA(11), &v), 0);
+	st_check_rc(v, 0x44);
+	st_check_rc(HYPERVISOR_update_va_mapping(ST_SCRATCH_VA(11), 0, UVMF_INVLPG), 0);
+	st_check_rc(hypercall4(__HYPERVISOR_update_va_mapping_otherdomain, ST_SCRATCH_VA(11), pte,
+	                       UVMF_INVLPG, 1234),
+	            -XEN_ESRCH);
+	struct mmu_update u = {.ptr = st_pte_maddr(&pv_scratch_l1[11]), .val = pte};
+	st_check_rc(HYPERVISOR_mmu_update(&u, 1, NULL, 1234), -XEN_ESRCH);
+	st_check(pv_scratch_l1[11] == 0);
+	free_page(page);
+}
