@@ -375,6 +375,7 @@ void hv_driver_backend_event(int domid, hvBackendEvent ev, void *opaque)
 		return;
 	switch (ev) {
 	case HV_BACKEND_POWEROFF:
+		g_message("domain '%s': the guest powered off", obj->def->name);
 		hv_emit_lifecycle(drv, obj, VIR_DOMAIN_EVENT_SHUTDOWN,
 		                  VIR_DOMAIN_EVENT_SHUTDOWN_FINISHED);
 		action = obj->live->on_poweroff;
@@ -401,6 +402,7 @@ void hv_driver_backend_event(int domid, hvBackendEvent ev, void *opaque)
 		}
 		break;
 	case HV_BACKEND_REBOOT:
+		g_message("domain '%s': the guest asked to reboot", obj->def->name);
 		action = obj->live->on_reboot;
 		if (action == HV_LIFECYCLE_DESTROY)
 			hv_domain_stopped(drv, obj, VIR_DOMAIN_SHUTOFF_SHUTDOWN,

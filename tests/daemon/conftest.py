@@ -63,7 +63,7 @@ class Daemon:
         self.conf = os.path.join(self.dir, "virthvd.conf")
         with open(self.conf, "w") as f:
             f.write("[virthvd]\nbackend=sim\nsim_cpus=2\nsim_memory_kib=4194304\n"
-                    "log_level=info\nmax_clients=2000\n")
+                    "log_level=debug\nmax_clients=2000\n")
         self.proc = None
 
     def start(self):
@@ -96,6 +96,16 @@ class Daemon:
 
     def alive(self):
         return self.proc.poll() is None
+
+    def wait_log(self, text, count=1, timeout=15):
+        """Waits until text occurs count times in the daemon's log (debug level logs every
+        call), so that tests wait for what happened rather than for a guessed time."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.log_text().count(text) >= count:
+                return
+            time.sleep(0.05)
+        raise AssertionError("%r not logged %d times:\n%s" % (text, count, self.log_text()))
 
     def log_text(self):
         with open(self.log, errors="replace") as f:

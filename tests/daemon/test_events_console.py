@@ -11,21 +11,29 @@ import time
 import pytest
 
 
+def wait_state(daemon, name, text, timeout=10):
+    deadline = time.time() + timeout
+    while daemon.virsh("domstate", name, "--reason").stdout != text + "\n\n":
+        assert time.time() < deadline, "%s never reached %r" % (name, text)
+        time.sleep(0.05)
+
+
 def test_event_loop(daemon):
     daemon.define("ev", 1)
     ev = subprocess.Popen(["virsh", "-c", daemon.uri, "event", "--all", "--loop",
-                           "--timeout", "8"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           "--timeout", "10"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                           text=True)
-    time.sleep(1.0)  # registered by then
+    # virsh registers every event ID (27 in libvirt 9.0) before it listens
+    daemon.wait_log("call virConnectDomainEventRegisterAny", count=27)
     for cmd in (["start", "ev"], ["suspend", "ev"], ["resume", "ev"], ["destroy", "ev"],
                 ["start", "ev"], ["reboot", "ev"]):
         daemon.virsh(*cmd)
-    time.sleep(0.5)  # the simulated guest reboots after 100 ms
+    daemon.wait_log("domain 'ev': the guest asked to reboot")
     daemon.virsh("shutdown", "ev")
-    time.sleep(0.6)  # ... and powers off after 200 ms
+    wait_state(daemon, "ev", "shut off (shutdown)")
     daemon.virsh("undefine", "ev")
     daemon.define("ev", 1)
-    out, err = ev.communicate(timeout=20)
+    out, err = ev.communicate(timeout=30)
     assert out == (
         "event 'lifecycle' for domain 'ev': Started Booted\n"
         "event 'lifecycle' for domain 'ev': Suspended Paused\n"
@@ -109,7 +117,4 @@ def test_console_force_and_guest_events(daemon):
     # the simulated guest's own power-off, through its console hook
     second.write(b"sim-poweroff\r")
     assert second.wait() == 0
-    deadline = time.time() + 5
-    while daemon.virsh("domstate", "cf", "--reason").stdout != "shut off (shutdown)\n\n":
-        assert time.time() < deadline
-        time.sleep(0.05)
+    wait_state(daemon, "cf", "shut off (shutdown)")
