@@ -139,7 +139,12 @@ static uint64_t *next_table(uint64_t entry)
 
 uint64_t *pv_l1e_of(unsigned long va)
 {
-	uint64_t *l3 = next_table(pv_kernel_l4[(va >> 39) & 511]);
+	return pv_l1e_in(pv_kernel_l4, va);
+}
+
+uint64_t *pv_l1e_in(uint64_t *l4, unsigned long va)
+{
+	uint64_t *l3 = next_table(l4[(va >> 39) & 511]);
 	uint64_t *l2 = l3 ? next_table(l3[(va >> 30) & 511]) : NULL;
 	uint64_t *l1 = l2 ? next_table(l2[(va >> 21) & 511]) : NULL;
 	return l1 ? &l1[(va >> 12) & 511] : NULL;

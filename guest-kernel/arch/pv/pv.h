@@ -124,6 +124,8 @@ long pv_unpin(void *va);
 void pv_free_pinned_table(void *va);
 /* The L1 entry that maps `va` in the kernel page tables (NULL if none); its machine address. */
 uint64_t *pv_l1e_of(unsigned long va);
+/* The same in the tree under another L4 (e.g. the user L4). */
+uint64_t *pv_l1e_in(uint64_t *l4, unsigned long va);
 long pv_flush_tlb(void);
 long pv_invlpg(unsigned long va);
 

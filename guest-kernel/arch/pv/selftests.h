@@ -65,7 +65,8 @@
 	X("timer_periodic_and_cancel", st_timer_periodic_and_cancel)                               \
 	X("callbacks_compat", st_callbacks_compat)                                                 \
 	X("memory_map", st_memory_map)                                                             \
-	X("foreign_owner_ids", st_foreign_owner_ids)
+	X("foreign_owner_ids", st_foreign_owner_ids)                                               \
+	X("l1_entry_adjustments", st_l1_entry_adjustments)
 
 /*
  * Written and passing on Xen 4.17, not yet in the list because hv lacks the hypercalls they

@@ -263,10 +263,8 @@ void st_grant_map_self(void)
 	__atomic_thread_fence(__ATOMIC_RELEASE);
 	gt[ref].flags = GTF_permit_access;
 
-	struct gnttab_map_grant_ref map = {.host_addr = ST_SCRATCH_VA(12),
-	                                   .flags = GNTMAP_host_map,
-	                                   .ref = ref,
-	                                   .dom = self};
+	struct gnttab_map_grant_ref map = {
+	    .host_addr = ST_SCRATCH_VA(12), .flags = GNTMAP_host_map, .ref = ref, .dom = self};
 	st_check_rc(HYPERVISOR_grant_table_op(GNTTABOP_map_grant_ref, &map, 1), 0);
 	st_check_rc(map.status, GNTST_okay);
 	if (map.status == GNTST_okay) {
@@ -278,10 +276,8 @@ void st_grant_map_self(void)
 		st_check_rc(unmap.status, GNTST_okay);
 		st_check(!(gt[ref].flags & (GTF_reading | GTF_writing)));
 	}
-	struct gnttab_map_grant_ref bad = {.host_addr = ST_SCRATCH_VA(12),
-	                                   .flags = GNTMAP_host_map,
-	                                   .ref = ref + 1,
-	                                   .dom = self};
+	struct gnttab_map_grant_ref bad = {
+	    .host_addr = ST_SCRATCH_VA(12), .flags = GNTMAP_host_map, .ref = ref + 1, .dom = self};
 	st_check_rc(HYPERVISOR_grant_table_op(GNTTABOP_map_grant_ref, &bad, 1), 0);
 	st_check(bad.status < 0);
 	gt[ref].flags = 0;

@@ -446,3 +446,28 @@ void st_foreign_owner_ids(void)
 	st_check(pv_scratch_l1[11] == 0);
 	free_page(page);
 }
+
+/*
+ * Probes: the adjustments the hypervisor makes to L1 entries it validates (the guest reads its
+ * own tables): a kernel entry the guest wrote without US gets US and the guest-kernel marker
+ * (bit 52) and no G; a user entry the guest wrote with US gets G (it survives the CR3 switch
+ * between the guest's kernel and user L4s) and no marker.
+ * Expected: exactly that, for a kernel data page and for the user code page.
+ */
+void st_l1_entry_adjustments(void)
+{
+	const uint64_t *k = pv_l1e_of((unsigned long)&pv_last_trap);
+	const uint64_t *u = pv_l1e_in(pv_user_l4, USER_CODE_VA);
+
+	if (!k || !u) {
+		st_fail("no L1 entry found (kernel %p, user %p)", (const void *)k, (const void *)u);
+		return;
+	}
+	st_check(*k & XEN_PTE_PRESENT);
+	st_check(*k & XEN_PTE_USER);
+	st_check(*k & XEN_PTE_GUEST_KERNEL);
+	st_check(!(*k & XEN_PTE_GLOBAL));
+	st_check(*u & XEN_PTE_USER);
+	st_check(*u & XEN_PTE_GLOBAL);
+	st_check(!(*u & XEN_PTE_GUEST_KERNEL));
+}
