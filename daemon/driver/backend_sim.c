@@ -447,12 +447,12 @@ static hvBackendConsole *sim_console_open(hvBackend *be, int domid, hvBackendCon
 	return con;
 }
 
-static void console_line(hvBackendConsole *con)
+/* A completed input line: the reply goes into out; the sim-* lines act on the guest. */
+static void console_line(hvBackendConsole *con, GString *out)
 {
 	SimDom *d = con->dom;
-	g_autofree char *reply = g_strdup_printf("echo: %s\r\n", con->line->str);
 
-	console_say(con, reply);
+	g_string_append_printf(out, "\r\necho: %s\r\n", con->line->str);
 	if (!strcmp(con->line->str, "sim-poweroff"))
 		sim_later(d, HV_BACKEND_POWEROFF, 0);
 	else if (!strcmp(con->line->str, "sim-crash"))
@@ -465,16 +465,19 @@ static void console_line(hvBackendConsole *con)
 static void sim_console_write(hvBackendConsole *con, const void *data, size_t len)
 {
 	const char *p = data;
+	g_autoptr(GString) out = g_string_new(NULL);
 
+	/* All the output one input chunk causes leaves in one piece, not a packet per byte. */
 	for (size_t i = 0; i < len && con->dom; i++) {
 		if (p[i] == '\r' || p[i] == '\n') {
-			console_say(con, "\r\n");
-			console_line(con);
+			console_line(con, out);
 		} else if (con->line->len < SIM_LINE_MAX) {
 			g_string_append_c(con->line, p[i]);
-			con->out(&p[i], 1, con->opaque); /* the echo a terminal would give */
+			g_string_append_c(out, p[i]); /* the echo a terminal would give */
 		}
 	}
+	if (out->len && con->dom)
+		con->out(out->str, out->len, con->opaque);
 }
 
 static void sim_console_close(hvBackendConsole *con)

@@ -225,3 +225,29 @@ def test_read_only_socket(daemon):
         rw_ro.lookupByName("ro").create()
     rw_ro.close()
     assert daemon.virsh("domstate", "ro").stdout == "shut off\n\n"
+
+
+def test_console_stream_bulk(daemon):
+    """Half a megabyte of input in one go: the client cuts it into 256 KiB stream packets, the
+    echo (twice as much) comes back cut into packets of at most 262120 bytes, in order."""
+    conn = libvirt.open(daemon.uri)
+    dom = conn.defineXML(guest_xml("bulk", 10))
+    dom.create()
+    st = conn.newStream(0)
+    dom.openConsole(None, st, 0)
+    got = b""
+    while b"echoed back.\r\n" not in got:
+        got += st.recv(65536)
+    lines = [(b"%05d" % i) * 800 for i in range(128)]  # 4000 bytes each
+    data = b"\r".join(lines) + b"\r"
+    st.send(data)
+    want = b"".join(l + b"\r\necho: " + l + b"\r\n" for l in lines)
+    echo = b""
+    while len(echo) < len(want):
+        chunk = st.recv(1 << 20)
+        assert chunk, "EOF before the whole echo came back"
+        echo += chunk
+    assert echo == want
+    st.finish()
+    dom.destroy()
+    conn.close()
