@@ -19,8 +19,9 @@
  *    set_affinity); wake-up placement and load balancing move only unreserved vCPUs, so a
  *    reservation always sits where it was admitted.
  *
- * A running vCPU is never moved directly: admission marks it with ->migrate_to and kicks its
- * pCPU; sched_schedule() on that pCPU finishes the move once it has stopped running it.
+ * A running vCPU is never moved directly: admission (or the policy's balancing) marks it with
+ * ->migrate_to and kicks its pCPU; sched_schedule() on that pCPU finishes the move once it
+ * has stopped running it.
  */
 #include "sched.h"
 

@@ -50,19 +50,25 @@
  *  has at least two more runnable vCPUs than it has; and when a decision leaves vCPUs queued
  *  that an idle pCPU could run, that pCPU is kicked and pulls one at once (so no pCPU idles
  *  while work it may run waits, beyond an IPI's delay). Reserved vCPUs stay where admission put
- *  them (their budget is accounted there). Load is the count of runnable vCPUs; balancing
- *  equalises counts, not weights or service, so weighted shares are exact per pCPU but not
- *  across pCPUs: 8 equal spinners on 2 pCPUs get 25% each, but 5 get 50, 50, 33, 33, 33
- *  (each at least 1/ceil(n/p) of a pCPU, none idle). Rotating the odd vCPU was tried and
- *  did not converge in simulation; a shared virtual time (Xen credit2's runqueues shared by
- *  several pCPUs) is the way to exact cross-pCPU shares, left for later.
+ *  them (their budget is accounted there).
+ *  Load is the count of runnable vCPUs, which balancing equalises; when the count does not
+ *  divide (5 vCPUs on 2 pCPUs), the 3 on one pCPU would get 33% and the 2 on the other 50%.
+ *  So every SCHED_SWAP_NS a pCPU with one runnable vCPU fewer than another swaps its most
+ *  served vCPU for the other's least served one, when the first is ahead by more than a
+ *  slice. "Service" is weighted CPU time that, unlike vruntime, is never rebased, so it
+ *  compares across pCPUs; it has the same sleeper bound as vruntime (a vCPU back from a pause
+ *  cannot claim the less crowded pCPU to catch up). The most served vCPUs thus take turns on
+ *  the crowded pCPU, and each gets its average share (40% each). Shares by weight are exact
+ *  on one pCPU; across pCPUs with unequal weights they depend on how the counts split.
  *
  * Locking. All state here lives in sched_vcpu.priv and sched_pcpu.priv and is guarded by the
  * owning pCPU's lock, which the core holds around every hook, except:
  *  - pick_cpu() and the first half of balance() run with no lock and read other pCPUs'
  *    nr_queued and curr only as hints (never dereferencing another pCPU's curr); balance()
  *    then takes both pCPU locks (sched_lock_pair: lower pCPU number first) and checks again.
- *  - resv_pcpu.next_balance is read and written only by its own pCPU.
+ *  - resv_pcpu.next_balance and next_swap are read and written only by their own pCPU.
+ *  - swap() may mark the running vCPU of another pCPU (->migrate_to, under both locks) and
+ *    kick that pCPU; the core finishes the move once it stops running the vCPU.
  * No hook allocates, sleeps or takes sched_admit_lock; do_schedule() may call sched_kick()
  * for another pCPU (an IPI; it takes no scheduler lock).
  */
@@ -71,6 +77,7 @@
 #define VT_SCALE         65536ull   /* virtual runtime units per ns at weight 1 */
 #define WAKE_GRAN_NS     1000000ull /* a waking vCPU must be this far behind to preempt */
 #define SCHED_BALANCE_NS 10000000ull
+#define SCHED_SWAP_NS    20000000ull
 
 struct resv_vcpu {
 	uint64_t vruntime;       /* weighted service, VT units; wraps, compare by difference */
@@ -78,6 +85,7 @@ struct resv_vcpu {
 	uint64_t resv_left;      /* reserved ns left before resv_deadline */
 	uint64_t cap_period_end; /* end of the cap's current period (fixed grid) */
 	uint64_t cap_left;       /* ns the cap still allows before cap_period_end */
+	uint64_t service;        /* weighted service, VT units, never rebased: across pCPUs */
 	uint32_t ran_reserved;   /* the current run is charged to the reservation */
 	uint32_t yielded;        /* asked to let others run at the next decision */
 };
@@ -85,6 +93,7 @@ struct resv_vcpu {
 struct resv_pcpu {
 	uint64_t min_vruntime; /* never decreases (modulo wrap): a floor for waking vCPUs */
 	uint64_t next_balance; /* own pCPU only */
+	uint64_t next_swap;    /* own pCPU only */
 };
 
 _Static_assert(sizeof(struct resv_vcpu) <= sizeof(((struct sched_vcpu *)0)->priv),
@@ -159,6 +168,7 @@ static void resv_init_pcpu(struct sched_pcpu *pc)
 {
 	rp(pc)->min_vruntime = 0;
 	rp(pc)->next_balance = 0;
+	rp(pc)->next_swap = 0;
 }
 
 static void resv_insert(struct sched_pcpu *pc, struct sched_vcpu *sv, uint64_t now)
@@ -169,6 +179,37 @@ static void resv_insert(struct sched_pcpu *pc, struct sched_vcpu *sv, uint64_t n
 
 static void resv_remove(struct sched_pcpu *pc, struct sched_vcpu *sv)
 {
+}
+
+/*
+ * The same bound for the cross-pCPU service that swap() compares: a vCPU that slept (or is
+ * new) starts at most one slice behind the least served vCPU runnable on pc, so it cannot
+ * claim the less crowded pCPU for long to catch up.
+ */
+static void bound_service(struct sched_pcpu *pc, struct sched_vcpu *sv)
+{
+	struct sched_vcpu *curr = pc->curr;
+	uint64_t min = 0, floor;
+	bool any = false;
+	struct list_head *l;
+
+	list_for_each(l, &pc->runq)
+	{
+		struct sched_vcpu *o = container_of(l, struct sched_vcpu, rq_link);
+
+		if (o != sv && (!any || vt_before(rv(o)->service, min))) {
+			min = rv(o)->service;
+			any = true;
+		}
+	}
+	if (curr && curr != sv && curr->state == SCHED_RUNNING &&
+	    (!any || vt_before(rv(curr)->service, min))) {
+		min = rv(curr)->service;
+		any = true;
+	}
+	floor = min - vt_of(SCHED_SLICE_NS, sv->params.weight);
+	if (any && vt_before(rv(sv)->service, floor))
+		rv(sv)->service = floor;
 }
 
 static bool resv_wake(struct sched_pcpu *pc, struct sched_vcpu *sv, uint64_t now)
@@ -186,6 +227,7 @@ static bool resv_wake(struct sched_pcpu *pc, struct sched_vcpu *sv, uint64_t now
 	floor = rp(pc)->min_vruntime - vt_of(SCHED_SLICE_NS, sv->params.weight);
 	if (vt_before(r->vruntime, floor))
 		r->vruntime = floor;
+	bound_service(pc, sv);
 
 	if (curr == NULL || curr->state != SCHED_RUNNING)
 		return true;
@@ -218,6 +260,7 @@ static void charge(struct sched_vcpu *sv, uint64_t ran)
 	if (sv->params.cap != 0)
 		r->cap_left -= ran < r->cap_left ? ran : r->cap_left;
 	r->vruntime += vt_of(ran, sv->params.weight);
+	r->service += vt_of(ran, sv->params.weight);
 	r->ran_reserved = 0;
 }
 
@@ -269,6 +312,7 @@ static unsigned int load_hint(struct sched_pcpu *pc)
  */
 static void kick_idle_helper(struct sched_pcpu *pc, struct sched_vcpu *next)
 {
+	uint64_t kicked = 1ull << pc->id;
 	struct list_head *l;
 
 	list_for_each(l, &pc->runq)
@@ -278,14 +322,27 @@ static void kick_idle_helper(struct sched_pcpu *pc, struct sched_vcpu *next)
 		if (sv == next || sv->params.reservation != 0 || parked(sv))
 			continue;
 		for (unsigned int i = 0; i < sched_nr_pcpus(); i++) {
-			struct sched_pcpu *other = sched_pcpu(i);
-
-			if (other != pc && sched_vcpu_allowed(sv, i) && load_hint(other) == 0) {
+			if (!((kicked >> i) & 1) && sched_vcpu_allowed(sv, i) &&
+			    READ_ONCE(sched_pcpu(i)->curr) == NULL) {
+				kicked |= 1ull << i; /* one idle pCPU per waiting vCPU */
 				sched_kick(i);
-				return;
+				break;
 			}
 		}
 	}
+}
+
+/* Runnable vCPUs on pc that could run now: running, or queued and not parked. Lock held. */
+static unsigned int eligible_load(struct sched_pcpu *pc)
+{
+	unsigned int n = pc->curr && pc->curr->state == SCHED_RUNNING;
+	struct list_head *l;
+
+	list_for_each(l, &pc->runq)
+	{
+		n += !parked(container_of(l, struct sched_vcpu, rq_link));
+	}
+	return n;
 }
 
 static struct sched_vcpu *resv_do_schedule(struct sched_pcpu *pc, struct sched_vcpu *prev,
@@ -388,6 +445,13 @@ static void resv_params_changed(struct sched_pcpu *pc, struct sched_vcpu *sv, ui
 		r->vruntime = min + slack;
 }
 
+/* May sv go from where it is to pc? Unreserved, allowed there, not parked, not moving. */
+static bool may_move(struct sched_vcpu *sv, struct sched_pcpu *pc)
+{
+	return sv->params.reservation == 0 && sched_vcpu_allowed(sv, pc->id) && !parked(sv) &&
+	       sv->migrate_to == SCHED_NO_PCPU;
+}
+
 /* The queued vCPU on from that pc may take: unreserved, allowed on pc, not parked. */
 static struct sched_vcpu *movable(struct sched_pcpu *from, struct sched_pcpu *pc)
 {
@@ -397,19 +461,20 @@ static struct sched_vcpu *movable(struct sched_pcpu *from, struct sched_pcpu *pc
 	{
 		struct sched_vcpu *sv = container_of(l, struct sched_vcpu, rq_link);
 
-		if (sv->params.reservation == 0 && sched_vcpu_allowed(sv, pc->id) && !parked(sv) &&
-		    sv->migrate_to == SCHED_NO_PCPU)
+		if (may_move(sv, pc))
 			return sv;
 	}
 	return NULL;
 }
 
-/* Load of pc as pc itself sees it (its own curr cannot go away under it). */
-static unsigned int own_load(struct sched_pcpu *pc)
+static void swap(struct sched_pcpu *pc);
+
+/* Whether pc runs a vCPU, as pc itself sees it (its own curr cannot go away under it). */
+static unsigned int own_running(struct sched_pcpu *pc)
 {
 	struct sched_vcpu *curr = READ_ONCE(pc->curr);
 
-	return READ_ONCE(pc->nr_queued) + (curr && curr->state == SCHED_RUNNING);
+	return curr && curr->state == SCHED_RUNNING;
 }
 
 /*
@@ -421,15 +486,18 @@ static void resv_balance(struct sched_pcpu *pc, uint64_t now, bool idle)
 {
 	uint64_t tried = 1ull << pc->id;
 
-	if (!idle && now < rp(pc)->next_balance)
-		return;
-	rp(pc)->next_balance = now + SCHED_BALANCE_NS;
+	if (!idle) {
+		if (now < rp(pc)->next_balance)
+			return;
+		rp(pc)->next_balance = now + SCHED_BALANCE_NS;
+	}
 
 	for (;;) {
 		struct sched_pcpu *busiest = NULL;
-		unsigned int mine = own_load(pc), most = 0, theirs;
+		unsigned int mine = own_running(pc), most = 0, theirs;
 		struct sched_vcpu *sv;
 
+		/* Hints, counting parked vCPUs; the exact counts are taken under the locks. */
 		for (unsigned int i = 0; i < sched_nr_pcpus(); i++) {
 			struct sched_pcpu *other = sched_pcpu(i);
 			unsigned int l = load_hint(other);
@@ -441,17 +509,99 @@ static void resv_balance(struct sched_pcpu *pc, uint64_t now, bool idle)
 			}
 		}
 		if (!busiest)
-			return;
+			break;
 		tried |= 1ull << busiest->id;
 
 		sched_lock_pair(pc, busiest);
-		mine = pc->nr_queued + (pc->curr && pc->curr->state == SCHED_RUNNING);
-		theirs = busiest->nr_queued + (busiest->curr != NULL);
+		mine = eligible_load(pc);
+		theirs = eligible_load(busiest);
 		sv = theirs >= mine + 2 ? movable(busiest, pc) : NULL;
 		if (sv)
 			sched_move_vcpu(sv, busiest, pc);
 		sched_unlock_pair(pc, busiest);
 		if (sv)
+			return;
+	}
+	if (!idle && now >= rp(pc)->next_swap) {
+		rp(pc)->next_swap = now + SCHED_SWAP_NS;
+		swap(pc);
+	}
+}
+
+/*
+ * The runnable vCPU on from that may go to to with the most service (most == true; queued or
+ * running) or the least (queued only: it then runs on to at once, leaving no gap while a
+ * running one would still be on its way). Both locks held.
+ */
+static struct sched_vcpu *extreme(struct sched_pcpu *from, struct sched_pcpu *to, bool most)
+{
+	struct sched_vcpu *best = NULL, *curr = from->curr;
+	struct list_head *l;
+
+	list_for_each(l, &from->runq)
+	{
+		struct sched_vcpu *sv = container_of(l, struct sched_vcpu, rq_link);
+
+		if (may_move(sv, to) &&
+		    (!best || (most ? vt_before(rv(best)->service, rv(sv)->service)
+		                    : vt_before(rv(sv)->service, rv(best)->service))))
+			best = sv;
+	}
+	if (curr && curr->state == SCHED_RUNNING && may_move(curr, to) &&
+	    (!best || (most ? vt_before(rv(best)->service, rv(curr)->service)
+	                    : vt_before(rv(curr)->service, rv(best)->service))))
+		best = curr;
+	return best;
+}
+
+/* Sends sv to to: at once if queued, else (running) at its pCPU's next decision. */
+static unsigned int send(struct sched_vcpu *sv, struct sched_pcpu *from, struct sched_pcpu *to)
+{
+	if (from->curr == sv) {
+		sv->migrate_to = to->id;
+		return from->id;
+	}
+	sched_move_vcpu(sv, from, to);
+	return SCHED_NO_PCPU;
+}
+
+/*
+ * Counts balanced, shares not: with 5 vCPUs on 2 pCPUs, the 3 on the crowded one get 33%
+ * and the 2 others 50%. So every SCHED_SWAP_NS, pc looks for a pCPU with exactly one
+ * runnable vCPU more than it has, and swaps its most served vCPU with that pCPU's least
+ * served one when the first is ahead by more than a slice: the most served vCPUs thus sit
+ * on the crowded pCPUs, in turn, and each gets its average share over time (40% each).
+ */
+static void swap(struct sched_pcpu *pc)
+{
+	/* Trading is for fully busy machines: while a pCPU idles, pulling work is what counts. */
+	for (unsigned int i = 0; i < sched_nr_pcpus(); i++)
+		if (READ_ONCE(sched_pcpu(i)->curr) == NULL)
+			return;
+	for (unsigned int i = 0; i < sched_nr_pcpus(); i++) {
+		struct sched_pcpu *other = sched_pcpu(i);
+		struct sched_vcpu *hi, *lo;
+		unsigned int k1 = SCHED_NO_PCPU, k2 = SCHED_NO_PCPU;
+		bool done = false;
+
+		if (other == pc || load_hint(other) < 2)
+			continue;
+		sched_lock_pair(pc, other);
+		hi = extreme(pc, other, true);
+		lo = extreme(other, pc, false);
+		if (hi && lo && eligible_load(other) == eligible_load(pc) + 1 &&
+		    vt_before(rv(lo)->service + vt_of(SCHED_SLICE_NS, lo->params.weight),
+		              rv(hi)->service)) {
+			k1 = send(hi, pc, other);
+			k2 = send(lo, other, pc);
+			done = true;
+		}
+		sched_unlock_pair(pc, other);
+		if (k1 != SCHED_NO_PCPU)
+			sched_kick(k1);
+		if (k2 != SCHED_NO_PCPU)
+			sched_kick(k2);
+		if (done)
 			return;
 	}
 }
