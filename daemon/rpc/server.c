@@ -27,6 +27,9 @@
 #define HV_RPC_READ_CHUNK 65536
 #define HV_RPC_TX_PAUSE   (8u << 20)  /* stop reading a client while this much is unsent */
 #define HV_RPC_TX_MAX     (96u << 20) /* drop a client that lets this much pile up */
+/* Bytes of incomplete packets held for all clients together: each may announce 32 MiB, and
+ * the read-only socket is open to every local user, so the sum is what bounds memory. */
+#define HV_RPC_RX_PENDING_MAX (256u << 20)
 
 typedef struct {
 	hvRpcServer *srv;
@@ -43,6 +46,7 @@ struct hvRpcServer {
 	GPtrArray *listeners;
 	GList *clients;
 	unsigned int nclients;
+	size_t rx_pending; /* sum of the clients' rx_pending */
 };
 
 typedef struct {
@@ -65,6 +69,7 @@ struct hvRpcClient {
 	size_t len_got;
 	uint32_t want; /* bytes of the current packet after the length word */
 	GByteArray *rx;
+	size_t rx_pending; /* bytes of the current, incomplete packet */
 
 	GQueue tx; /* GBytes packets */
 	size_t tx_off;
@@ -115,6 +120,8 @@ static void client_kill(hvRpcClient *c)
 	if (c->dead)
 		return;
 	c->dead = TRUE;
+	c->srv->rx_pending -= c->rx_pending;
+	c->rx_pending = 0;
 	hv_rpc_streams_client_gone(c);
 	hv_rpc_events_client_gone(c);
 	g_source_destroy(c->source);
@@ -221,13 +228,24 @@ static void client_feed(hvRpcClient *c, const uint8_t *data, size_t n)
 			g_byte_array_set_size(c->rx, 0);
 		}
 		size_t take = MIN(n, c->want - c->rx->len);
+		if (c->srv->rx_pending + take > HV_RPC_RX_PENDING_MAX) {
+			g_warning("client fd %d: %zu bytes of unfinished packets are held for all "
+			          "clients; dropping this one",
+			          c->fd, c->srv->rx_pending);
+			client_kill(c);
+			return;
+		}
 		g_byte_array_append(c->rx, data, take);
+		c->rx_pending += take;
+		c->srv->rx_pending += take;
 		data += take;
 		n -= take;
 		if (c->rx->len == c->want) {
 			hvRpcHeader hdr;
 			hv_rpc_header_decode(c->rx->data, &hdr);
 			c->len_got = 0;
+			c->srv->rx_pending -= c->rx_pending;
+			c->rx_pending = 0;
 			if (!hv_rpc_dispatch_packet(c, &hdr, c->rx->data + HV_RPC_HEADER_SIZE,
 			                            c->want - HV_RPC_HEADER_SIZE)) {
 				g_info("client fd %d: protocol error; closing it", c->fd);

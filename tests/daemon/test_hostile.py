@@ -271,3 +271,28 @@ def test_max_clients(daemon):
     still_serving(daemon)  # a slot is free again
     for c in conns[1:]:
         c.close()
+
+
+def test_unfinished_packets_are_bounded(daemon):
+    """Clients announcing 32 MiB packets and sending most of each: the daemon holds at most
+    256 MiB of unfinished packets for all clients together and drops the client that would
+    pass that, instead of growing without bound."""
+    chunk = b"\0" * (1 << 20)
+    conns, dropped = [], []
+    for i in range(9):  # 9 x 30 MiB > 256 MiB
+        s = daemon.connect()
+        s.sendall(struct.pack(">I", 4 + 32 * 1024 * 1024))
+        try:
+            for _ in range(30):
+                s.sendall(chunk)
+        except (BrokenPipeError, ConnectionResetError):
+            dropped.append(i)
+        conns.append(s)
+    time.sleep(0.3)
+    dropped += [i for i, s in enumerate(conns) if i not in dropped and closed_by_peer(s, 0.2)]
+    assert dropped, "nobody was dropped although 270 MiB were held"
+    assert 0 not in dropped  # the first ones fit
+    still_serving(daemon)
+    for s in conns:
+        s.close()
+    still_serving(daemon)
