@@ -159,13 +159,24 @@ def test_lifecycle(daemon):
 
 
 def test_definitions_persist(daemon):
+    import os
     daemon.define("keep", 7)
     daemon.virsh("autostart", "keep")
+    daemon.define("was-running", 8)
+    daemon.virsh("start", "was-running")
+    daemon.virsh("setmem", "was-running", "300000")
+    run = os.path.join(daemon.dir, "state", "run", "was-running.json")
+    assert os.path.exists(run)  # the run state follows the domain
     assert daemon.stop() == 0
     daemon.start()
     # autostarted by the new daemon
     assert daemon.virsh("domstate", "keep").stdout == "running\n\n"
     assert "Persistent:     yes" in daemon.virsh("dominfo", "keep").stdout
+    # the simulated machine died with the old daemon: its domain is shut off, its run state
+    # dropped, its definition kept
+    assert daemon.virsh("domstate", "was-running").stdout == "shut off\n\n"
+    assert not os.path.exists(run)
+    assert "was running under an earlier virthvd" in daemon.log_text()
 
 
 def test_bad_xml(daemon):
