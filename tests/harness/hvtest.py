@@ -258,6 +258,9 @@ class Machine:
 
     def qemu_args(self):
         """The QEMU command line (without the parent-death wrapper)."""
+        # No -nographic: with it SeaBIOS (and GRUB through it) also write to COM1, and SeaBIOS
+        # leaves "Booting from ROM.." without a newline, so the kernel's first line would not
+        # start a line. Without it COM1 carries the kernel's output alone.
         # Under KVM here (PVM, DESIGN.md decision 11) "-cpu max" means the host's CPU, whose
         # IA32_ARCH_CAPABILITIES MSR (0x10a) QEMU then fails to set and aborts: leave it out.
         cpu = "max,-arch-capabilities" if self.accelerator == "kvm" else "max"
