@@ -95,7 +95,7 @@ typedef enum {
 	HV_DOMAIN_IS_ACTIVE,
 	HV_DOMAIN_IS_PERSISTENT,
 	HV_DOMAIN_IS_AUTOSTART,
-	HV_DOMAIN_IS_UPDATED, /* config changed since start: never, live changes stay live */
+	HV_DOMAIN_IS_UPDATED, /* virDomainIsUpdated: not tracked, always 0 */
 } hvDomainQuery;
 /* Returns 0 or 1, -1 on error (no such domain). */
 int hv_driver_get_bool(hvDriver *drv, const unsigned char *uuid, hvDomainQuery which, GError **err);

@@ -49,8 +49,6 @@ static const hvRpcProc procs[] = {
       remote_connect_get_hostname_ret, RO),
     P(CONNECT_GET_URI, "virConnectGetURI", hv_rpc_connect_get_uri, hv_rpc_void,
       remote_connect_get_uri_ret, RO),
-    P(CONNECT_GET_SYSINFO, "virConnectGetSysinfo", hv_rpc_connect_get_sysinfo,
-      remote_connect_get_sysinfo_args, remote_connect_get_sysinfo_ret, RO),
     P(CONNECT_GET_MAX_VCPUS, "virConnectGetMaxVcpus", hv_rpc_connect_get_max_vcpus,
       remote_connect_get_max_vcpus_args, remote_connect_get_max_vcpus_ret, RO),
     P(CONNECT_GET_CAPABILITIES, "virConnectGetCapabilities", hv_rpc_connect_get_capabilities,

@@ -214,19 +214,6 @@ HV_RPC_HANDLER(hv_rpc_connect_get_uri)
 	return 0;
 }
 
-HV_RPC_HANDLER(hv_rpc_connect_get_sysinfo)
-{
-	remote_connect_get_sysinfo_args *args = args_;
-	remote_connect_get_sysinfo_ret *ret = ret_;
-
-	if (args->flags)
-		return hv_error_set(err, VIR_ERR_INVALID_ARG,
-		                    "unsupported flags (0x%x) in function virConnectGetSysinfo",
-		                    args->flags);
-	ret->sysinfo = g_strdup("<sysinfo type='smbios'>\n</sysinfo>\n");
-	return 0;
-}
-
 HV_RPC_HANDLER(hv_rpc_connect_get_max_vcpus)
 {
 	remote_connect_get_max_vcpus_ret *ret = ret_;

@@ -215,7 +215,7 @@ HV_RPC_HANDLER(hv_rpc_domain_get_autostart)
 
 HV_RPC_HANDLER(hv_rpc_domain_is_updated)
 {
-	/* Live changes are applied to the live definition only; nothing is pending. */
+	/* virthvd does not track config changes made while a domain runs: always 0. */
 	return bool_reply(c, args_, ret_, HV_DOMAIN_IS_UPDATED, err);
 }
 

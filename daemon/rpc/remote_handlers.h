@@ -36,7 +36,6 @@ HV_RPC_HANDLER(hv_rpc_connect_get_version);
 HV_RPC_HANDLER(hv_rpc_connect_get_lib_version);
 HV_RPC_HANDLER(hv_rpc_connect_get_hostname);
 HV_RPC_HANDLER(hv_rpc_connect_get_uri);
-HV_RPC_HANDLER(hv_rpc_connect_get_sysinfo);
 HV_RPC_HANDLER(hv_rpc_connect_get_max_vcpus);
 HV_RPC_HANDLER(hv_rpc_connect_get_capabilities);
 HV_RPC_HANDLER(hv_rpc_connect_is_secure);
