@@ -405,8 +405,7 @@ static gboolean group_ok(unsigned int flags, unsigned int yes, unsigned int no, 
 
 #define LIST_FLAGS_ALL 0xffffu
 
-gboolean hv_driver_obj_matches(hvDomainObj *obj, unsigned int flags);
-gboolean hv_driver_obj_matches(hvDomainObj *obj, unsigned int flags)
+gboolean hv_obj_matches(hvDomainObj *obj, unsigned int flags)
 {
 	unsigned int state_bits =
 	    flags & (VIR_CONNECT_LIST_DOMAINS_RUNNING | VIR_CONNECT_LIST_DOMAINS_PAUSED |
@@ -451,7 +450,7 @@ GPtrArray *hv_driver_list_all(hvDriver *drv, unsigned int flags, GError **err)
 	out = g_ptr_array_new_with_free_func((GDestroyNotify)hv_domain_ref_free);
 	for (guint i = 0; i < drv->doms->len; i++) {
 		hvDomainObj *obj = drv->doms->pdata[i];
-		if (hv_driver_obj_matches(obj, flags)) {
+		if (hv_obj_matches(obj, flags)) {
 			hvDomainRef *ref = g_new0(hvDomainRef, 1);
 			hv_obj_ref(obj, ref);
 			g_ptr_array_add(out, ref);

@@ -2,9 +2,14 @@
  * The hv driver: libvirt's API semantics for domains on one hv machine.
  *
  * Every entry point has libvirt's skeleton: check flags, look the domain up (by UUID, as
- * libvirtd does), check the connection may do it, begin a job, check the state, act through
- * the backend (backend.h), record the new state, end the job. Errors are reported once, here,
- * as HV_ERROR GErrors (util/error.h), and the function returns -1 (or NULL).
+ * libvirtd does), begin a job, check the state, act through the backend (backend.h), record
+ * the new state, end the job. Errors are reported once, here, as HV_ERROR GErrors
+ * (util/error.h), and the function returns -1 (or NULL).
+ *
+ * Access: whether a connection may call a modifying entry point at all (read-only socket or
+ * VIR_CONNECT_RO) is decided before the driver is called, by the RPC layer's procedure table,
+ * as libvirt decides it in its public API layer. There are no per-user ACLs: the sockets'
+ * file permissions are the access control.
  *
  * Domains are identified by their UUID (the RPC layer passes the uuid of the remote_domain the
  * client sent back; name and id are informational). Lookups hand out hvDomainRef, a copy of

@@ -47,6 +47,10 @@ void hv_obj_set_id(hvDriver *drv, hvDomainObj *obj, int id);
 void hv_obj_remove(hvDriver *drv, hvDomainObj *obj);
 hvDomainObj *hv_obj_add(hvDriver *drv, hvDomainDef *def, gboolean persistent);
 
+/* Whether obj passes a VIR_CONNECT_LIST_DOMAINS_* filter (each group of bits filters only if
+ * one of its bits is set). */
+gboolean hv_obj_matches(hvDomainObj *obj, unsigned int flags);
+
 static inline gboolean hv_obj_active(const hvDomainObj *obj)
 {
 	return obj->id > 0;

@@ -475,8 +475,6 @@ int hv_driver_get_cpu_stats(hvDriver *drv, const unsigned char *uuid, int start_
 	return 0;
 }
 
-gboolean hv_driver_obj_matches(hvDomainObj *obj, unsigned int flags);
-
 #define STATS_SUPPORTED                                                                            \
 	(VIR_DOMAIN_STATS_STATE | VIR_DOMAIN_STATS_CPU_TOTAL | VIR_DOMAIN_STATS_BALLOON |          \
 	 VIR_DOMAIN_STATS_VCPU)
@@ -572,7 +570,7 @@ GPtrArray *hv_driver_get_all_stats(hvDriver *drv, const unsigned char (*uuids)[1
 		return out;
 	}
 	for (guint i = 0; i < drv->doms->len; i++)
-		if (hv_driver_obj_matches(drv->doms->pdata[i], flags & filters))
+		if (hv_obj_matches(drv->doms->pdata[i], flags & filters))
 			g_ptr_array_add(out, stats_record(drv, drv->doms->pdata[i], stats));
 	return out;
 }
