@@ -18,7 +18,6 @@
 /* ---- setup.c ---- */
 extern start_info_t *pv_start_info;
 extern shared_info_t *pv_shared_info;
-extern const struct platform_ops pv_platform;
 
 static inline struct vcpu_info *pv_vcpu(void)
 {

@@ -27,7 +27,8 @@ static __noreturn void pv_shutdown(int reason)
 		HYPERVISOR_sched_op(SCHEDOP_shutdown, &arg);
 }
 
-const struct platform_ops pv_platform = {
+/* The platform operations; the test tables (sizes known only at link time) are added at boot. */
+static struct platform_ops pv_platform = {
     .name = "xen-pv",
     .console_write = pv_console_write,
     .time_ns = pv_time_ns,
@@ -39,8 +40,6 @@ const struct platform_ops pv_platform = {
     .shutdown = pv_shutdown,
     .cmdline = pv_cmdline,
 };
-
-static struct platform_ops pv_platform_with_tests;
 
 static void map_shared_info(void)
 {
@@ -74,12 +73,11 @@ __noreturn void pv_start(start_info_t *si)
 	long rc;
 
 	pv_start_info = si;
-	pv_platform_with_tests = pv_platform;
-	pv_platform_with_tests.selftests = pv_selftests;
-	pv_platform_with_tests.nr_selftests = pv_nr_selftests;
-	pv_platform_with_tests.fatal_cases = pv_fatal_cases;
-	pv_platform_with_tests.nr_fatal_cases = pv_nr_fatal_cases;
-	platform = &pv_platform_with_tests;
+	pv_platform.selftests = pv_selftests;
+	pv_platform.nr_selftests = pv_nr_selftests;
+	pv_platform.fatal_cases = pv_fatal_cases;
+	pv_platform.nr_fatal_cases = pv_nr_fatal_cases;
+	platform = &pv_platform;
 	strlcpy(pv_cmdline, si->cmd_line, sizeof(pv_cmdline));
 
 	printk("pv: %s, start_info %p, %llu pages, flags %#x\n", si->magic, (void *)si,
