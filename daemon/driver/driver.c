@@ -182,6 +182,17 @@ void hv_emit(hvDriver *drv, hvDomainObj *obj, int event_id, unsigned long long v
 	hv_domain_ref_clear(&ref);
 }
 
+void hv_emit_metadata_change(hvDriver *drv, hvDomainObj *obj, int type)
+{
+	hvDomainRef ref;
+
+	if (!drv->event_fn)
+		return;
+	hv_obj_ref(obj, &ref);
+	drv->event_fn(&ref, VIR_DOMAIN_EVENT_ID_METADATA_CHANGE, type, 0, 0, drv->event_opaque);
+	hv_domain_ref_clear(&ref);
+}
+
 void hv_driver_set_event_sink(hvDriver *drv, hvDriverEventFn fn, void *opaque)
 {
 	drv->event_fn = fn;

@@ -47,7 +47,7 @@ void hv_domain_ref_free(hvDomainRef *ref);
 
 /* Events: the driver calls fn for each domain event. event_id is a virDomainEventID; for
  * LIFECYCLE, event/detail are virDomainEventType and its detail; for BALLOON_CHANGE, value is
- * the new current memory in KiB. */
+ * the new current memory in KiB; for METADATA_CHANGE, event is the virDomainMetadataType. */
 typedef void (*hvDriverEventFn)(const hvDomainRef *dom, int event_id, int event, int detail,
                                 unsigned long long value, void *opaque);
 void hv_driver_set_event_sink(hvDriver *drv, hvDriverEventFn fn, void *opaque);

@@ -403,6 +403,7 @@ int hv_driver_set_metadata(hvDriver *drv, const unsigned char *uuid, int type, c
 		hv_domain_def_free(obj->def);
 		obj->def = g_steal_pointer(&config);
 	}
+	hv_emit_metadata_change(drv, obj, type);
 	rc = 0;
 endjob:
 	hv_job_end(obj);

@@ -68,6 +68,7 @@ int hv_check_flags(unsigned int flags, unsigned int allowed, const char *fn, GEr
 void hv_obj_ref(const hvDomainObj *obj, hvDomainRef *ref);
 void hv_emit_lifecycle(hvDriver *drv, hvDomainObj *obj, int event, int detail);
 /* A non-lifecycle event (REBOOT; BALLOON_CHANGE with the new size in KiB). */
+void hv_emit_metadata_change(hvDriver *drv, hvDomainObj *obj, int type);
 void hv_emit(hvDriver *drv, hvDomainObj *obj, int event_id, unsigned long long value);
 
 /* Lifecycle steps shared by the API and by backend events (driver_lifecycle.c). */

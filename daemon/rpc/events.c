@@ -2,7 +2,8 @@
  * Domain event registrations and delivery (see events.h).
  *
  * Registrations are accepted for every event ID libvirt 9.0 defines (as libvirtd does), so
- * that `virsh event --all` works; virthvd emits LIFECYCLE, REBOOT and BALLOON_CHANGE. callbackIDs
+ * that `virsh event --all` works; virthvd emits LIFECYCLE, REBOOT, BALLOON_CHANGE and
+ * METADATA_CHANGE. callbackIDs
  * are unique per connection, handed out 0, 1, 2, ... like libvirtd.
  */
 #include "rpc/events.h"
@@ -119,6 +120,13 @@ static void send_to_client(hvRpcClient *c, void *opaque)
 			pkt = hv_rpc_packet_encode(
 			    &hdr, (xdrproc_t)xdr_remote_domain_event_callback_reboot_msg, &msg,
 			    NULL);
+		} else if (m->event_id == VIR_DOMAIN_EVENT_ID_METADATA_CHANGE) {
+			remote_domain_event_callback_metadata_change_msg msg = {r->callback_id, dom,
+			                                                        m->event, NULL};
+			hdr.proc = REMOTE_PROC_DOMAIN_EVENT_CALLBACK_METADATA_CHANGE;
+			pkt = hv_rpc_packet_encode(
+			    &hdr, (xdrproc_t)xdr_remote_domain_event_callback_metadata_change_msg,
+			    &msg, NULL);
 		} else if (m->event_id == VIR_DOMAIN_EVENT_ID_BALLOON_CHANGE) {
 			remote_domain_event_callback_balloon_change_msg msg = {r->callback_id,
 			                                                       {dom, m->value}};

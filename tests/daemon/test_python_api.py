@@ -251,3 +251,29 @@ def test_console_stream_bulk(daemon):
     st.finish()
     dom.destroy()
     conn.close()
+
+
+def test_metadata(daemon):
+    start_event_loop()
+    conn = libvirt.open(daemon.uri)
+    changes = []
+    conn.domainEventRegisterAny(
+        None, libvirt.VIR_DOMAIN_EVENT_ID_METADATA_CHANGE,
+        lambda c, d, mtype, nsuri, opaque: changes.append((d.name(), mtype, nsuri)), None)
+    dom = conn.defineXML(guest_xml("md", 12))
+    with pytest.raises(libvirt.libvirtError) as e:
+        dom.metadata(libvirt.VIR_DOMAIN_METADATA_TITLE, None)
+    assert e.value.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN_METADATA
+    dom.setMetadata(libvirt.VIR_DOMAIN_METADATA_TITLE, "Title", None, None, 0)
+    dom.setMetadata(libvirt.VIR_DOMAIN_METADATA_DESCRIPTION, "Text", None, None, 0)
+    assert dom.metadata(libvirt.VIR_DOMAIN_METADATA_TITLE, None) == "Title"
+    assert dom.metadata(libvirt.VIR_DOMAIN_METADATA_DESCRIPTION, None) == "Text"
+    with pytest.raises(libvirt.libvirtError) as e:
+        dom.setMetadata(libvirt.VIR_DOMAIN_METADATA_ELEMENT, "<a/>", "k", "http://x/", 0)
+    assert e.value.get_error_code() == libvirt.VIR_ERR_ARGUMENT_UNSUPPORTED
+    deadline = time.time() + 5
+    while len(changes) < 2 and time.time() < deadline:
+        time.sleep(0.05)
+    assert changes == [("md", libvirt.VIR_DOMAIN_METADATA_TITLE, None),
+                       ("md", libvirt.VIR_DOMAIN_METADATA_DESCRIPTION, None)]
+    conn.close()
