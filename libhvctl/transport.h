@@ -62,4 +62,8 @@ int hvctl_open_transport(struct hvctl_transport *t, hvctl **out);
 int link_transport_new(const hvctl_link_config *cfg, struct hvctl_transport **out,
                        hvctl_error *err);
 
+/* 1 while a machine (QEMU's ivshmem device) is connected to a link transport's server;
+ * *accepted (if not NULL) gets how many machines it has accepted so far. */
+int link_transport_machine(struct hvctl_transport *t, unsigned long *accepted);
+
 #endif

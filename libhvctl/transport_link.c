@@ -587,3 +587,16 @@ int link_transport_new(const hvctl_link_config *cfg, struct hvctl_transport **ou
 	*out = &lt->base;
 	return HVCTL_OK;
 }
+
+int link_transport_machine(struct hvctl_transport *t, unsigned long *accepted)
+{
+	struct link_transport *lt = (struct link_transport *)t;
+	int connected;
+
+	pthread_mutex_lock(&lt->lock);
+	connected = lt->srv.client_fd >= 0;
+	if (accepted)
+		*accepted = lt->srv.accepted;
+	pthread_mutex_unlock(&lt->lock);
+	return connected;
+}
