@@ -37,6 +37,8 @@ typedef struct {
 	char *backend;
 	char *log_level;
 	int max_clients;
+	int keepalive_interval; /* -1 = default */
+	int keepalive_count;
 	int sim_cpus;
 	gint64 sim_memory_kib;
 	gboolean version;
@@ -101,6 +103,16 @@ static int read_config(Options *o, GError **err)
 	INT(sim_cpus, "sim_cpus", g_key_file_get_integer);
 	INT(sim_memory_kib, "sim_memory_kib", g_key_file_get_int64);
 #undef INT
+	/* 0 is meaningful here (keepalive off), so "unset" is -1 */
+	for (int i = 0; i < 2; i++) {
+		const char *key = i ? "keepalive_count" : "keepalive_interval";
+		int *field = i ? &o->keepalive_count : &o->keepalive_interval;
+		if (g_key_file_has_key(kf, g, key, NULL)) {
+			*field = g_key_file_get_integer(kf, g, key, err);
+			if (*err)
+				return -1;
+		}
+	}
 	return 0;
 }
 
@@ -125,7 +137,7 @@ static gboolean on_signal(gpointer loop)
 
 int main(int argc, char **argv)
 {
-	Options o = {0};
+	Options o = {.keepalive_interval = -1, .keepalive_count = -1};
 	g_autoptr(GError) err = NULL;
 	g_autoptr(GOptionContext) ctx = NULL;
 	GOptionEntry entries[] = {
@@ -173,7 +185,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	g_log_set_writer_func(log_writer, NULL, NULL);
-	if (o.max_clients < 0 || o.sim_cpus < 0 || o.sim_memory_kib < 0) {
+	if (o.max_clients < 0 || o.sim_cpus < 0 || o.sim_memory_kib < 0 ||
+	    o.keepalive_interval < -1 || o.keepalive_count < -1) {
 		fprintf(stderr, "virthvd: negative numbers make no sense here\n");
 		return 2;
 	}
@@ -198,6 +211,8 @@ int main(int argc, char **argv)
 	if (!(drv = hv_driver_new(&cfg, &err)))
 		goto out;
 	srv = hv_rpc_server_new(drv, o.max_clients ? o.max_clients : DEFAULT_MAX_CLIENTS);
+	hv_rpc_server_set_keepalive(srv, o.keepalive_interval >= 0 ? o.keepalive_interval : 5,
+	                            o.keepalive_count >= 0 ? o.keepalive_count : 5);
 	hv_driver_set_event_sink(drv, hv_rpc_events_emit, srv);
 	if (g_mkdir_with_parents(o.socket_dir, 0755) < 0) {
 		g_critical("cannot create %s: %s", o.socket_dir, g_strerror(errno));

@@ -158,8 +158,12 @@ HV_RPC_HANDLER(hv_rpc_connect_supports_feature)
 	remote_connect_supports_feature_ret *ret = ret_;
 
 	switch (args->feature) {
-	case FEATURE_TYPED_PARAM_STRING:
 	case FEATURE_PROGRAM_KEEPALIVE:
+		/* As in libvirtd, the question also starts our pings to this client. */
+		hv_rpc_client_set_keepalive(c);
+		ret->supported = 1;
+		break;
+	case FEATURE_TYPED_PARAM_STRING:
 	case FEATURE_REMOTE_EVENT_CALLBACK:
 	case FEATURE_REMOTE_CLOSE_CALLBACK:
 		ret->supported = 1;

@@ -46,7 +46,9 @@ struct hvRpcServer {
 	GPtrArray *listeners;
 	GList *clients;
 	unsigned int nclients;
-	size_t rx_pending; /* sum of the clients' rx_pending */
+	size_t rx_pending;                  /* sum of the clients' rx_pending */
+	unsigned int ka_interval, ka_count; /* keepalive: seconds, unanswered pings */
+	guint ka_timer;
 };
 
 typedef struct {
@@ -69,7 +71,10 @@ struct hvRpcClient {
 	size_t len_got;
 	uint32_t want; /* bytes of the current packet after the length word */
 	GByteArray *rx;
-	size_t rx_pending; /* bytes of the current, incomplete packet */
+	size_t rx_pending;    /* bytes of the current, incomplete packet */
+	gboolean keepalive;   /* the client asked whether we answer PINGs */
+	gint64 last_rx;       /* monotonic time anything last arrived */
+	unsigned int ka_sent; /* PINGs sent since then */
 
 	GQueue tx; /* GBytes packets */
 	size_t tx_off;
@@ -281,6 +286,8 @@ static void client_read(hvRpcClient *c)
 			client_kill(c);
 			return;
 		}
+		c->last_rx = g_get_monotonic_time();
+		c->ka_sent = 0;
 		client_feed(c, buf, n);
 	}
 }
@@ -317,6 +324,7 @@ static void client_new(hvRpcListener *l, int fd)
 	c->fd = fd;
 	c->readonly = l->readonly;
 	c->rx = g_byte_array_new();
+	c->last_rx = g_get_monotonic_time();
 	g_queue_init(&c->tx);
 	c->source = g_source_new(&client_source_funcs, sizeof(hvClientSource));
 	((hvClientSource *)c->source)->client = c;
@@ -429,10 +437,62 @@ void hv_rpc_server_foreach_client(hvRpcServer *srv, void (*fn)(hvRpcClient *, vo
 	}
 }
 
+/*
+ * Keepalive, as libvirtd does it: a client that negotiated it (CONNECT_SUPPORTS_FEATURE 10) and
+ * sent nothing for an interval gets a PING each interval; after ka_count unanswered PINGs it is
+ * considered dead and closed. Any packet from it counts as an answer.
+ */
+static void keepalive_client(hvRpcClient *c, void *opaque)
+{
+	hvRpcServer *srv = opaque;
+	gint64 idle = g_get_monotonic_time() - c->last_rx;
+	hvRpcHeader ping = {HV_RPC_PROGRAM_KEEPALIVE,
+	                    HV_RPC_PROGRAM_VERSION,
+	                    HV_RPC_KEEPALIVE_PING,
+	                    HV_RPC_MESSAGE,
+	                    0,
+	                    HV_RPC_OK};
+
+	if (!c->keepalive || idle < (gint64)srv->ka_interval * G_USEC_PER_SEC)
+		return;
+	if (c->ka_sent >= srv->ka_count) {
+		g_info("client fd %d: no answer to %u keepalive pings; closing it", c->fd,
+		       c->ka_sent);
+		client_kill(c);
+		return;
+	}
+	c->ka_sent++;
+	hv_rpc_client_send(c, hv_rpc_packet_raw(&ping, NULL, 0));
+}
+
+static gboolean keepalive_tick(gpointer data)
+{
+	hv_rpc_server_foreach_client(data, keepalive_client, data);
+	return G_SOURCE_CONTINUE;
+}
+
+void hv_rpc_server_set_keepalive(hvRpcServer *srv, unsigned int interval, unsigned int count)
+{
+	if (srv->ka_timer)
+		g_source_remove(srv->ka_timer);
+	srv->ka_timer = 0;
+	srv->ka_interval = interval;
+	srv->ka_count = count;
+	if (interval)
+		srv->ka_timer = g_timeout_add_seconds(interval, keepalive_tick, srv);
+}
+
+void hv_rpc_client_set_keepalive(hvRpcClient *c)
+{
+	c->keepalive = c->srv->ka_interval > 0;
+}
+
 void hv_rpc_server_free(hvRpcServer *srv)
 {
 	if (!srv)
 		return;
+	if (srv->ka_timer)
+		g_source_remove(srv->ka_timer);
 	while (srv->clients)
 		client_kill(srv->clients->data);
 	for (guint i = 0; i < srv->listeners->len; i++) {

@@ -25,6 +25,10 @@ void hv_rpc_server_free(hvRpcServer *srv);
 int hv_rpc_server_add_socket(hvRpcServer *srv, const char *path, unsigned int mode,
                              gboolean readonly, GError **err);
 
+/* Pings clients that negotiated keepalive after interval seconds of silence; closes them after
+ * count unanswered pings. interval 0 turns it off. */
+void hv_rpc_server_set_keepalive(hvRpcServer *srv, unsigned int interval, unsigned int count);
+
 hvDriver *hv_rpc_server_driver(hvRpcServer *srv);
 unsigned int hv_rpc_server_client_count(hvRpcServer *srv);
 
@@ -38,6 +42,8 @@ void hv_rpc_client_set_readonly(hvRpcClient *c);
 gboolean hv_rpc_client_is_open(hvRpcClient *c);
 void hv_rpc_client_set_open(hvRpcClient *c);
 hvRpcServer *hv_rpc_client_server(hvRpcClient *c);
+/* The client asked for keepalive (CONNECT_SUPPORTS_FEATURE 10): ping it when it is silent. */
+void hv_rpc_client_set_keepalive(hvRpcClient *c);
 
 /* Per-client storage for the events and streams modules. */
 typedef struct hvRpcClientEvents hvRpcClientEvents;

@@ -296,3 +296,43 @@ def test_unfinished_packets_are_bounded(daemon):
     for s in conns:
         s.close()
     still_serving(daemon)
+
+
+def test_keepalive_drops_silent_clients(daemon):
+    daemon.stop()
+    with open(daemon.conf, "a") as f:
+        f.write("keepalive_interval=1\nkeepalive_count=2\n")
+    daemon.start()
+    feature10 = struct.pack(">i", 10)
+    silent, answering, plain = daemon.connect(), daemon.connect(), daemon.connect()
+    for s in (silent, answering):
+        p = call(s, 60, feature10)  # CONNECT_SUPPORTS_FEATURE(PROGRAM_KEEPALIVE)
+        assert p[6] == struct.pack(">i", 1)
+    # the silent one is pinged, then closed after 2 unanswered pings (about 3 s), while the
+    # one that answers its pings stays
+    pinged = closed = False
+    deadline = time.time() + 8
+    while not closed and time.time() < deadline:
+        r, _, _ = select.select([silent, answering], [], [], 0.2)
+        if silent in r:
+            p = recv_packet(silent)
+            if p is None:
+                closed = True
+            else:
+                assert p[:6] == (KEEPALIVE, 1, 1, MESSAGE, 0, OK)
+                pinged = True
+        if answering in r:
+            p = recv_packet(answering)
+            assert p is not None and p[:3] == (KEEPALIVE, 1, 1)
+            answering.sendall(packet(2, prog=KEEPALIVE, type_=MESSAGE, serial=0))
+    assert pinged and closed
+    ping_pong(answering)
+    # one that never asked for keepalive is never pinged
+    r, _, _ = select.select([plain], [], [], 0.1)
+    assert not r
+    ping_pong(plain)
+    # virsh answers our pings: a long event loop is not cut off
+    r = daemon.virsh("event", "--all", "--loop", "--timeout", "4", check=False)
+    assert "event loop timed out" in r.stdout
+    for s in (silent, answering, plain):
+        s.close()
