@@ -69,6 +69,21 @@ def test_dom0_selftest(cpus):
     assert status == QEMU_STATUS_HV_EXIT_0
 
 
+def test_dom0_mem_option():
+    with Machine(kernel=hv(), cmdline="dom0_mem=32M on_dom0_exit=exit",
+                 modules=[(guest(), "")], cpus=1, mem="512M", timeout=120,
+                 name="pv-dom0-mem") as m:
+        start = m.wait_for(DOM0_START, timeout=60)
+        pages = m.wait_for(r"^\(d0\) pv: xen-3\.0-x86_64, start_info \S+, (\d+) pages, flags (0x[0-9a-f]+)",
+                           timeout=60)
+        m.wait_for(SHUTDOWN, timeout=60)
+        status = m.wait_exit(timeout=30)
+    assert int(start.group(2)) == 32
+    assert int(pages.group(1)) == 32 * 256
+    assert int(pages.group(2), 16) & 3 == 3, "SIF_PRIVILEGED | SIF_INITDOMAIN"
+    assert status == QEMU_STATUS_HV_EXIT_0
+
+
 @pytest.mark.parametrize("case", fatal_cases())
 def test_dom0_fatal_case_crashes_only_the_domain(case):
     with Machine(kernel=hv(), cmdline="on_dom0_exit=exit", modules=[(guest(), f"fatal={case}")],
