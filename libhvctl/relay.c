@@ -44,6 +44,10 @@ struct client {
 	int fd;
 	unsigned serial;
 	int dead; /* a write failed: the relay thread closes it */
+	struct {
+		uint32_t client_xfer, relay_xfer;
+	} xfers[16]; /* recent image transfers: ids are per client, the agent's are global */
+	unsigned next_xfer_slot;
 };
 
 struct relay {
@@ -58,7 +62,7 @@ struct relay {
 	struct client *clients;
 	unsigned nclients, next_serial;
 	struct route *routes;
-	uint32_t next_id;
+	uint32_t next_id, next_xfer;
 	int up, code;
 	char msg[256];
 };
@@ -231,6 +235,49 @@ static void answer(struct relay *r, struct client *c, uint16_t chan, const struc
 	pthread_mutex_unlock(&r->lock);
 }
 
+/*
+ * Image transfer ids (bulk channel, and the build request that names them) are chosen by each
+ * client from 1 up; the agent knows one set of transfers. The relay gives each transfer an id
+ * of its own at BEGIN and translates the client's id in every later message. Relay thread.
+ */
+static uint32_t xfer_map(struct relay *r, struct client *c, uint32_t x, int begin)
+{
+	unsigned i;
+
+	if (x == 0)
+		return 0;
+	if (begin) {
+		i = c->next_xfer_slot++ % 16;
+		c->xfers[i].client_xfer = x;
+		c->xfers[i].relay_xfer = r->next_xfer++;
+		if (r->next_xfer == 0)
+			r->next_xfer = 1;
+		return c->xfers[i].relay_xfer;
+	}
+	for (i = 0; i < 16; i++)
+		if (c->xfers[i].client_xfer == x)
+			return c->xfers[i].relay_xfer;
+	return 0xffffffffu; /* unknown here: the agent says so */
+}
+
+static void translate_xfers(struct relay *r, struct client *c, uint16_t chan,
+                            const struct hvlink_msg *hdr, void *payload)
+{
+	if (chan == HVLINK_CHAN_BULK && hdr->len >= 4) {
+		uint32_t x;
+
+		memcpy(&x, payload, 4);
+		x = xfer_map(r, c, x, hdr->type == HVLINK_BULK_BEGIN);
+		memcpy(payload, &x, 4);
+	} else if (chan == HVLINK_CHAN_CONTROL && hdr->type == HVLINK_CTL_DOMAIN_BUILD &&
+	           hdr->len >= sizeof(struct hvlink_ctl_build)) {
+		struct hvlink_ctl_build *b = payload;
+
+		b->kernel_xfer = xfer_map(r, c, b->kernel_xfer, 0);
+		b->ramdisk_xfer = xfer_map(r, c, b->ramdisk_xfer, 0);
+	}
+}
+
 /* Relay thread: one frame from client c. Returns 0, or -1 to drop the client. */
 static int client_frame(struct relay *r, struct client *c)
 {
@@ -262,6 +309,7 @@ static int client_frame(struct relay *r, struct client *c)
 		free(payload);
 		return -1;
 	}
+	translate_xfers(r, c, f.chan, &hdr, payload);
 	/* Turning events off for one client must not turn them off for the others. */
 	if (f.chan == HVLINK_CHAN_CONTROL && hdr.type == HVLINK_CTL_SUBSCRIBE &&
 	    hdr.len >= sizeof(struct hvlink_ctl_subscribe)) {
@@ -442,6 +490,7 @@ int relay_start(struct hvctl_transport *link, const char *path, struct relay **o
 	r->link = link;
 	r->kick[0] = r->kick[1] = -1;
 	r->next_id = 1;
+	r->next_xfer = 1;
 	r->code = HVCTL_ERR_LINK_DOWN;
 	snprintf(r->msg, sizeof(r->msg), "the machine's agent has not attached to the link yet");
 	snprintf(r->path, sizeof(r->path), "%s", path);

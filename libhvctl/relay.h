@@ -13,8 +13,7 @@
  * uint32_t max_payload[HVLINK_MAX_CHANNELS][2] indexed by channel type and direction (0: to
  * the machine), sent once, first, to every new client.
  *
- * Limitation: the image transfer ids of the bulk channel are not rewritten, so two clients
- * must not upload images at the same moment (hvctl create from two shells at once).
+ * Image transfer ids (bulk channel) are per client too: the relay renames them (relay.c).
  */
 #ifndef HVCTL_RELAY_H
 #define HVCTL_RELAY_H

@@ -1,0 +1,897 @@
+/*
+ * hvctl: hv's control interface from the command line, over libhvctl, for debugging and for
+ * scripts that do not want libvirt. It reaches a machine started by hv-machine (or by any
+ * program using hvctl_machine_start) through that machine's state directory.
+ *
+ * Output is one line per record, fields separated by spaces, so that scripts can use cut/awk;
+ * errors go to stderr as "hvctl: <what>: <why>". Exit codes (also in hvctl.1):
+ *   0  success
+ *   1  the operation failed (the machine or hv refused it; the message says why)
+ *   2  usage error (unknown command or option, bad number); nothing was sent
+ *   3  the machine could not be reached (no machine at DIR, agent not answering, timeout)
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "hvctl-machine.h"
+#include "hvctl.h"
+
+#define EXIT_FAILED  1
+#define EXIT_USAGE   2
+#define EXIT_NOREACH 3
+
+static const char *machine_dir;
+static unsigned timeout_ms = 10000;
+static hvctl *handle;
+
+struct command {
+	const char *name;
+	const char *args;
+	const char *help;
+	int (*run)(int argc, char **argv);
+};
+
+static const struct command *current;
+
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "hvctl%s%s: ", current ? " " : "", current ? current->name : "");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	if (current)
+		fprintf(stderr, "\nTry 'hvctl %s --help'.\n", current->name);
+	else
+		fprintf(stderr, "\nTry 'hvctl --help'.\n");
+	return EXIT_USAGE;
+}
+
+/* Reports the library's last error; returns the exit code that fits it. */
+static int failed(const char *what)
+{
+	const hvctl_error *e = hvctl_last_error();
+	int code = e->code;
+
+	fprintf(stderr, "hvctl: %s: %s\n", what, e->message[0] ? e->message : hvctl_strerror(code));
+	if (code == HVCTL_ERR_LINK_DOWN || code == HVCTL_ERR_TIMEOUT ||
+	    code == HVCTL_ERR_LINK_FAULT || code == HVCTL_ERR_VERSION || code == HVCTL_ERR_CLOSED)
+		return EXIT_NOREACH;
+	return EXIT_FAILED;
+}
+
+/* ---- argument parsing ---- */
+
+static int parse_u64(const char *s, uint64_t max, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (!s || !*s || *s == '-' || *s == '+')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int parse_domid(const char *s, uint32_t *domid)
+{
+	uint64_t v;
+
+	if (parse_u64(s, UINT32_MAX, &v))
+		return usage_error("'%s' is not a domain id (a number)", s ? s : "");
+	*domid = (uint32_t)v;
+	return 0;
+}
+
+/* A size in KiB: a number with an optional suffix K (default), M, G. */
+static int parse_kib(const char *s, uint64_t *kib)
+{
+	char num[32];
+	size_t n = s ? strlen(s) : 0;
+	uint64_t mult = 1, v;
+
+	if (n == 0 || n >= sizeof(num))
+		return -1;
+	memcpy(num, s, n + 1);
+	switch (num[n - 1]) {
+	case 'k':
+	case 'K':
+		mult = 1;
+		num[--n] = '\0';
+		break;
+	case 'm':
+	case 'M':
+		mult = 1024;
+		num[--n] = '\0';
+		break;
+	case 'g':
+	case 'G':
+		mult = 1024 * 1024;
+		num[--n] = '\0';
+		break;
+	default:
+		break;
+	}
+	if (parse_u64(num, UINT64_MAX / mult, &v))
+		return -1;
+	*kib = v * mult;
+	return 0;
+}
+
+/* ---- the connection ---- */
+
+static int connect_machine(void)
+{
+	char sock[4200];
+	struct stat st;
+
+	if (!machine_dir)
+		machine_dir = getenv("HV_MACHINE");
+	if (!machine_dir || !*machine_dir) {
+		fprintf(stderr, "hvctl: no machine given: use --machine DIR (the state directory "
+		                "of hv-machine start) or set HV_MACHINE\n");
+		return EXIT_USAGE;
+	}
+	snprintf(sock, sizeof(sock), "%s/hvctl.sock", machine_dir);
+	if (stat(sock, &st) != 0) {
+		fprintf(stderr, "hvctl: no machine at %s (no %s: is hv-machine running?)\n",
+		        machine_dir, sock);
+		return EXIT_NOREACH;
+	}
+	if (hvctl_open_machine(machine_dir, &handle) != HVCTL_OK)
+		return failed("cannot open the machine");
+	hvctl_set_timeout(handle, timeout_ms);
+	if (hvctl_wait_ready(handle, timeout_ms) != HVCTL_OK)
+		return failed("the machine's agent does not answer");
+	return 0;
+}
+
+/* getopt_long on a subcommand's own arguments; --help prints its help. */
+static int sub_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts,
+                      int *index)
+{
+	int c = getopt_long(argc, argv, shortopts, longopts, index);
+
+	if (c == 'h') {
+		printf("usage: hvctl [--machine DIR] %s %s\n\n%s\n", current->name, current->args,
+		       current->help);
+		exit(0);
+	}
+	return c;
+}
+
+#define HELP_OPT                                                                                   \
+	{                                                                                          \
+		"help", no_argument, NULL, 'h'                                                     \
+	}
+
+/* For subcommands that take only positional arguments. Returns optind or -1 after an error. */
+static int plain_args(int argc, char **argv, int want)
+{
+	static const struct option opts[] = {HELP_OPT, {0}};
+	int c;
+
+	while ((c = sub_getopt(argc, argv, "h", opts, NULL)) != -1)
+		if (c == '?')
+			return -1;
+	if (argc - optind != want) {
+		usage_error("expects %d argument%s, got %d", want, want == 1 ? "" : "s",
+		            argc - optind);
+		return -1;
+	}
+	return optind;
+}
+
+/* ---- commands ---- */
+
+static const char *state_name(hvctl_domain_state s)
+{
+	static const char *names[] = {"created", "running", "paused", "shutdown",
+	                              "crashed", "dying",   "gone"};
+
+	return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] : "unknown";
+}
+
+static const char *reason_name(hvctl_shutdown_reason r)
+{
+	static const char *names[] = {"poweroff", "reboot", "suspend", "crash"};
+
+	return (unsigned)r < 4 ? names[r] : "unknown";
+}
+
+static void print_uuid(const uint8_t *u, char *out)
+{
+	sprintf(out, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", u[0],
+	        u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13],
+	        u[14], u[15]);
+}
+
+static int cmd_list(int argc, char **argv)
+{
+	hvctl_domain_info infos[64];
+	unsigned count = 0, i;
+	uint32_t first = 0;
+	int rc;
+
+	if (plain_args(argc, argv, 0) < 0)
+		return EXIT_USAGE;
+	if ((rc = connect_machine()))
+		return rc;
+	printf("%-6s %-9s %5s %12s %12s %14s\n", "DOMID", "STATE", "VCPUS", "MEM_KIB", "MAX_KIB",
+	       "CPU_TIME_MS");
+	do {
+		if (hvctl_domain_list(handle, first, infos, 64, &count) != HVCTL_OK)
+			return failed("cannot list domains");
+		for (i = 0; i < count; i++) {
+			const hvctl_domain_info *d = &infos[i];
+
+			printf("%-6u %-9s %5u %12llu %12llu %14llu\n", d->domid,
+			       state_name(d->state), d->nr_vcpus,
+			       (unsigned long long)d->current_mem_kib,
+			       (unsigned long long)d->max_mem_kib,
+			       (unsigned long long)(d->cpu_time_ns / 1000000));
+			first = d->domid + 1;
+		}
+	} while (count == 64 && first != 0);
+	return 0;
+}
+
+static int cmd_info(int argc, char **argv)
+{
+	hvctl_domain_info d;
+	char uuid[40];
+	uint32_t domid = 0;
+	int i, rc;
+
+	if ((i = plain_args(argc, argv, 1)) < 0 || parse_domid(argv[i], &domid))
+		return EXIT_USAGE;
+	if ((rc = connect_machine()))
+		return rc;
+	if (hvctl_domain_info_get(handle, domid, &d) != HVCTL_OK)
+		return failed("info");
+	print_uuid(d.uuid, uuid);
+	printf("domid: %u\nstate: %s\n", d.domid, state_name(d.state));
+	if (d.state == HVCTL_DOMAIN_SHUTDOWN)
+		printf("shutdown_reason: %s\n", reason_name(d.shutdown_reason));
+	printf("uuid: %s\nvcpus: %u\nmax_vcpus: %u\ncurrent_mem_kib: %llu\nmax_mem_kib: %llu\n"
+	       "guarantee_kib: %llu\ncpu_time_ns: %llu\n",
+	       uuid, d.nr_vcpus, d.max_vcpus, (unsigned long long)d.current_mem_kib,
+	       (unsigned long long)d.max_mem_kib, (unsigned long long)d.guarantee_kib,
+	       (unsigned long long)d.cpu_time_ns);
+	return 0;
+}
+
+static int cmd_physinfo(int argc, char **argv)
+{
+	hvctl_physinfo p;
+	hvctl_version v;
+	int rc;
+
+	if (plain_args(argc, argv, 0) < 0)
+		return EXIT_USAGE;
+	if ((rc = connect_machine()))
+		return rc;
+	if (hvctl_hello(handle, &v) != HVCTL_OK)
+		return failed("hello");
+	if (hvctl_physinfo_get(handle, &p) != HVCTL_OK)
+		return failed("physinfo");
+	printf("hv_version: %s\nlink_version: %u.%u\ninterface_version: %u\nnr_cpus: %u\n"
+	       "cpu_khz: %u\ntotal_kib: %llu\nfree_kib: %llu\nreservation_free_pct: %u\n",
+	       v.hv_version, v.link_major, v.link_minor, v.interface_version, p.nr_cpus, p.cpu_khz,
+	       (unsigned long long)p.total_kib, (unsigned long long)p.free_kib,
+	       p.reservation_free_pct);
+	return 0;
+}
+
+static void *read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	long n;
+
+	if (!f)
+		return NULL;
+	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) > 0 && fseek(f, 0, SEEK_SET) == 0) {
+		buf = malloc((size_t)n);
+		if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+			free(buf);
+			buf = NULL;
+		}
+		*len = (size_t)n;
+	} else
+		errno = EINVAL;
+	fclose(f);
+	return buf;
+}
+
+static int cmd_create(int argc, char **argv)
+{
+	static const struct option opts[] = {{"memory", required_argument, NULL, 'm'},
+	                                     {"vcpus", required_argument, NULL, 'v'},
+	                                     {"cmdline", required_argument, NULL, 'c'},
+	                                     {"name", required_argument, NULL, 'n'},
+	                                     {"weight", required_argument, NULL, 'w'},
+	                                     {"cap", required_argument, NULL, 'C'},
+	                                     {"reservation", required_argument, NULL, 'r'},
+	                                     {"paused", no_argument, NULL, 'p'},
+	                                     HELP_OPT,
+	                                     {0}};
+	hvctl_domain_create_args ca = {0};
+	hvctl_build_args ba = {0};
+	const char *cmdline = "", *name = NULL;
+	uint64_t mem = 0, vcpus = 1, v;
+	int c, paused = 0, rc;
+	uint32_t domid = 0;
+	void *image;
+	size_t len = 0;
+	char what[64];
+
+	while ((c = sub_getopt(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'm':
+			if (parse_u64(optarg, UINT64_MAX / 1024, &mem) || mem == 0)
+				return usage_error("--memory wants MiB, a positive number: '%s'",
+				                   optarg);
+			break;
+		case 'v':
+			if (parse_u64(optarg, 4096, &vcpus) || vcpus == 0)
+				return usage_error("--vcpus wants a number from 1: '%s'", optarg);
+			break;
+		case 'c':
+			cmdline = optarg;
+			if (strlen(cmdline) > 1023)
+				return usage_error("--cmdline is longer than 1023 bytes");
+			break;
+		case 'n':
+			name = optarg;
+			break;
+		case 'w':
+		case 'C':
+		case 'r':
+			if (parse_u64(optarg, c == 'w' ? 65535 : 100000, &v))
+				return usage_error("--%s wants a number: '%s'",
+				                   c == 'w'   ? "weight"
+				                   : c == 'C' ? "cap"
+				                              : "reservation",
+				                   optarg);
+			if (c == 'w')
+				ca.weight = (unsigned)v;
+			else if (c == 'C')
+				ca.cap = (unsigned)v;
+			else
+				ca.reservation = (unsigned)v;
+			break;
+		case 'p':
+			paused = 1;
+			break;
+		default:
+			return EXIT_USAGE;
+		}
+	}
+	if (argc - optind != 1)
+		return usage_error("expects the kernel image (an ELF file) and no more");
+	if (!mem)
+		return usage_error("--memory MiB is required");
+	image = read_file(argv[optind], &len);
+	if (!image) {
+		fprintf(stderr, "hvctl create: cannot read %s: %s\n", argv[optind],
+		        errno ? strerror(errno) : "empty file");
+		return EXIT_FAILED;
+	}
+	if ((rc = connect_machine())) {
+		free(image);
+		return rc;
+	}
+	ca.max_vcpus = (unsigned)vcpus;
+	ca.max_mem_kib = ca.current_mem_kib = mem * 1024;
+	if (hvctl_domain_create(handle, &ca, &domid) != HVCTL_OK) {
+		free(image);
+		return failed("create");
+	}
+	ba.kernel = image;
+	ba.kernel_len = len;
+	ba.cmdline = cmdline;
+	snprintf(what, sizeof(what), "build domain %u", domid);
+	if (hvctl_domain_build(handle, domid, &ba) != HVCTL_OK) {
+		rc = failed(what);
+		free(image);
+		hvctl_domain_destroy(handle, domid); /* no half-built domain left behind */
+		return rc;
+	}
+	free(image);
+	if (!paused && hvctl_domain_unpause(handle, domid) != HVCTL_OK)
+		return failed("unpause");
+	/* hv has no domain names (they live in virthvd): --name only labels this output. */
+	printf("%u%s%s\n", domid, name ? " " : "", name ? name : "");
+	return 0;
+}
+
+static int simple_domain_op(int argc, char **argv, int (*op)(hvctl *, uint32_t), const char *what)
+{
+	uint32_t domid = 0;
+	int i, rc;
+
+	if ((i = plain_args(argc, argv, 1)) < 0 || parse_domid(argv[i], &domid))
+		return EXIT_USAGE;
+	if ((rc = connect_machine()))
+		return rc;
+	if (op(handle, domid) != HVCTL_OK)
+		return failed(what);
+	return 0;
+}
+
+static int cmd_pause(int argc, char **argv)
+{
+	return simple_domain_op(argc, argv, hvctl_domain_pause, "pause");
+}
+
+static int cmd_unpause(int argc, char **argv)
+{
+	return simple_domain_op(argc, argv, hvctl_domain_unpause, "unpause");
+}
+
+static int cmd_destroy(int argc, char **argv)
+{
+	return simple_domain_op(argc, argv, hvctl_domain_destroy, "destroy");
+}
+
+static int cmd_shutdown(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"reason", required_argument, NULL, 'r'}, HELP_OPT, {0}};
+	static const char *reasons[] = {"poweroff", "reboot", "suspend", "crash"};
+	hvctl_shutdown_reason reason = HVCTL_SHUTDOWN_POWEROFF;
+	uint32_t domid = 0;
+	int c, i, rc;
+
+	while ((c = sub_getopt(argc, argv, "h", opts, NULL)) != -1) {
+		if (c != 'r')
+			return EXIT_USAGE;
+		for (i = 0; i < 4 && strcmp(optarg, reasons[i]); i++)
+			;
+		if (i == 4)
+			return usage_error(
+			    "--reason is poweroff, reboot, suspend or crash, not '%s'", optarg);
+		reason = (hvctl_shutdown_reason)i;
+	}
+	if (argc - optind != 1)
+		return usage_error("expects one domain id");
+	if (parse_domid(argv[optind], &domid))
+		return EXIT_USAGE;
+	if ((rc = connect_machine()))
+		return rc;
+	if (hvctl_domain_shutdown(handle, domid, reason) != HVCTL_OK)
+		return failed("shutdown");
+	return 0;
+}
+
+static int cmd_sched_get(int argc, char **argv)
+{
+	hvctl_sched_params p;
+	uint32_t domid = 0;
+	int i, rc;
+
+	if ((i = plain_args(argc, argv, 1)) < 0 || parse_domid(argv[i], &domid))
+		return EXIT_USAGE;
+	if ((rc = connect_machine()))
+		return rc;
+	if (hvctl_sched_get(handle, domid, &p) != HVCTL_OK)
+		return failed("sched-get");
+	printf("weight: %u\ncap: %u\nreservation: %u\n", p.weight, p.cap, p.reservation);
+	return 0;
+}
+
+static int cmd_sched_set(int argc, char **argv)
+{
+	static const struct option opts[] = {{"weight", required_argument, NULL, 'w'},
+	                                     {"cap", required_argument, NULL, 'c'},
+	                                     {"reservation", required_argument, NULL, 'r'},
+	                                     HELP_OPT,
+	                                     {0}};
+	int have_w = 0, have_c = 0, have_r = 0, c, rc;
+	uint64_t w = 0, cap = 0, r = 0;
+	hvctl_sched_params p;
+	uint32_t domid = 0;
+
+	while ((c = sub_getopt(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'w':
+			if (parse_u64(optarg, 65535, &w) || w == 0)
+				return usage_error("--weight is 1..65535, not '%s'", optarg);
+			have_w = 1;
+			break;
+		case 'c':
+			if (parse_u64(optarg, 100000, &cap))
+				return usage_error("--cap is a percentage of one CPU, not '%s'",
+				                   optarg);
+			have_c = 1;
+			break;
+		case 'r':
+			if (parse_u64(optarg, 100000, &r))
+				return usage_error(
+				    "--reservation is a percentage of one CPU, not '%s'", optarg);
+			have_r = 1;
+			break;
+		default:
+			return EXIT_USAGE;
+		}
+	}
+	if (argc - optind != 1)
+		return usage_error("expects one domain id");
+	if (parse_domid(argv[optind], &domid))
+		return EXIT_USAGE;
+	if (!have_w && !have_c && !have_r)
+		return usage_error("give at least one of --weight, --cap, --reservation");
+	if ((rc = connect_machine()))
+		return rc;
+	/* Parameters not given keep their values. */
+	if (hvctl_sched_get(handle, domid, &p) != HVCTL_OK)
+		return failed("sched-set");
+	if (have_w)
+		p.weight = (unsigned)w;
+	if (have_c)
+		p.cap = (unsigned)cap;
+	if (have_r)
+		p.reservation = (unsigned)r;
+	if (hvctl_sched_set(handle, domid, &p) != HVCTL_OK)
+		return failed("sched-set");
+	return 0;
+}
+
+static int cmd_mem_set(int argc, char **argv)
+{
+	static const struct option opts[] = {{"max", required_argument, NULL, 'm'},
+	                                     {"current", required_argument, NULL, 'c'},
+	                                     {"guarantee", required_argument, NULL, 'g'},
+	                                     HELP_OPT,
+	                                     {0}};
+	uint64_t val[3];
+	int have[3] = {0, 0, 0}, c, rc, k;
+	uint32_t domid = 0;
+
+	while ((c = sub_getopt(argc, argv, "h", opts, NULL)) != -1) {
+		k = c == 'm' ? 0 : c == 'c' ? 1 : c == 'g' ? 2 : -1;
+		if (k < 0)
+			return EXIT_USAGE;
+		if (parse_kib(optarg, &val[k]))
+			return usage_error("'%s' is not a size (KiB, or with a suffix K, M, G)",
+			                   optarg);
+		have[k] = 1;
+	}
+	if (argc - optind != 1)
+		return usage_error("expects one domain id");
+	if (parse_domid(argv[optind], &domid))
+		return EXIT_USAGE;
+	if (!have[0] && !have[1] && !have[2])
+		return usage_error("give at least one of --max, --current, --guarantee");
+	if ((rc = connect_machine()))
+		return rc;
+	/* max first, so that raising max and current together works in one command. */
+	if (have[0] && hvctl_domain_set_max_mem(handle, domid, val[0]) != HVCTL_OK)
+		return failed("mem-set --max");
+	if (have[1] && hvctl_domain_set_current_mem(handle, domid, val[1]) != HVCTL_OK)
+		return failed("mem-set --current");
+	if (have[2] && hvctl_domain_set_mem_guarantee(handle, domid, val[2]) != HVCTL_OK)
+		return failed("mem-set --guarantee");
+	return 0;
+}
+
+static int cmd_vcpus_set(int argc, char **argv)
+{
+	uint32_t domid = 0;
+	uint64_t n;
+	int i, rc;
+
+	if ((i = plain_args(argc, argv, 2)) < 0 || parse_domid(argv[i], &domid))
+		return EXIT_USAGE;
+	if (parse_u64(argv[i + 1], 4096, &n) || n == 0)
+		return usage_error("'%s' is not a number of vcpus", argv[i + 1]);
+	if ((rc = connect_machine()))
+		return rc;
+	if (hvctl_domain_set_vcpus(handle, domid, (unsigned)n) != HVCTL_OK)
+		return failed("vcpus-set");
+	return 0;
+}
+
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+static int cmd_console(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"once", no_argument, NULL, 'o'}, {"no-input", no_argument, NULL, 'n'}, HELP_OPT, {0}};
+	struct termios saved, raw;
+	int once = 0, input = 1, c, rc, tty = 0, status = 0;
+	uint32_t domid = 0;
+
+	while ((c = sub_getopt(argc, argv, "h", opts, NULL)) != -1) {
+		if (c == 'o')
+			once = 1;
+		else if (c == 'n')
+			input = 0;
+		else
+			return EXIT_USAGE;
+	}
+	if (argc - optind != 1)
+		return usage_error("expects one domain id");
+	if (parse_domid(argv[optind], &domid))
+		return EXIT_USAGE;
+	if ((rc = connect_machine()))
+		return rc;
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	if (input && !once && isatty(0) && tcgetattr(0, &saved) == 0) {
+		raw = saved;
+		cfmakeraw(&raw);
+		tcsetattr(0, TCSANOW, &raw);
+		tty = 1;
+		fprintf(stderr, "[console of domain %u; Ctrl-] leaves]\r\n", domid);
+	}
+	while (!interrupted) {
+		char buf[4096];
+		size_t got = 0;
+		struct pollfd p = {.fd = 0, .events = POLLIN};
+
+		if (hvctl_console_read(handle, domid, buf, sizeof(buf), &got) != HVCTL_OK) {
+			status = failed("console");
+			break;
+		}
+		if (got && fwrite(buf, 1, got, stdout) != got)
+			break;
+		fflush(stdout);
+		if (once && got == 0)
+			break;
+		if (got)
+			continue; /* more may be waiting */
+		if (input && poll(&p, 1, 50) == 1) {
+			ssize_t n = read(0, buf, sizeof(buf));
+			size_t written = 0;
+
+			if (n <= 0) {
+				input = 0; /* EOF: keep showing output until interrupted */
+				continue;
+			}
+			if (tty && memchr(buf, 0x1d, (size_t)n))
+				break;
+			if (hvctl_console_write(handle, domid, buf, (size_t)n, &written) !=
+			    HVCTL_OK) {
+				status = failed("console");
+				break;
+			}
+		} else if (!input) {
+			usleep(50000);
+		}
+	}
+	if (tty)
+		tcsetattr(0, TCSANOW, &saved);
+	return status;
+}
+
+static void print_event(const hvctl_event *ev, void *opaque)
+{
+	unsigned long *count = opaque;
+
+	switch (ev->kind) {
+	case HVCTL_EVENT_DOMAIN_STATE:
+		if (ev->state == HVCTL_DOMAIN_SHUTDOWN)
+			printf("domain %u %s %s\n", ev->domid, state_name(ev->state),
+			       reason_name(ev->shutdown_reason));
+		else
+			printf("domain %u %s\n", ev->domid, state_name(ev->state));
+		break;
+	case HVCTL_EVENT_LINK_UP:
+		printf("link up\n");
+		break;
+	case HVCTL_EVENT_LINK_DOWN:
+		printf("link down %s\n", ev->message);
+		break;
+	}
+	fflush(stdout);
+	__atomic_add_fetch(count, 1, __ATOMIC_SEQ_CST);
+}
+
+static int cmd_events(int argc, char **argv)
+{
+	static const struct option opts[] = {{"count", required_argument, NULL, 'c'},
+	                                     {"for", required_argument, NULL, 'f'},
+	                                     HELP_OPT,
+	                                     {0}};
+	uint64_t max = 0, secs = 0;
+	unsigned long count = 0;
+	struct timespec start, now;
+	int c, rc;
+
+	while ((c = sub_getopt(argc, argv, "h", opts, NULL)) != -1) {
+		if (c == 'c' && !parse_u64(optarg, UINT32_MAX, &max) && max)
+			continue;
+		if (c == 'f' && !parse_u64(optarg, 86400 * 365, &secs))
+			continue;
+		if (c == 'c' || c == 'f')
+			return usage_error("--%s wants a positive number, not '%s'",
+			                   c == 'c' ? "count" : "for", optarg);
+		return EXIT_USAGE;
+	}
+	if (argc - optind != 0)
+		return usage_error("takes no arguments");
+	if ((rc = connect_machine()))
+		return rc;
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	if (hvctl_subscribe(handle, print_event, &count) != HVCTL_OK)
+		return failed("events");
+	printf("subscribed\n");
+	fflush(stdout);
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	while (!interrupted) {
+		if (max && __atomic_load_n(&count, __ATOMIC_SEQ_CST) >= max)
+			break;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (secs && (uint64_t)(now.tv_sec - start.tv_sec) >= secs)
+			break;
+		usleep(20000);
+	}
+	hvctl_unsubscribe(handle);
+	return 0;
+}
+
+static int cmd_help(int argc, char **argv);
+
+static const struct command commands[] = {
+    {"list", "", "Lists the domains: id, state, vcpus, memory (KiB), CPU time (ms).", cmd_list},
+    {"info", "DOMID", "Shows one domain's state, vcpus, memory and CPU time.", cmd_info},
+    {"physinfo", "", "Shows hv's version and the machine: CPUs, memory, free reservation.",
+     cmd_physinfo},
+    {"create",
+     "ELF --memory MiB [--vcpus N] [--cmdline TEXT] [--name NAME] [--weight W] "
+     "[--cap PCT] [--reservation PCT] [--paused]",
+     "Creates a domain, sends it the PV kernel ELF over the link, builds it and (unless\n"
+     "--paused) unpauses it. Prints the new domain id (and NAME, which only labels the output:\n"
+     "hv itself has no domain names). A domain whose build fails is destroyed.",
+     cmd_create},
+    {"pause", "DOMID", "Pauses a domain.", cmd_pause},
+    {"unpause", "DOMID", "Unpauses a domain (also starts a created one).", cmd_unpause},
+    {"shutdown", "DOMID [--reason poweroff|reboot|suspend|crash]",
+     "Asks a domain to shut down (default reason poweroff).", cmd_shutdown},
+    {"destroy", "DOMID", "Destroys a domain at once.", cmd_destroy},
+    {"sched-get", "DOMID", "Shows a domain's weight, cap and reservation.", cmd_sched_get},
+    {"sched-set", "DOMID [--weight 1..65535] [--cap PCT] [--reservation PCT]",
+     "Changes a domain's scheduler parameters; those not given keep their values.\n"
+     "cap and reservation are percentages of one CPU, 0 = none. A reservation that does\n"
+     "not fit beside the others is refused.",
+     cmd_sched_set},
+    {"mem-set", "DOMID [--max SIZE] [--current SIZE] [--guarantee SIZE]",
+     "Sets a domain's maximum, current (balloon target) and guaranteed memory.\n"
+     "SIZE is in KiB, or with a suffix K, M or G.",
+     cmd_mem_set},
+    {"vcpus-set", "DOMID N", "Sets the number of online vcpus.", cmd_vcpus_set},
+    {"console", "DOMID [--once] [--no-input]",
+     "Connects to a domain's console: its output to stdout, stdin to its input.\n"
+     "On a terminal, Ctrl-] leaves. --once prints what is waiting and exits;\n"
+     "--no-input only shows output (until interrupted).",
+     cmd_console},
+    {"events", "[--count N] [--for SECONDS]",
+     "Prints domain state changes as they happen, one per line (\"domain 3 running\"),\n"
+     "after a first line \"subscribed\"; stops after N events, after SECONDS, or on Ctrl-C.",
+     cmd_events},
+    {"help", "[COMMAND]", "Shows the commands, or one command's help.", cmd_help},
+};
+
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static void usage(FILE *out)
+{
+	unsigned i;
+
+	fprintf(out, "usage: hvctl [--machine DIR] [--timeout SECONDS] COMMAND [ARGS]\n"
+	             "\n"
+	             "hv's control interface over the management link of a machine started by\n"
+	             "hv-machine (DIR is its state directory; default $HV_MACHINE).\n"
+	             "\n"
+	             "Commands:\n");
+	for (i = 0; i < NCOMMANDS; i++) /* the first line of each help */
+		fprintf(out, "  %-10s %.*s\n", commands[i].name,
+		        (int)strcspn(commands[i].help, "\n"), commands[i].help);
+	fprintf(out, "\n'hvctl COMMAND --help' shows a command's help.\n"
+	             "Exit status: 0 success, 1 the operation failed, 2 usage error,\n"
+	             "3 the machine could not be reached.\n");
+}
+
+static const struct command *find_command(const char *name)
+{
+	unsigned i;
+
+	for (i = 0; i < NCOMMANDS; i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+static int cmd_help(int argc, char **argv)
+{
+	const struct command *c;
+
+	if (argc < 2) {
+		usage(stdout);
+		return 0;
+	}
+	c = find_command(argv[1]);
+	if (!c)
+		return usage_error("no command '%s'", argv[1]);
+	printf("usage: hvctl [--machine DIR] %s %s\n\n%s\n", c->name, c->args, c->help);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {{"machine", required_argument, NULL, 'M'},
+	                                     {"timeout", required_argument, NULL, 't'},
+	                                     {"help", no_argument, NULL, 'h'},
+	                                     {"version", no_argument, NULL, 'V'},
+	                                     {0}};
+	uint64_t secs;
+	int c, rc;
+
+	signal(SIGPIPE, SIG_IGN);
+	while ((c = getopt_long(argc, argv, "+hM:t:", opts, NULL)) != -1) {
+		switch (c) {
+		case 'M':
+			machine_dir = optarg;
+			break;
+		case 't':
+			if (parse_u64(optarg, 3600, &secs) || secs == 0)
+				return usage_error("--timeout wants seconds (1..3600), not '%s'",
+				                   optarg);
+			timeout_ms = (unsigned)secs * 1000;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("hvctl %s\n", PACKAGE_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	current = find_command(argv[optind]);
+	if (!current) {
+		fprintf(stderr, "hvctl: no command '%s'\n", argv[optind]);
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	argc -= optind;
+	argv += optind;
+	optind = 0; /* 0, not 1: glibc then forgets the global "+" (stop at the first non-option) */
+	rc = current->run(argc, argv);
+	if (handle)
+		hvctl_close(handle);
+	return rc;
+}
