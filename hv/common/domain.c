@@ -121,6 +121,7 @@ static void __noreturn domain_dead(struct domain *d, int exit_value)
 {
 	d->is_dying = true;
 	this_cpu()->curr_vcpu = NULL;
+	__asm__ __volatile__("mov %0, %%dr7" ::"r"(0x400UL)); /* no guest breakpoints left */
 	write_cr3(virt_to_maddr(idle_pg_table));
 	if (d->domain_id == 0 && cmdline_is("on_dom0_exit", "exit")) {
 		printk("hv: exit %d\n", exit_value);

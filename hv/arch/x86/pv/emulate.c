@@ -24,6 +24,7 @@
 #define MSR_PAT         0x277
 #define MSR_MISC_ENABLE 0x1a0
 #define MSR_PLATFORM_ID 0x17
+#define MSR_DEBUGCTL    0x1d9
 
 /* The instruction bytes at the guest RIP (up to 15; fewer at the end of a mapping). */
 bool pv_fetch_insn(struct cpu_user_regs *regs, uint8_t *buf, size_t *len)
@@ -164,6 +165,7 @@ static bool pv_rdmsr(struct vcpu *v, uint32_t msr, uint64_t *val)
 		*val = rdtsc();
 		return true;
 	case MSR_PLATFORM_ID:
+	case MSR_DEBUGCTL: /* no branch tracing for PV guests */
 		*val = 0;
 		return true;
 	}
@@ -203,8 +205,89 @@ static bool pv_wrmsr(struct vcpu *v, uint32_t msr, uint64_t val)
 	case MSR_MISC_ENABLE:
 	case MSR_APIC_BASE:
 		return true; /* ignored, as Xen does for PV */
+	case MSR_DEBUGCTL:
+		return val == 0;
 	}
 	return false;
+}
+
+/* --- debug registers ------------------------------------------------------------------ */
+
+#define DR6_DEFAULT 0xffff0ff0UL
+#define DR7_DEFAULT 0x400UL
+#define DR7_GD      (1UL << 13)
+
+static void write_hw_dr(unsigned int reg, uint64_t v)
+{
+	switch (reg) {
+	case 0:
+		__asm__ __volatile__("mov %0, %%dr0" ::"r"(v));
+		break;
+	case 1:
+		__asm__ __volatile__("mov %0, %%dr1" ::"r"(v));
+		break;
+	case 2:
+		__asm__ __volatile__("mov %0, %%dr2" ::"r"(v));
+		break;
+	case 3:
+		__asm__ __volatile__("mov %0, %%dr3" ::"r"(v));
+		break;
+	case 7:
+		__asm__ __volatile__("mov %0, %%dr7" ::"r"(v));
+		break;
+	}
+}
+
+/*
+ * A guest's debug registers go to the hardware (one vCPU per CPU), checked first: addresses
+ * must be guest addresses (an instruction breakpoint on hv's code would stop hv forever),
+ * DR7 may not set general detect or reserved bits, and I/O breakpoints are not offered.
+ */
+long pv_set_debugreg(struct vcpu *v, unsigned int reg, uint64_t value)
+{
+	struct pv_vcpu *p = pv(v);
+
+	switch (reg) {
+	case 0:
+	case 1:
+	case 2:
+	case 3:
+		if (!guest_range_ok(value, 1))
+			return -EPERM;
+		p->dr[reg] = value;
+		write_hw_dr(reg, value);
+		return 0;
+	case 4:
+	case 6:
+		if (value >> 32)
+			return -EINVAL;
+		p->dr[6] = (value & 0xe00fUL) | DR6_DEFAULT;
+		return 0;
+	case 5:
+	case 7:
+		if ((value >> 32) || (value & DR7_GD))
+			return -EINVAL;
+		for (unsigned int i = 0; i < 4; i++)
+			if (((value >> (16 + 4 * i)) & 3) == 2 && (value & (3UL << (2 * i))))
+				return -EPERM; /* an enabled I/O breakpoint */
+		p->dr[7] = (value & 0xffff2fffUL) | DR7_DEFAULT;
+		write_hw_dr(7, p->dr[7]);
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+long pv_get_debugreg(struct vcpu *v, unsigned int reg, uint64_t *value)
+{
+	struct pv_vcpu *p = pv(v);
+
+	if (reg > 7)
+		return -ENODEV;
+	if (reg == 4 || reg == 5)
+		reg += 2;
+	*value = p->dr[reg] ? p->dr[reg] : reg == 6 ? DR6_DEFAULT : reg == 7 ? DR7_DEFAULT : 0;
+	return 0;
 }
 
 /* --- control registers, I/O, software interrupts ------------------------------------- */
@@ -344,6 +427,24 @@ bool pv_emulate_gp(struct vcpu *v, struct cpu_user_regs *regs)
 	case 0x09: /* wbinvd */
 		regs->rip += i + 1;
 		return true;
+	case 0x21:   /* mov %drN, reg */
+	case 0x23: { /* mov reg, %drN */
+		unsigned int dr, reg;
+
+		if (i + 1 >= len)
+			return false;
+		dr = (b[i + 1] >> 3) & 7;
+		reg = (b[i + 1] & 7) | ((rex & 1) ? 8 : 0);
+		if (b[i] == 0x21) {
+			if (pv_get_debugreg(v, dr, &val))
+				return false;
+			*gpr_slot(regs, reg) = val;
+		} else if (pv_set_debugreg(v, dr, *gpr_slot(regs, reg))) {
+			return false;
+		}
+		regs->rip += i + 2;
+		return true;
+	}
 	case 0x20:   /* mov %crN, reg */
 	case 0x22: { /* mov reg, %crN */
 		uint8_t modrm;

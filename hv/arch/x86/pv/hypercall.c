@@ -348,7 +348,14 @@ static long do_multicall(struct vcpu *v, struct cpu_user_regs *regs, uint64_t li
 			in_multicall = false;
 			return -EFAULT;
 		}
-		if (e.op == __HYPERVISOR_iret || e.op == __HYPERVISOR_multicall)
+		if (e.op == __HYPERVISOR_iret) {
+			/* iret ends the batch: the guest resumes where its frame says. */
+			long rax = do_iret(v, regs);
+
+			in_multicall = false;
+			return rax;
+		}
+		if (e.op == __HYPERVISOR_multicall)
 			e.result = (uint64_t)-EINVAL;
 		else
 			e.result =
@@ -384,6 +391,14 @@ long pv_do_hypercall(struct vcpu *v, struct cpu_user_regs *regs, unsigned long n
 		return 0;
 	case __HYPERVISOR_callback_op:
 		return do_callback_op(v, a[0], a[1]);
+	case __HYPERVISOR_set_debugreg:
+		return pv_set_debugreg(v, a[0], a[1]);
+	case __HYPERVISOR_get_debugreg: {
+		uint64_t value;
+		long rc = pv_get_debugreg(v, a[0], &value);
+
+		return rc ? rc : (long)value;
+	}
 	case __HYPERVISOR_nmi_op:
 		return do_nmi_op(v, a[0], a[1]);
 	case __HYPERVISOR_set_segment_base:

@@ -41,6 +41,7 @@ struct pv_vcpu {
 	unsigned int iopl; /* virtual IOPL (physdev set_iopl) */
 	bool fpu_ts;       /* virtual CR0.TS */
 	uint64_t cr2;
+	uint64_t dr[8];        /* virtual debug registers (0-3 and 7 are live in hardware) */
 	bool nmi_pending_hold; /* NMI/#MC delivered, held off until HYPERVISOR_iret */
 
 	/* Timers (system time in ns; 0 = off). */
@@ -116,6 +117,8 @@ bool pv_bounce(struct vcpu *v, struct cpu_user_regs *regs, uint64_t handler, boo
                bool has_error, uint32_t error, const char *what);
 
 /* emulate.c */
+long pv_set_debugreg(struct vcpu *v, unsigned int reg, uint64_t value);
+long pv_get_debugreg(struct vcpu *v, unsigned int reg, uint64_t *value);
 bool pv_emulate_gp(struct vcpu *v, struct cpu_user_regs *regs);
 bool pv_emulate_ud(struct vcpu *v, struct cpu_user_regs *regs);
 bool pv_fetch_insn(struct cpu_user_regs *regs, uint8_t *buf, size_t *len);

@@ -242,10 +242,13 @@ static void pv_debug(struct cpu_user_regs *regs)
 {
 	struct vcpu *v = current_vcpu();
 
-	if (!guest_mode(regs) || !v) {
-		__asm__ __volatile__("mov %0, %%dr6" ::"r"(0xffff0ff0UL));
+	uint64_t dr6;
+
+	__asm__ __volatile__("mov %%dr6, %0" : "=r"(dr6));
+	__asm__ __volatile__("mov %0, %%dr6" ::"r"(0xffff0ff0UL));
+	if (!guest_mode(regs) || !v)
 		return;
-	}
+	pv(v)->dr[6] = dr6;
 	pv_inject_trap(v, regs, X86_EXC_DB, false, 0);
 	pv_exit_to_guest(regs);
 }
