@@ -527,6 +527,7 @@ int hvctl_machine_start(const hvctl_machine_config *cfg, hvctl_machine **out)
 	if (rc)
 		goto fail;
 	unlink(m->qmp_path);
+	unlink(m->serial_log); /* an old machine's console must not pass for this one's */
 	m->pid = spawn(a->argv, m->qemu_log, cfg->serial_stdio, cfg->die_with_parent, &err);
 	if (m->pid < 0) {
 		m->pid = 0;

@@ -250,6 +250,25 @@ static void path_in(char *out, size_t size, const char *dir, const char *name)
 	snprintf(out, size, "%s/%s", dir, name);
 }
 
+/* Alive and not a zombie (a holder that exited stays a zombie until its parent reaps it). */
+static int alive(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	FILE *f;
+	int zombie = 0;
+
+	if (pid <= 0 || kill(pid, 0) != 0)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return 1;
+	if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')) && p[1] == ' ' && p[2] == 'Z')
+		zombie = 1;
+	fclose(f);
+	return !zombie;
+}
+
 static pid_t read_pid(const char *dir, const char *name)
 {
 	char path[4200];
@@ -263,7 +282,7 @@ static pid_t read_pid(const char *dir, const char *name)
 	if (fscanf(f, "%d", &pid) != 1)
 		pid = 0;
 	fclose(f);
-	return pid > 0 && kill(pid, 0) == 0 ? pid : 0;
+	return alive(pid) ? pid : 0;
 }
 
 static const char *default_dir(const char *dir)
@@ -479,9 +498,9 @@ static int cmd_stop(int argc, char **argv)
 		return EXIT_NOREACH;
 	}
 	kill(holder, SIGTERM);
-	for (i = 0; i < (int)(stop_timeout_s + 5) * 20 && kill(holder, 0) == 0; i++)
+	for (i = 0; i < (int)(stop_timeout_s + 5) * 20 && alive(holder); i++)
 		usleep(50000);
-	if (kill(holder, 0) == 0) {
+	if (alive(holder)) {
 		kill(holder, SIGKILL); /* QEMU dies with it (die_with_parent) */
 		fprintf(stderr, "hv-machine: the holder (pid %d) did not stop: killed\n",
 		        (int)holder);
