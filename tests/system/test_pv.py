@@ -6,8 +6,9 @@
 - Every `fatal=<case>` the guest kernel knows (read from its source table) must end in
   `domain 0 crashed: <reason>` while hv itself stays up: with on_dom0_exit=exit it ends the
   run with status 1 (QEMU 3); without, it says it is alive and keeps idling.
-- The Xen Test Framework's pv64 `example` and `selftest`, when an XTF build is present
-  (HV_XTF_DIR, default /tmp/xtf): "Test result: SUCCESS". XTF is not part of this tree; to
+- The Xen Test Framework's pv64 tests that hv is expected to pass (`example`, `selftest`, the
+  CPUID/MSR policy, IOPL emulation, and the XSA proofs of concept whose interfaces hv has),
+  when an XTF build is present (HV_XTF_DIR, default /tmp/xtf): "Test result: SUCCESS". XTF is not part of this tree; to
   run these, build it outside (andyhhp/xtf, tested at 453490d, plain `make` with gcc):
       git clone https://xenbits.xen.org/git-http/xtf.git /tmp/xtf   # or github andyhhp/xtf
       make -C /tmp/xtf -j2 TESTS="tests/example tests/selftest"
@@ -111,6 +112,18 @@ def test_hv_stays_alive_after_dom0_crash():
     assert "PANIC" not in output
 
 
+# XTF pv64 tests hv passes, with their variation argument (XTF's "~variation" configs).
+# Not (yet) here, by missing interface: debug-regs (CR4.DE, I/O breakpoints), memop-seg (x86
+# emulator), xsa-188 (FIFO events), xsa-224/234/255/316 (grant mapping, v2), xsa-260/265 (QEMU
+# TCG has no MOV SS shadow for #DB), xsa-296 (VCPUOP_initialise), xsa-298 (LDT call gates).
+XTF_PASSING = [("example", ""), ("selftest", ""), ("cpuid", ""), ("msr", ""), ("rtm-check", ""),
+               ("pv-iopl", "hypercall"), ("pv-iopl", "vmassist"), ("xsa-122", ""),
+               ("xsa-182", ""), ("xsa-193", ""), ("xsa-212", ""), ("xsa-213", ""),
+               ("xsa-221", ""), ("xsa-227", ""), ("xsa-231", ""), ("xsa-232", ""),
+               ("xsa-259", ""), ("xsa-279", ""), ("xsa-286", ""), ("xsa-317", ""),
+               ("xsa-333", ""), ("xsa-339", ""), ("xsa-7", "")]
+
+
 def xtf_test(name):
     root = os.environ.get("HV_XTF_DIR", "/tmp/xtf")
     path = os.path.join(root, "tests", name, f"test-pv64-{name}")
@@ -119,11 +132,12 @@ def xtf_test(name):
     return path
 
 
-@pytest.mark.parametrize("name", ["example", "selftest"])
-def test_xtf_pv64(name):
+@pytest.mark.parametrize("name,variation", XTF_PASSING,
+                         ids=[f"{n}~{v}" if v else n for n, v in XTF_PASSING])
+def test_xtf_pv64(name, variation):
     image = xtf_test(name)
-    with Machine(kernel=hv(), cmdline="on_dom0_exit=exit", modules=[(image, "")], cpus=1,
-                 mem="512M", timeout=120, name=f"pv-xtf-{name}") as m:
+    with Machine(kernel=hv(), cmdline="on_dom0_exit=exit", modules=[(image, variation)], cpus=1,
+                 mem="512M", timeout=120, name=f"pv-xtf-{name}{variation}") as m:
         result = m.wait_for(r"^\(d0\) Test result: (\w+)", timeout=90)
         shutdown = m.wait_for(SHUTDOWN, timeout=30)
         status = m.wait_exit(timeout=30)

@@ -310,9 +310,24 @@ static bool port_reserved(unsigned int port, unsigned int size)
 	return (end > 0x3f8 && port < 0x400) || (end > 0xf4 && port < 0xf8);
 }
 
+/*
+ * Does the virtual IOPL cover the guest's privilege? The guest kernel counts as ring 1, or as
+ * ring 0 with VMASST_TYPE_architectural_iopl; guest user as ring 3.
+ */
+static bool iopl_ok(struct vcpu *v)
+{
+	unsigned int cpl =
+	    pv(v)->kernel_mode
+	        ? ((v->domain->vm_assist & (1UL << VMASST_TYPE_architectural_iopl)) ? 0 : 1)
+	        : 3;
+
+	return pv(v)->iopl >= cpl;
+}
+
+/* Port I/O also needs I/O privilege (dom0). */
 static bool io_allowed(struct vcpu *v)
 {
-	return v->domain->is_privileged && pv(v)->iopl >= (pv(v)->kernel_mode ? 1u : 3u);
+	return v->domain->is_privileged && iopl_ok(v);
 }
 
 static void do_io(struct cpu_user_regs *regs, bool in, unsigned int port, unsigned int size)
@@ -384,6 +399,12 @@ bool pv_emulate_gp(struct vcpu *v, struct cpu_user_regs *regs)
 		return soft_interrupt(v, regs, b[i + 1], i + 2);
 	case 0xcc: /* int3 */
 		return soft_interrupt(v, regs, X86_EXC_BP, i + 1);
+	case 0xfa: /* cli */
+	case 0xfb: /* sti: the real IF stays set; with the IOPL for it, both are no-ops (Xen) */
+		if (!iopl_ok(v))
+			return false;
+		regs->rip += i + 1;
+		return true;
 	case 0xe4:
 	case 0xe5:
 	case 0xe6:

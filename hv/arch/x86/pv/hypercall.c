@@ -328,6 +328,8 @@ static long do_iret(struct vcpu *v, struct cpu_user_regs *regs)
 		regs->r11 = ic.r11;
 	}
 	v->vcpu_info->evtchn_upcall_mask = !(ic.rflags & (1UL << 9));
+	if (v->domain->vm_assist & (1UL << VMASST_TYPE_architectural_iopl))
+		pv(v)->iopl = (ic.rflags >> 12) & 3;
 	pv(v)->nmi_pending_hold = false;
 	return (long)ic.rax;
 }

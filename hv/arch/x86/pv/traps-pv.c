@@ -92,7 +92,10 @@ bool pv_bounce(struct vcpu *v, struct cpu_user_regs *regs, uint64_t handler, boo
 		frame[n++] = error;
 	frame[n++] = regs->rip;
 	frame[n++] = cs | ((uint64_t)saved_mask << 32);
-	frame[n++] = (regs->rflags & ~(RFLAGS_IF | RFLAGS_IOPL)) | (saved_mask ? 0 : RFLAGS_IF);
+	frame[n++] = (regs->rflags & ~(RFLAGS_IF | RFLAGS_IOPL)) | (saved_mask ? 0 : RFLAGS_IF) |
+	             ((v->domain->vm_assist & (1UL << VMASST_TYPE_architectural_iopl))
+	                  ? (uint64_t)p->iopl << 12
+	                  : 0);
 	frame[n++] = regs->rsp;
 	frame[n++] = regs->ss;
 	sp -= n * 8;
