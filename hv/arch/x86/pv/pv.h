@@ -84,12 +84,6 @@ static inline struct vcpu *current_vcpu(void)
 	return this_cpu()->curr_vcpu;
 }
 
-/* The running vCPU's saved registers: the frame at the top of this CPU's stack. */
-static inline struct cpu_user_regs *guest_regs(void)
-{
-	return (struct cpu_user_regs *)(this_cpu()->stack_top - UREGS_size);
-}
-
 /* entry-pv.S */
 void pv_syscall_entry(void);
 void pv_db_entry(void);

@@ -160,6 +160,9 @@ void pv_exit_to_guest(struct cpu_user_regs *regs)
 	if (!selector_usable(regs->cs, true) || !selector_usable(regs->ss, false))
 		domain_crash(v->domain, "return to an unusable CS %#x / SS %#x", regs->cs,
 		             regs->ss);
+	if (((int64_t)regs->rip >> 47) != 0 && ((int64_t)regs->rip >> 47) != -1)
+		domain_crash(v->domain, "return to non-canonical rip %#lx",
+		             (unsigned long)regs->rip);
 	pv_timers_check(v);
 	vi = v->vcpu_info;
 	if (vi->evtchn_upcall_pending && !vi->evtchn_upcall_mask)
