@@ -160,9 +160,10 @@ void pv_exit_to_guest(struct cpu_user_regs *regs)
 	if (!selector_usable(regs->cs, true) || !selector_usable(regs->ss, false))
 		domain_crash(v->domain, "return to an unusable CS %#x / SS %#x", regs->cs,
 		             regs->ss);
+	/* A non-canonical RIP (a SYSCALL at the very end of the lower half, an emulated
+	 * instruction there) would fault on hv's IRET: the guest gets the #GP instead. */
 	if (((int64_t)regs->rip >> 47) != 0 && ((int64_t)regs->rip >> 47) != -1)
-		domain_crash(v->domain, "return to non-canonical rip %#lx",
-		             (unsigned long)regs->rip);
+		pv_inject_trap(v, regs, X86_EXC_GP, true, 0);
 	pv_timers_check(v);
 	vi = v->vcpu_info;
 	if (vi->evtchn_upcall_pending && !vi->evtchn_upcall_mask)
