@@ -79,11 +79,10 @@ static void file_tail(const char *path, char *out, size_t size)
 		return;
 	end = lseek(fd, 0, SEEK_END);
 	if (end > 0) {
-		off_t from = end > (off_t)size ? end - (off_t)size + 1 : 0;
+		size_t want = sizeof(buf) - 1 < size - 1 ? sizeof(buf) - 1 : size - 1;
+		off_t from = end > (off_t)want ? end - (off_t)want : 0;
 
-		if (from > (off_t)sizeof(buf) - 1 + from)
-			from = end - (off_t)sizeof(buf) + 1;
-		n = pread(fd, buf, sizeof(buf) - 1 < size - 1 ? sizeof(buf) - 1 : size - 1, from);
+		n = pread(fd, buf, want, from);
 	}
 	close(fd);
 	/* trailing newlines say nothing */
@@ -95,6 +94,27 @@ static void file_tail(const char *path, char *out, size_t size)
 		out[o++] = c == '\n' ? '|' : (c < 0x20 || c > 0x7e) ? ' ' : (char)c;
 	}
 	out[o] = '\0';
+}
+
+/* 1 if the first 64 KiB of a file hold needle. */
+static int file_contains(const char *path, const char *needle)
+{
+	const size_t size = 65536;
+	char *buf = malloc(size);
+	int fd = open(path, O_RDONLY | O_CLOEXEC), found = 0;
+	ssize_t n;
+
+	if (fd >= 0 && buf) {
+		n = read(fd, buf, size - 1);
+		if (n > 0) {
+			buf[n] = '\0';
+			found = strstr(buf, needle) != NULL;
+		}
+	}
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	return found;
 }
 
 /* Reaps QEMU if it has exited. Returns 1 if it is still running. Lock held. */
@@ -380,6 +400,11 @@ static int probe_kvm(hvctl_machine *m, const hvctl_machine_config *cfg)
 	for (i = 0; i < 200; i++) { /* 20 s */
 		if (waitpid(pid, &st, WNOHANG) == pid)
 			break;
+		/* On a KVM internal error QEMU stops without exiting: do not wait it out. */
+		if (file_contains(log, "KVM internal error")) {
+			i = 200;
+			break;
+		}
 		usleep(100000);
 	}
 	if (i == 200) {
@@ -685,12 +710,23 @@ int hvctl_machine_stop(hvctl_machine *m, unsigned timeout_ms, int *status)
 	if (!timeout_ms)
 		timeout_ms = 15000;
 	deadline = start + (int64_t)timeout_ms * 1000000;
-	/* dom0 first, so that it can shut its domains down; half the time for that. */
+	/* dom0 first, so that it can shut its domains down; half the time for that. hv may
+	 * stay up after dom0 (it does unless told on_dom0_exit=exit): once dom0 is down, or
+	 * the link is, QEMU is told to quit. */
 	if (hvctl_machine_running(m, NULL)) {
+		hvctl_domain_info d0;
+
 		hvctl_set_timeout(m->h, 2000);
 		if (hvctl_hello(m->h, NULL) == HVCTL_OK &&
-		    hvctl_domain_shutdown(m->h, 0, HVCTL_SHUTDOWN_POWEROFF) == HVCTL_OK)
-			wait_exit_until(m, start + (int64_t)timeout_ms * 500000);
+		    hvctl_domain_shutdown(m->h, 0, HVCTL_SHUTDOWN_POWEROFF) == HVCTL_OK) {
+			int64_t half = start + (int64_t)timeout_ms * 500000;
+
+			while (now_ns() < half && hvctl_machine_running(m, NULL) &&
+			       hvctl_domain_info_get(m->h, 0, &d0) == HVCTL_OK &&
+			       d0.state != HVCTL_DOMAIN_SHUTDOWN &&
+			       d0.state != HVCTL_DOMAIN_CRASHED && d0.state != HVCTL_DOMAIN_GONE)
+				usleep(50000);
+		}
 	}
 	if (hvctl_machine_running(m, NULL)) {
 		pthread_mutex_lock(&m->lock);
