@@ -142,7 +142,7 @@ int qmp_open(struct qmp *q, const char *path, unsigned timeout_ms, int (*alive)(
 	int64_t deadline = now_ns() + (int64_t)timeout_ms * 1000000;
 	const char *why = NULL;
 	json_object *greeting;
-	int last_errno = 0;
+	int last_errno = 0, rc;
 
 	memset(q, 0, sizeof(*q));
 	q->fd = -1;
@@ -171,7 +171,10 @@ int qmp_open(struct qmp *q, const char *path, unsigned timeout_ms, int (*alive)(
 		               why ? why : "the first line is not one");
 	}
 	json_object_put(greeting);
-	return qmp_command(q, "qmp_capabilities", NULL, remaining_ms(deadline) + 1, NULL, err);
+	rc = qmp_command(q, "qmp_capabilities", NULL, remaining_ms(deadline) + 1, NULL, err);
+	if (rc)
+		qmp_close(q);
+	return rc;
 }
 
 int qmp_command(struct qmp *q, const char *command, json_object *args, unsigned timeout_ms,
@@ -212,6 +215,9 @@ int qmp_command(struct qmp *q, const char *command, json_object *args, unsigned 
 		const char *why = NULL;
 
 		o = next_object(q, deadline, &why);
+		/* QEMU may exit before its reply to quit gets out: the close is the answer. */
+		if (!o && strcmp(command, "quit") == 0 && strstr(why, "closed"))
+			return HVCTL_OK;
 		if (!o)
 			return err_set(err,
 			               strstr(why, "in time")       ? HVCTL_ERR_TIMEOUT
