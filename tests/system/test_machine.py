@@ -349,6 +349,16 @@ def test_hvctl_against_the_fake_machine(state_dir):
     assert _hvctl(*m, "unpause", domid).returncode == 0
     r = _hvctl(*m, "console", domid, "--once")
     assert r.returncode == 0, r
+    # The fake agent's console echoes what it is given, as a shell would.
+    con = subprocess.Popen([HVCTL, *m, "console", domid], stdin=subprocess.PIPE,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                           start_new_session=True)
+    procs.append(con)
+    con.stdin.write("echo through the link\n")
+    con.stdin.close()
+    assert con.stdout.readline() == "echo through the link\n"
+    con.send_signal(signal.SIGINT)
+    assert con.wait(timeout=30) == 0, con.stderr.read()
     assert _hvctl(*m, "shutdown", domid, "--reason", "reboot").returncode == 0
     r = _hvctl(*m, "info", domid)
     assert "state: shutdown" in r.stdout and "shutdown_reason: reboot" in r.stdout, r

@@ -676,11 +676,21 @@ static int cmd_console(int argc, char **argv)
 			}
 			if (tty && memchr(buf, 0x1d, (size_t)n))
 				break;
-			if (hvctl_console_write(handle, domid, buf, (size_t)n, &written) !=
-			    HVCTL_OK) {
-				status = failed("console");
-				break;
+			/* The console's input buffer may take part now, the rest later. */
+			while (written < (size_t)n && !interrupted) {
+				size_t w = 0;
+
+				if (hvctl_console_write(handle, domid, buf + written,
+				                        (size_t)n - written, &w) != HVCTL_OK) {
+					status = failed("console");
+					break;
+				}
+				written += w;
+				if (!w)
+					usleep(20000);
 			}
+			if (status)
+				break;
 		} else if (!input) {
 			usleep(50000);
 		}
