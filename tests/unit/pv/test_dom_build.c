@@ -431,6 +431,42 @@ static void build_guest_elf(void)
 	CHECK_EQ(build(&e, &l, 4096, false, NULL, 0, &p2m, &r), 0);
 }
 
+/*
+ * A hostile image (domUs' kernels come from the control interface): random corruption of a
+ * valid PV ELF must be refused or parsed into something consistent, never crash the parser.
+ */
+static void corrupted_images(void)
+{
+	uint64_t state = 777;
+	unsigned long accepted = 0;
+
+	for (int i = 0; i < 20000; i++) {
+		struct pv_elf_info e;
+		const char *why = NULL;
+		int flips;
+
+		make_std_image();
+		state = state * 6364136223846793005ull + 1442695040888963407ull;
+		flips = 1 + (state >> 60);
+		for (int f = 0; f < flips; f++) {
+			state = state * 6364136223846793005ull + 1442695040888963407ull;
+			/* mostly headers and notes, where the parser looks */
+			size_t at = (state >> 33) % ((state >> 20) & 1 ? 0x400 : image_len);
+			image[at] = (uint8_t)(state >> 48);
+		}
+		if (pv_elf_parse(image, image_len, &e, &why) != 0) {
+			CHECK(why != NULL);
+			continue;
+		}
+		accepted++;
+		CHECK(e.kend > e.kstart);
+		CHECK(e.entry >= e.kstart && e.entry < e.kend);
+		if (test_failures)
+			return;
+	}
+	CHECK(accepted > 0 && accepted < 20000);
+}
+
 int main(void)
 {
 	static const struct test_case cases[] = {
@@ -442,6 +478,7 @@ int main(void)
 	    {"build_dom0", build_dom0},
 	    {"build_domu_init_p2m", build_domu_init_p2m},
 	    {"build_guest_elf", build_guest_elf},
+	    {"corrupted_images", corrupted_images},
 	};
 	fake_nr_frames = 20000;
 	return run_cases(cases, sizeof(cases) / sizeof(cases[0]));

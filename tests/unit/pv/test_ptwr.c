@@ -246,6 +246,51 @@ static void refusals(void)
 	CHECK_EQ(r.rip, 0xffffffff81000000ull);                 /* nothing executed */
 }
 
+/*
+ * Hostile bytes: the decoder sees whatever a guest puts at RIP. Random byte strings (with
+ * prefixes and the opcodes it knows made likely) must never crash it, and whatever it
+ * accepts must be a well-formed write to the faulting entry.
+ */
+static void random_bytes(void)
+{
+	static const uint8_t likely[] = {0x66, 0x67, 0xf0, 0x48, 0x4c, 0x41, 0x65, 0x89,
+	                                 0x88, 0x87, 0x0f, 0xb1, 0xc7, 0xba, 0xb3, 0x81,
+	                                 0x83, 0x80, 0x07, 0x47, 0x04, 0x05, 0x24, 0x84};
+	uint64_t state = 12345;
+	unsigned long accepted = 0;
+
+	for (int i = 0; i < 200000; i++) {
+		struct ptwr_regs r = regs();
+		struct ptwr_insn in;
+		uint8_t b[16];
+		size_t len;
+		uint64_t n;
+		bool s;
+
+		for (int j = 0; j < 16; j++) {
+			state = state * 6364136223846793005ull + 1442695040888963407ull;
+			b[j] = (state >> 40) & 1 ? likely[(state >> 20) % sizeof(likely)]
+			                         : (uint8_t)(state >> 48);
+		}
+		len = 1 + (state >> 33) % 16;
+		r.gpr[(state >> 8) & 15] = ENTRY + ((state >> 12) & 7) - 4;
+		if (!ptwr_decode(b, len, &r, ENTRY, &in))
+			continue;
+		accepted++;
+		CHECK(in.len >= 2 && in.len <= 15 && in.len <= len);
+		CHECK(in.size == 1 || in.size == 2 || in.size == 4 || in.size == 8);
+		CHECK((in.ea & (in.size - 1)) == 0);
+		CHECK((in.ea & ~7ull) == (ENTRY & ~7ull));
+		ptwr_execute(&in, &r, OLD, &n, &s);
+		CHECK(r.rip == 0xffffffff81000000ull + in.len);
+		if (!s)
+			CHECK_EQ(n, OLD);
+		if (test_failures)
+			return;
+	}
+	CHECK(accepted > 100); /* the generator does reach the accepted forms */
+}
+
 int main(void)
 {
 	static const struct test_case cases[] = {
@@ -259,6 +304,7 @@ int main(void)
 	    {"bitops", bitops},
 	    {"alu", alu},
 	    {"refusals", refusals},
+	    {"random_bytes", random_bytes},
 	};
 	return run_cases(cases, sizeof(cases) / sizeof(cases[0]));
 }

@@ -62,6 +62,15 @@ static const char *const feature_names[] = {
     "dm_msix_all_writes",
 };
 
+/* Images are byte arrays from anywhere: read fields without assuming their alignment. */
+static uint32_t rd32(const uint8_t *p)
+{
+	uint32_t v;
+
+	__builtin_memcpy(&v, p, sizeof(v));
+	return v;
+}
+
 static bool str_starts(const char *s, const char *prefix)
 {
 	while (*prefix)
@@ -136,8 +145,7 @@ static int parse_notes(const uint8_t *p, uint64_t len, struct pv_elf_info *info,
                        const char **why)
 {
 	while (len >= 12) {
-		uint32_t namesz = *(const uint32_t *)p, descsz = *(const uint32_t *)(p + 4);
-		uint32_t type = *(const uint32_t *)(p + 8);
+		uint32_t namesz = rd32(p), descsz = rd32(p + 4), type = rd32(p + 8);
 		uint64_t name_pad = ((uint64_t)namesz + 3) & ~3ull;
 		uint64_t desc_pad = ((uint64_t)descsz + 3) & ~3ull;
 		const uint8_t *name = p + 12, *desc = name + name_pad;
@@ -219,13 +227,15 @@ static bool canonical(uint64_t va)
 int pv_elf_parse(const void *image, size_t size, struct pv_elf_info *info, const char **why)
 {
 	const uint8_t *img = image;
-	const struct elf64_ehdr *eh = image;
+	struct elf64_ehdr ehdr, *eh = &ehdr;
 	uint64_t pstart = ~0ull, pend = 0, off;
 	struct seen seen = {0};
 	unsigned int i;
 	int rc;
 
 	*info = (struct pv_elf_info){.image = image, .size = size};
+	if (size >= sizeof(ehdr))
+		__builtin_memcpy(&ehdr, img, sizeof(ehdr));
 	if (size < sizeof(*eh) || img[0] != 0x7f || img[1] != 'E' || img[2] != 'L' ||
 	    img[3] != 'F') {
 		*why = "not an ELF file";
@@ -245,9 +255,9 @@ int pv_elf_parse(const void *image, size_t size, struct pv_elf_info *info, const
 		return -EINVAL;
 	}
 	for (i = 0; i < eh->e_phnum; i++) {
-		const struct elf64_phdr *ph =
-		    (const void *)(img + eh->e_phoff + i * sizeof(struct elf64_phdr));
+		struct elf64_phdr phdr, *ph = &phdr;
 
+		__builtin_memcpy(&phdr, img + eh->e_phoff + i * sizeof(phdr), sizeof(phdr));
 		if (ph->p_type != PT_LOAD && ph->p_type != PT_NOTE)
 			continue;
 		if (ph->p_offset > size || ph->p_filesz > size - ph->p_offset) {
@@ -320,13 +330,15 @@ int pv_elf_load(const struct pv_elf_info *info,
                 void (*write)(void *ctx, uint64_t va, const void *src, size_t len), void *ctx)
 {
 	const uint8_t *img = info->image;
-	const struct elf64_ehdr *eh = info->image;
+	struct elf64_ehdr ehdr, *eh = &ehdr;
 	uint64_t off = info->virt_base - info->paddr_offset;
 	unsigned int i;
 
+	__builtin_memcpy(&ehdr, img, sizeof(ehdr));
 	for (i = 0; i < eh->e_phnum; i++) {
-		const struct elf64_phdr *ph =
-		    (const void *)(img + eh->e_phoff + i * sizeof(struct elf64_phdr));
+		struct elf64_phdr phdr, *ph = &phdr;
+
+		__builtin_memcpy(&phdr, img + eh->e_phoff + i * sizeof(phdr), sizeof(phdr));
 
 		if (ph->p_type != PT_LOAD || ph->p_memsz == 0)
 			continue;
