@@ -2,6 +2,7 @@
  * Platform-independent start of the kernel. The command line picks the mode:
  *   selftest        run the platform's self-tests, print the summary, power off
  *   fatal=<case>    do one deliberately fatal thing (the hypervisor must kill us)
+ *   agent           dom0: serve the management link (dom0/agent.c; Xen-PV platform only)
  *   (nothing)       print a banner, wait for a few timer ticks, power off
  */
 #include <kernel.h>
@@ -11,6 +12,7 @@
 #include <klib/string.h>
 
 const struct platform_ops *platform;
+__noreturn void dom0_agent_main(void); /* dom0/agent.c */
 volatile uint64_t kernel_ticks;
 
 void kernel_timer_tick(void)
@@ -93,6 +95,9 @@ __noreturn void kernel_main(void)
 		       failed ? "FAILURES" : "all passed");
 		platform->shutdown(PLATFORM_POWEROFF);
 	}
+
+	if (cmdline_get(platform->cmdline, "agent", NULL, 0) == 0)
+		dom0_agent_main();
 
 	wait_ticks(3, 10 * 1000 * 1000);
 	printk("%s: idle test done, powering off\n", KERNEL_NAME);

@@ -44,4 +44,36 @@ struct physdev_pirq_eoi_gmfn {
 	xen_pfn_t gmfn;
 };
 
+/*
+ * map_pirq (privileged): give a device interrupt a pirq. hv implements MSI-X only
+ * (type MAP_PIRQ_TYPE_MSI with table_base != 0, as Xen spells MSI-X): hv itself programs entry
+ * entry_nr of the MSI-X table of the PCI function bus:devfn (segment 0) with a vector of its
+ * own, unmasks it and enables MSI-X and bus mastering. table_base is the physical address of
+ * the BAR holding the table (checked against the device). index is ignored; pirq is OUT.
+ * Delivery in hv (simpler than Xen's EVTCHNOP_bind_pirq, which hv does not implement): every
+ * mapped pirq of a domain raises that domain's global VIRQ_PIRQ; the domain binds it with
+ * EVTCHNOP_bind_virq and checks its devices on each event. Edge-triggered: no EOI needed.
+ */
+#define MAP_PIRQ_TYPE_MSI 0x0
+#define VIRQ_PIRQ         17 /* VIRQ_ARCH_1: one of this domain's mapped pirqs fired (hv) */
+struct physdev_map_pirq {
+	domid_t domid;       /* IN: DOMID_SELF or the caller */
+	uint16_t pad0;
+	int32_t type;        /* IN: MAP_PIRQ_TYPE_MSI */
+	int32_t index;       /* IN: ignored */
+	int32_t pirq;        /* OUT */
+	int32_t bus;         /* IN */
+	int32_t devfn;       /* IN */
+	int32_t entry_nr;    /* IN: MSI-X table entry */
+	uint32_t pad1;
+	uint64_t table_base; /* IN: physical base of the BAR holding the MSI-X table */
+};
+
+/* unmap_pirq: masks the pirq's MSI-X entry and frees the pirq. */
+struct physdev_unmap_pirq {
+	domid_t domid;
+	uint16_t pad0;
+	int32_t pirq;
+};
+
 #endif /* __HV_PUBLIC_PHYSDEV_H__ */

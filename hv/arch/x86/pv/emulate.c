@@ -302,12 +302,18 @@ static uint64_t virtual_cr4(void)
 	return read_cr4() & ((1UL << 5) | (1UL << 6) | (1UL << 9) | (1UL << 10) | (1UL << 18));
 }
 
-/* Ports hv keeps for itself: its console UART and QEMU's debug-exit port. */
+/*
+ * Ports hv keeps for itself: its console UART, QEMU's debug-exit port and the PIT (its
+ * calibration clock, with the gate at 0x61). Everything else, PCI configuration space
+ * (0xcf8-0xcff) and the ACPI PM1 block included (dom0 owns power management, as in Xen; hv
+ * uses PM1 only for its own poweroff once dom0 is gone), is dom0's under its I/O privilege.
+ */
 static bool port_reserved(unsigned int port, unsigned int size)
 {
 	unsigned int end = port + size;
 
-	return (end > 0x3f8 && port < 0x400) || (end > 0xf4 && port < 0xf8);
+	return (end > 0x3f8 && port < 0x400) || (end > 0xf4 && port < 0xf8) ||
+	       (end > 0x40 && port < 0x44) || (end > 0x61 && port < 0x62);
 }
 
 /*

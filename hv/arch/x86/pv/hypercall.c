@@ -21,6 +21,7 @@
 long pv_mm_hypercall(struct vcpu *v, unsigned long nr, const unsigned long *a);
 long pv_sched_hypercall(struct vcpu *v, unsigned long nr, const unsigned long *a);
 long do_grant_table_op(struct vcpu *v, unsigned int cmd, uint64_t arg, unsigned int count);
+long pv_physdev_pirq_op(struct vcpu *v, unsigned int cmd, uint64_t arg); /* physdev.c */
 
 static bool canonical(uint64_t a)
 {
@@ -291,6 +292,9 @@ static long do_physdev_op(struct vcpu *v, unsigned int cmd, uint64_t arg)
 			return -EINVAL;
 		pv(v)->iopl = iopl.iopl;
 		return 0;
+	case PHYSDEVOP_map_pirq:
+	case PHYSDEVOP_unmap_pirq:
+		return pv_physdev_pirq_op(v, cmd, arg);
 	default:
 		return -ENOSYS;
 	}
