@@ -5,6 +5,7 @@
  *   agent           dom0: serve the management link (dom0/agent.c; Xen-PV platform only)
  *   (nothing)       print a banner, wait for a few timer ticks, power off
  */
+#include <domctl.h>
 #include <kernel.h>
 #include <platform.h>
 #include <selftest.h>
@@ -88,6 +89,11 @@ __noreturn void kernel_main(void)
 
 	if (cmdline_get(platform->cmdline, "fatal", arg, sizeof(arg)) == 0)
 		run_fatal(arg);
+
+	if (cmdline_get(platform->cmdline, "domtest", arg, sizeof(arg)) == 0)
+		domtest_run(arg); /* dom0's multi-domain scenarios (kernel/domtest.c) */
+	if (cmdline_get(platform->cmdline, "domu", arg, sizeof(arg)) == 0)
+		domu_run(arg); /* a domU of those scenarios (arch/pv/domu-tests.c) */
 
 	if (cmdline_get(platform->cmdline, "selftest", NULL, 0) == 0) {
 		unsigned int failed = selftest_run_all();

@@ -1,12 +1,25 @@
 /*
- * Domains: creation (the structures, the shared_info page, event channels and vCPUs), the
- * domain table, and the ends of a domain's life: shutdown on the guest's request and crash
- * when hv finds it cannot continue (unhandleable fault, bad stack, ...). A crash concerns
- * only that domain: hv prints why and carries on.
+ * Domains: the domain table (ids, names, UUIDs for the control plane), creation, placement of
+ * vCPUs on physical CPUs, pause/unpause, shutdown (on the guest's request, on dom0's, or a
+ * crash when hv finds it cannot continue), and destruction, which gives back every frame,
+ * event channel and hv structure the domain held. A crash concerns only that domain: hv prints
+ * why and carries on. dom0's end is special: with `on_dom0_exit=exit` on hv's command line it
+ * ends the run through QEMU's debug-exit device: poweroff -> 0, crash -> 1, reboot -> 3, other
+ * reasons -> 2 + reason.
  *
- * The domain table is written at creation only (dom0 at boot); lookups need no lock.
- * With `on_dom0_exit=exit` on hv's command line, the end of dom0 ends the run through QEMU's
- * debug-exit device: poweroff -> 0, crash -> 1, reboot -> 3, other reasons -> 2 + reason.
+ * Placement until hv's scheduler multiplexes vCPUs: a domU's vCPU 0 gets a physical CPU of its
+ * own (never CPU 0, which runs dom0); when none is free, unpause answers -EBUSY. The placed
+ * CPU picks the vCPU up from its idle loop (domain_cpu_check), and the same function, called
+ * from that CPU's tick and from blocking, holds the vCPU while its domain is paused and makes
+ * it leave the CPU when the domain is shut down or dying. Other CPUs never touch a running
+ * vCPU's state: they set a flag and wait for the vCPU to leave (at most one tick).
+ *
+ * Invariants: a slot of the table holds a domain from creation until the end of destroy; a
+ * dying domain is invisible to pv_find_domain (so no new event, grant or mapping reaches it)
+ * before its vCPUs have left their CPUs and before its frames are given back; the table entry
+ * is cleared under both the event and the PV lock, so nobody holding either sees it vanish.
+ * Domain ids are not reused until the id space wraps, so a frame still referenced from
+ * elsewhere never names a newer domain by mistake.
  */
 #include <hv/cmdline.h>
 #include <hv/event.h>
@@ -15,23 +28,56 @@
 #include <hv/arch.h>
 #include <hv/smp.h>
 #include <hv/spinlock.h>
+#include <hv/time.h>
 #include <asm/paging.h>
 #include <asm/processor.h>
 
 #include "../arch/x86/pv/mm.h"
 #include "../arch/x86/pv/pv.h"
 
-#define MAX_DOMAINS 16
+/* public/vcpu.h clashes with asm/regs.h (see sched-pv.c): its runstate numbers only. */
+#define RUNSTATE_running 0
+#define RUNSTATE_offline 3
 
-static struct domain *domains[MAX_DOMAINS];
+#define FIRST_DOMU_ID 1
+#define LAST_DOMU_ID  0x7fef
+
+static struct domain *domains[HV_MAX_DOMAINS];
+static DEFINE_SPINLOCK(domtab_lock);
 static DEFINE_SPINLOCK(evtchn_big_lock);
+static uint16_t next_domid = FIRST_DOMU_ID;
+/* The vCPU placed on each physical CPU (NULL: free); written under domtab_lock. */
+static struct vcpu *placed[NR_CPUS];
+
+struct domain *domain_lookup(uint16_t domid)
+{
+	for (unsigned int i = 0; i < HV_MAX_DOMAINS; i++) {
+		struct domain *d = READ_ONCE(domains[i]);
+
+		if (d && d->domain_id == domid)
+			return d;
+	}
+	return NULL;
+}
 
 struct domain *pv_find_domain(uint16_t domid)
 {
-	for (unsigned int i = 0; i < MAX_DOMAINS; i++)
-		if (domains[i] && domains[i]->domain_id == domid && !domains[i]->is_dying)
-			return domains[i];
-	return NULL;
+	struct domain *d = domain_lookup(domid);
+
+	return d && !d->is_dying ? d : NULL;
+}
+
+struct domain *domain_next(uint16_t first)
+{
+	struct domain *best = NULL;
+
+	for (unsigned int i = 0; i < HV_MAX_DOMAINS; i++) {
+		struct domain *d = READ_ONCE(domains[i]);
+
+		if (d && d->domain_id >= first && (!best || d->domain_id < best->domain_id))
+			best = d;
+	}
+	return best;
 }
 
 void evtchn_lock(void)
@@ -63,73 +109,329 @@ void evtchn_free(void *p, unsigned long bytes)
 	free_pages_virt(p, order_of(bytes));
 }
 
-/* Events for a vCPU: with one vCPU per CPU, a blocked vCPU wakes on the next interrupt. */
+/*
+ * Events for a vCPU: each vCPU has a CPU of its own, and a blocked one polls its bitmaps
+ * briefly before halting (pv_vcpu_block), so nothing needs to be interrupted here; a vCPU
+ * halted longer notices at its next tick.
+ */
 void vcpu_kick(struct vcpu *v)
 {
 }
 
+/* Free what domain_create allocated (frames excepted: see give_back_frames). */
+static void free_structures(struct domain *d)
+{
+	for (unsigned int i = 0; i < HV_MAX_VCPUS; i++) {
+		struct vcpu *v = d->vcpu[i];
+
+		if (!v)
+			continue;
+		if (v->arch)
+			free_pages_virt(v->arch, order_of(sizeof(struct pv_vcpu)));
+		free_pages_virt(v, order_of(sizeof(*v)));
+	}
+	if (d->arch) {
+		if (pvd(d)->frames)
+			free_pages_virt(pvd(d)->frames,
+			                order_of(pvd(d)->nr_frames * sizeof(uint64_t)));
+		free_pages_virt(d->arch, order_of(sizeof(struct pv_domain)));
+	}
+	free_pages_virt(d, order_of(sizeof(*d)));
+}
+
+/* A free domain id (id 0 is dom0's, given at boot), or -1; domtab_lock held. */
+static int pick_domid(void)
+{
+	for (unsigned int tries = 0; tries <= LAST_DOMU_ID; tries++) {
+		uint16_t id = next_domid;
+
+		next_domid = next_domid >= LAST_DOMU_ID ? FIRST_DOMU_ID : next_domid + 1;
+		if (!domain_lookup(id))
+			return id;
+	}
+	return -1;
+}
+
+/*
+ * A new, empty domain (no memory, not built, paused). id 0 creates dom0; any other id is
+ * taken as asked if free, and DOMID_INVALID asks hv to pick one. NULL when out of memory, out
+ * of slots or the id is taken.
+ */
 struct domain *domain_create(uint16_t id, bool privileged, unsigned int max_vcpus)
 {
-	struct domain *d = alloc_pages_virt(order_of(sizeof(*d)));
+	struct domain *d;
 	struct page_info *si;
 	unsigned int i, slot;
+	int newid;
 
-	for (slot = 0; slot < MAX_DOMAINS && domains[slot]; slot++)
-		;
-	if (!d || slot == MAX_DOMAINS || max_vcpus == 0 || max_vcpus > XEN_LEGACY_MAX_VCPUS)
+	if (max_vcpus == 0 || max_vcpus > XEN_LEGACY_MAX_VCPUS)
 		return NULL;
-	d->domain_id = id;
+	d = alloc_pages_virt(order_of(sizeof(*d)));
+	if (!d)
+		return NULL;
+	d->arch = alloc_pages_virt(order_of(sizeof(struct pv_domain)));
+	if (!d->arch || evtchn_domain_init(d)) {
+		free_structures(d);
+		return NULL;
+	}
 	d->is_privileged = privileged;
 	d->max_vcpus = max_vcpus;
-	d->arch = alloc_pages_virt(order_of(sizeof(struct pv_domain)));
-	si = alloc_frames(0);
-	if (!d->arch || !si)
-		return NULL;
-	d->shared_info_mfn = page_to_mfn(si);
-	d->shared_info = page_to_virt(si);
-	memset(d->shared_info, 0, PAGE_SIZE);
-	pv_assign_frame(d, d->shared_info_mfn, true);
-	if (evtchn_domain_init(d))
-		return NULL;
+	d->home_cpu = -1;
+	d->state = id == 0 ? DOMSTATE_RUNNING : DOMSTATE_CREATED; /* dom0 runs at once */
+	d->built = id == 0;
 	for (i = 0; i < max_vcpus; i++) {
 		struct vcpu *v = alloc_pages_virt(order_of(sizeof(*v)));
 
-		if (!v)
+		if (v)
+			v->arch = alloc_pages_virt(order_of(sizeof(struct pv_vcpu)));
+		d->vcpu[i] = v;
+		if (!v || !v->arch) {
+			evtchn_domain_destroy(d);
+			free_structures(d);
 			return NULL;
+		}
 		v->domain = d;
 		v->vcpu_id = i;
-		v->arch = alloc_pages_virt(order_of(sizeof(struct pv_vcpu)));
-		if (!v->arch)
-			return NULL;
+		v->on_cpu = -1;
+	}
+
+	spin_lock(&domtab_lock);
+	for (slot = 0; slot < HV_MAX_DOMAINS && domains[slot]; slot++)
+		;
+	newid = id == DOMID_INVALID ? pick_domid() : (domain_lookup(id) ? -1 : id);
+	si = slot < HV_MAX_DOMAINS && newid >= 0 ? alloc_frames(0) : NULL;
+	if (!si) {
+		spin_unlock(&domtab_lock);
+		evtchn_domain_destroy(d);
+		free_structures(d);
+		return NULL;
+	}
+	d->domain_id = (uint16_t)newid;
+	d->shared_info_mfn = page_to_mfn(si);
+	d->shared_info = page_to_virt(si);
+	memset(d->shared_info, 0, PAGE_SIZE);
+	pv_lock();
+	pv_assign_frame(d, d->shared_info_mfn, true);
+	pv_unlock();
+	for (i = 0; i < max_vcpus; i++) {
+		struct vcpu *v = d->vcpu[i];
+
 		v->vcpu_info = &d->shared_info->vcpu_info[i];
 		v->vcpu_info->evtchn_upcall_mask = 1;
 		pv(v)->kernel_mode = true;
 		pv(v)->periodic_period = 10000000; /* 10 ms until the guest stops it */
 		pv(v)->periodic_next = pv_system_time() + 10000000;
-		d->vcpu[i] = v;
 	}
 	pv_set_wallclock(d);
 	domains[slot] = d;
+	spin_unlock(&domtab_lock);
 	return d;
 }
+
+/* --- running vCPUs on physical CPUs -------------------------------------------------------- */
+
+static bool should_leave(const struct domain *d)
+{
+	return d->is_dying || d->state == DOMSTATE_SHUTDOWN || d->state == DOMSTATE_CRASHED;
+}
+
+/* This CPU stops running v: hv's own tables, no guest breakpoints, back to the idle loop. */
+static void __noreturn vcpu_leave_cpu(struct vcpu *v)
+{
+	struct pv_vcpu *p = pv(v);
+	uint64_t now = pv_system_time();
+
+	if (p->runstate.state == RUNSTATE_running)
+		p->runstate.time[RUNSTATE_running] += now - p->runstate.state_entry_time;
+	p->runstate.state = RUNSTATE_offline;
+	p->runstate.state_entry_time = now;
+	pv(v)->online = false;
+	__asm__ __volatile__("mov %0, %%dr7" ::"r"(0x400UL));
+	write_cr3(virt_to_maddr(idle_pg_table));
+	this_cpu()->curr_vcpu = NULL;
+	__atomic_store_n(&v->on_cpu, -1, __ATOMIC_SEQ_CST);
+	__asm__ __volatile__("mov %0, %%rsp; jmp idle_loop" ::"r"(this_cpu()->stack_top));
+	__builtin_unreachable();
+}
+
+/*
+ * Start v on this CPU from the frame the builder left (never returns). The frame is built
+ * outside the stack: pv_enter_frame copies it to the top of this stack, which the idle loop's
+ * own frames may overlap.
+ */
+static struct cpu_user_regs start_frame[NR_CPUS];
+
+static void __noreturn vcpu_start_here(struct vcpu *v)
+{
+	struct domain *d = v->domain;
+	struct cpu_user_regs *regs = &start_frame[smp_processor_id()];
+
+	local_irq_disable();
+	memset(regs, 0, sizeof(*regs));
+	regs->rip = d->boot_rip;
+	regs->rsp = d->boot_rsp;
+	regs->rsi = d->boot_rsi;
+	regs->cs = FLAT_KERNEL_CS;
+	regs->ss = FLAT_KERNEL_SS;
+	regs->rflags = 0x202;
+
+	pv_cpu_init();
+	this_cpu()->curr_vcpu = v;
+	v->on_cpu = (int)smp_processor_id();
+	pv(v)->online = true;
+	pv(v)->runstate.state = RUNSTATE_running;
+	pv(v)->runstate.state_entry_time = pv_system_time();
+	write_cr3(pv_current_cr3(v));
+	wrmsr(MSR_FS_BASE, 0);
+	wrmsr(MSR_KERNEL_GS_BASE, 0);
+	pv_update_vcpu_time(v);
+	pv_install_gdt(v);
+	pv_enter_frame(regs);
+}
+
+void domain_cpu_check(void)
+{
+	struct vcpu *v = current_vcpu();
+	struct domain *d;
+
+	if (!v) {
+		v = READ_ONCE(placed[smp_processor_id()]);
+		if (v && v->on_cpu < 0 && v->domain->state == DOMSTATE_RUNNING &&
+		    !v->domain->pause_count && !v->domain->is_dying && v->domain->built)
+			vcpu_start_here(v);
+		return;
+	}
+	d = v->domain;
+	if (v->parked || d->domain_id == 0)
+		return;
+	if (d->pause_count && !should_leave(d)) {
+		/* Paused: hold the vCPU here, its frame on this CPU's stack, until unpaused. */
+		v->parked = true;
+		while (d->pause_count && !should_leave(d)) {
+			safe_halt();
+			local_irq_disable();
+		}
+		v->parked = false;
+	}
+	if (should_leave(d))
+		vcpu_leave_cpu(v);
+}
+
+/* Wait (at most about a second) until no vCPU of d is on a CPU, or held paused if `parked`. */
+static bool wait_vcpus(struct domain *d, bool parked_is_enough)
+{
+	uint64_t start = rdtsc();
+
+	for (unsigned int i = 0; i < d->max_vcpus; i++) {
+		struct vcpu *v = d->vcpu[i];
+
+		while (READ_ONCE(v->on_cpu) >= 0 && !(parked_is_enough && READ_ONCE(v->parked))) {
+			if (tsc_elapsed_us(start) > 1000000)
+				return false;
+			cpu_relax();
+		}
+	}
+	return true;
+}
+
+/* A free physical CPU for v (domtab_lock held), or -1. CPU 0 runs dom0. */
+static int place_vcpu(struct vcpu *v)
+{
+	for (unsigned int cpu = 1; cpu < NR_CPUS; cpu++) {
+		if (!percpu_of[cpu] || !percpu_of[cpu]->online || placed[cpu])
+			continue;
+		placed[cpu] = v;
+		return (int)cpu;
+	}
+	return -1;
+}
+
+int domain_unpause(struct domain *d)
+{
+	int rc = 0;
+
+	spin_lock(&domtab_lock);
+	if (d->is_dying || d->state == DOMSTATE_SHUTDOWN || d->state == DOMSTATE_CRASHED) {
+		rc = -EINVAL;
+	} else if (d->state == DOMSTATE_CREATED) {
+		if (!d->built) {
+			rc = -EINVAL;
+		} else if (d->home_cpu < 0 && (d->home_cpu = place_vcpu(d->vcpu[0])) < 0) {
+			rc = -EBUSY; /* no physical CPU free (no scheduler to share one yet) */
+		} else {
+			d->pause_count = 0;
+			d->state = DOMSTATE_RUNNING;
+		}
+	} else if (d->pause_count) {
+		if (--d->pause_count == 0)
+			d->state = DOMSTATE_RUNNING;
+	}
+	spin_unlock(&domtab_lock);
+	return rc;
+}
+
+int domain_pause(struct domain *d)
+{
+	spin_lock(&domtab_lock);
+	if (d->is_dying || d->state == DOMSTATE_SHUTDOWN || d->state == DOMSTATE_CRASHED) {
+		spin_unlock(&domtab_lock);
+		return -EINVAL;
+	}
+	d->pause_count++;
+	if (d->state == DOMSTATE_RUNNING)
+		d->state = DOMSTATE_PAUSED;
+	spin_unlock(&domtab_lock);
+	return wait_vcpus(d, true) ? 0 : -EBUSY;
+}
+
+uint64_t domain_cpu_time_ns(struct domain *d)
+{
+	uint64_t total = 0, now = pv_system_time();
+
+	for (unsigned int i = 0; i < d->max_vcpus; i++) {
+		struct pv_vcpu *p = pv(d->vcpu[i]);
+
+		total += p->runstate.time[RUNSTATE_running];
+		if (d->vcpu[i]->on_cpu >= 0 && p->runstate.state == RUNSTATE_running &&
+		    now > p->runstate.state_entry_time)
+			total += now - p->runstate.state_entry_time;
+	}
+	return total;
+}
+
+/* --- the end of a domain ------------------------------------------------------------------- */
 
 static const char *const reason_names[] = {"poweroff", "reboot",   "suspend",
                                            "crash",    "watchdog", "soft_reset"};
 
-/* The domain is gone from this CPU: end the run or keep hv idling. */
-static void __noreturn domain_dead(struct domain *d, int exit_value)
+static void tell_dom0(void)
 {
-	d->is_dying = true;
-	this_cpu()->curr_vcpu = NULL;
-	__asm__ __volatile__("mov %0, %%dr7" ::"r"(0x400UL)); /* no guest breakpoints left */
-	write_cr3(virt_to_maddr(idle_pg_table));
-	if (d->domain_id == 0 && cmdline_is("on_dom0_exit", "exit")) {
-		printk("hv: exit %d\n", exit_value);
-		machine_exit(exit_value);
+	struct domain *dom0 = pv_find_domain(0);
+
+	if (dom0)
+		send_guest_global_virq(dom0, VIRQ_DOM_EXC);
+}
+
+/* The domain stopped on this CPU: end the run (dom0) or leave the CPU to idle. */
+static void __noreturn domain_dead(struct domain *d, int exit_value, bool crashed,
+                                   unsigned int code)
+{
+	struct vcpu *v = current_vcpu();
+
+	if (d->domain_id == 0) {
+		d->is_dying = true;
+		if (cmdline_is("on_dom0_exit", "exit")) {
+			printk("hv: exit %d\n", exit_value);
+			machine_exit(exit_value);
+		}
+		printk("hv: alive after domain %u exit\n", d->domain_id);
+	} else {
+		d->shutdown_code = code;
+		d->state = crashed ? DOMSTATE_CRASHED : DOMSTATE_SHUTDOWN;
+		pvd(d)->shutdown_reason = code;
+		tell_dom0();
 	}
-	printk("hv: alive after domain %u exit\n", d->domain_id);
-	__asm__ __volatile__("mov %0, %%rsp; jmp idle_loop" ::"r"(this_cpu()->stack_top));
-	__builtin_unreachable();
+	vcpu_leave_cpu(v);
 }
 
 void domain_shutdown(struct domain *d, unsigned int reason)
@@ -140,7 +442,7 @@ void domain_shutdown(struct domain *d, unsigned int reason)
 	                                        : 2 + (int)reason;
 
 	printk("domain %u shutdown: %s (code %u)\n", d->domain_id, name, reason);
-	domain_dead(d, value);
+	domain_dead(d, value, reason == SHUTDOWN_crash, reason);
 }
 
 void domain_crash(struct domain *d, const char *fmt, ...)
@@ -152,18 +454,93 @@ void domain_crash(struct domain *d, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	printk("domain %u crashed: %s\n", d->domain_id, msg);
-	domain_dead(d, 1);
+	domain_dead(d, 1, true, SHUTDOWN_crash);
+}
+
+/* dom0 asks a domU to stop (its vCPU leaves its CPU at the next check); the reason is kept. */
+void domain_request_shutdown(struct domain *d, unsigned int reason)
+{
+	spin_lock(&domtab_lock);
+	if (!d->is_dying && d->state != DOMSTATE_SHUTDOWN && d->state != DOMSTATE_CRASHED) {
+		d->shutdown_code = reason;
+		pvd(d)->shutdown_reason = reason;
+		d->state = reason == SHUTDOWN_crash ? DOMSTATE_CRASHED : DOMSTATE_SHUTDOWN;
+		printk("domain %u shutdown by dom0: %s\n", d->domain_id,
+		       reason < 6 ? reason_names[reason] : "unknown");
+	}
+	spin_unlock(&domtab_lock);
+	wait_vcpus(d, false);
+	tell_dom0();
+}
+
+/* Every frame d owns goes back: pins first (so all type counts fall to 0), then allocations.
+ * A frame someone else still references (a grant mapping) stays until that reference goes. */
+static void give_back_frames(struct domain *d)
+{
+	pv_lock();
+	for (unsigned int i = 0; i < d->max_vcpus; i++)
+		pv_relinquish_vcpu(d->vcpu[i]);
+	for (int pass = 0; pass < 2; pass++)
+		for (unsigned long mfn = 0; mfn < max_frame; mfn++) {
+			struct pv_frame *f = pv_frame(mfn);
+
+			if (f->owner != d->domain_id || !(f->flags & PGF_allocated))
+				continue;
+			if (pass == 1 && !(f->flags & PGF_hv_heap))
+				pv_m2p_set(mfn, ~0ULL);
+			pv_relinquish_frame(d, mfn, pass == 1);
+		}
+	pv_unlock();
+}
+
+int domain_destroy(struct domain *d)
+{
+	unsigned int slot;
+
+	spin_lock(&domtab_lock);
+	d->is_dying = true;
+	d->state = DOMSTATE_DYING;
+	spin_unlock(&domtab_lock);
+	if (!wait_vcpus(d, false))
+		return -EBUSY; /* stays dying; a later destroy tries again */
+
+	evtchn_domain_destroy(d);
+	give_back_frames(d);
+	if (d->tot_pages)
+		printk(KERN_WARN "domain %u: %lu frames still referenced at destroy\n",
+		       d->domain_id, (unsigned long)d->tot_pages);
+
+	spin_lock(&domtab_lock);
+	for (slot = 0; slot < HV_MAX_DOMAINS && domains[slot] != d; slot++)
+		;
+	/* Anyone who found d under either lock is done with it once we hold that lock. */
+	evtchn_lock();
+	pv_lock();
+	if (slot < HV_MAX_DOMAINS)
+		domains[slot] = NULL;
+	pv_unlock();
+	evtchn_unlock();
+	if (d->home_cpu >= 0)
+		placed[d->home_cpu] = NULL;
+	spin_unlock(&domtab_lock);
+	tell_dom0();
+	free_structures(d);
+	return 0;
 }
 
 /*
  * SCHEDOP_block / SCHEDOP_poll: wait, with interrupts on, until an event is deliverable (block)
  * or one of the ports is pending or the timeout passes (poll). hv's tick keeps time and timers
- * going meanwhile.
+ * going meanwhile. The vCPU has its CPU to itself, so it first watches its bitmaps for a short
+ * while (an event from another CPU then costs no tick), then halts until the next interrupt.
  */
+#define BLOCK_SPIN_US 200
+
 void pv_vcpu_block(struct vcpu *v, bool poll, const uint32_t *ports, unsigned int nr,
                    uint64_t timeout)
 {
 	struct vcpu_info *vi = v->vcpu_info;
+	uint64_t spin_start = rdtsc();
 
 	for (;;) {
 		pv_timers_check(v);
@@ -180,8 +557,14 @@ void pv_vcpu_block(struct vcpu *v, bool poll, const uint32_t *ports, unsigned in
 			if (hit || (timeout && pv_system_time() >= timeout))
 				break;
 		}
+		domain_cpu_check();
 		v->polling = poll;
-		safe_halt();
+		if (tsc_elapsed_us(spin_start) < BLOCK_SPIN_US) {
+			local_irq_enable();
+			cpu_relax();
+		} else {
+			safe_halt();
+		}
 		local_irq_disable();
 	}
 	v->polling = false;

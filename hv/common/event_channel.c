@@ -84,6 +84,19 @@ static int evtchn_alloc_unbound(struct domain *curr, struct evtchn_alloc_unbound
 	return 0;
 }
 
+/* For hv's builder: an unbound port of d that remote may bind to (the port, or -errno). */
+int evtchn_alloc_unbound_port(struct domain *d, uint16_t remote)
+{
+	int port;
+
+	evtchn_lock();
+	port = alloc_port(d);
+	if (port > 0)
+		d->evtchn[port] = (struct evtchn){.state = ECS_UNBOUND, .u.unbound_remote = remote};
+	evtchn_unlock();
+	return port;
+}
+
 static int evtchn_bind_interdomain(struct domain *ld, struct evtchn_bind_interdomain *b)
 {
 	uint16_t rid = b->remote_dom == DOMID_SELF ? ld->domain_id : b->remote_dom;

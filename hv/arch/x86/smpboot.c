@@ -8,6 +8,7 @@
  */
 #include <hv/lib.h>
 #include <hv/acpi.h>
+#include <hv/domain.h>
 #include <hv/arch.h>
 #include <hv/mm.h>
 #include <hv/percpu.h>
@@ -163,6 +164,8 @@ void smp_wait_for_ticks(void)
 
 void idle_loop(void)
 {
-	for (;;)
+	for (;;) {
+		domain_cpu_check(); /* start a vCPU placed on this CPU (hv/common/domain.c) */
 		safe_halt();
+	}
 }

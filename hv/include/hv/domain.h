@@ -41,7 +41,21 @@ struct vcpu {
 	uint32_t virq_to_evtchn[24]; /* NR_VIRQS; 0 = not bound */
 	bool polling;                /* blocked in SCHEDOP_poll */
 
+	/* Lifecycle (hv/common/domain.c): the CPU this vCPU runs on, -1 when on none. */
+	volatile int on_cpu;
+	bool parked; /* held in hv on its CPU while its domain is paused */
+
 	void *arch; /* entry/exit state owned by hv/arch/x86/pv */
+};
+
+/* Lifecycle states (the control interface reports them; public/domctl.h HV_DOMSTATE_*). */
+enum domain_state {
+	DOMSTATE_CREATED = 0, /* exists, not built or never unpaused */
+	DOMSTATE_RUNNING = 1,
+	DOMSTATE_PAUSED = 2,
+	DOMSTATE_SHUTDOWN = 3, /* shut itself down, reason in shutdown_reason */
+	DOMSTATE_CRASHED = 4,
+	DOMSTATE_DYING = 5,
 };
 
 struct domain {
@@ -61,6 +75,37 @@ struct domain {
 	struct vcpu *vcpu[HV_MAX_VCPUS];
 
 	void *arch; /* state owned by hv/arch/x86/pv */
+
+	/* Lifecycle and control-plane data (hv/common/domain.c, hv/common/domctl.c). */
+	volatile int state; /* enum domain_state */
+	volatile unsigned int pause_count;
+	unsigned int shutdown_code; /* SHUTDOWN_* when state is SHUTDOWN or CRASHED */
+	uint8_t uuid[16];
+	char name[64];
+	uint64_t guarantee_pages; /* ballooning cannot go below this */
+	uint64_t target_pages;    /* current memory asked by dom0 (populate, balloon target) */
+	uint64_t boot_rip, boot_rsp, boot_rsi; /* vCPU 0's first frame, set by the builder */
+	bool built;
+	int home_cpu; /* pCPU that runs vCPU 0 until the scheduler places vCPUs; -1 none */
 };
+
+/* Lifecycle (hv/common/domain.c). Callers hold no lock; the table has its own. */
+#define HV_MAX_DOMAINS 128
+struct domain *domain_lookup(uint16_t domid); /* any state but gone */
+int domain_destroy(struct domain *d);         /* -EBUSY if a vCPU would not leave its CPU */
+int domain_pause(struct domain *d);
+int domain_unpause(struct domain *d);
+void domain_request_shutdown(struct domain *d, unsigned int reason);
+uint64_t domain_cpu_time_ns(struct domain *d);
+/* Domains in id order: the first with id >= first, NULL when none. */
+struct domain *domain_next(uint16_t first);
+/* Called by an idle CPU (idle_loop) and by a vCPU's CPU at each tick and block: start a vCPU
+ * placed here, hold a paused one, leave a dying one. */
+void domain_cpu_check(void);
+
+/* Building a domU (hv/common/domain_build.c): memory, then the image. */
+int domain_populate(struct domain *d);
+int domain_build(struct domain *d, const void *image, unsigned long len, const char *cmdline,
+                 const char **why);
 
 #endif

@@ -21,6 +21,7 @@
 long pv_mm_hypercall(struct vcpu *v, unsigned long nr, const unsigned long *a);
 long pv_sched_hypercall(struct vcpu *v, unsigned long nr, const unsigned long *a);
 long do_grant_table_op(struct vcpu *v, unsigned int cmd, uint64_t arg, unsigned int count);
+long do_domctl(struct vcpu *v, uint64_t arg); /* hv/common/domctl.c */
 long pv_physdev_pirq_op(struct vcpu *v, unsigned int cmd, uint64_t arg); /* physdev.c */
 
 static bool canonical(uint64_t a)
@@ -425,6 +426,8 @@ long pv_do_hypercall(struct vcpu *v, struct cpu_user_regs *regs, unsigned long n
 		return do_event_channel_op(v, a[0], a[1]);
 	case __HYPERVISOR_grant_table_op:
 		return do_grant_table_op(v, a[0], a[1], a[2]);
+	case __HYPERVISOR_domctl: /* hv's own control interface (public/domctl.h) */
+		return do_domctl(v, a[0]);
 	case __HYPERVISOR_mmu_update:
 	case __HYPERVISOR_mmuext_op:
 	case __HYPERVISOR_update_va_mapping:

@@ -65,7 +65,8 @@ struct pv_domain {
 	uint64_t nr_frames;
 	uint64_t extra_frames[64]; /* hv-heap frames shared with the domain (grant table) */
 	unsigned int nr_grant_frames;
-	unsigned int console_line_start; /* console_io: next write starts a line */
+	char console_line[160]; /* console_io: the domain's unfinished line */
+	unsigned int console_used;
 	uint32_t grant_version;
 };
 

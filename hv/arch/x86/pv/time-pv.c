@@ -155,6 +155,8 @@ void pv_tick(struct cpu_user_regs *regs)
 		return;
 	pv_update_vcpu_time(v);
 	pv_timers_check(v);
-	if (guest_mode(regs))
+	if (guest_mode(regs)) {
+		domain_cpu_check(); /* paused, shut down or dying: hold or leave (domain.c) */
 		pv_exit_to_guest(regs);
+	}
 }

@@ -1,0 +1,133 @@
+/*
+ * What a domU does when its command line says `domu=<mode>` (the guests of dom0's multi-domain
+ * scenarios, kernel/domtest.c). Each mode prints its result on the console (hv prefixes the
+ * domain id) and ends by powering off, except `spin` and `idle`, which run until destroyed.
+ *
+ *   exit            say hello, power off
+ *   crash           shut down with reason crash (dom0 must see the reason)
+ *   spin            run in a loop without hypercalls (destroy must stop it from outside)
+ *   idle            block forever (destroy must stop a blocked vCPU)
+ *   domctl          call the control interface: hv must answer -EPERM
+ *   pong port=P count=N        answer N events on port P (an unbound port dom0 gave us)
+ *   ping peer=D port=P count=N bind to D's port P and send N events, each answered
+ *
+ * Event channels here are polled (SCHEDOP_poll), not delivered as upcalls: the ports stay
+ * masked, so the measured round trip is hv's send plus wake-up, nothing of ours.
+ */
+#include <domctl.h>
+#include <kernel.h>
+#include <klib/string.h>
+#include "pv.h"
+
+static uint64_t arg_num(const char *key, uint64_t def)
+{
+	char buf[32];
+
+	if (cmdline_get(platform->cmdline, key, buf, sizeof(buf)) != 0)
+		return def;
+	return strtoull(buf, NULL, 0);
+}
+
+static bool port_pending(evtchn_port_t port)
+{
+	return (READ_ONCE(pv_shared_info->evtchn_pending[port / 64]) >> (port % 64)) & 1;
+}
+
+static void port_clear(evtchn_port_t port)
+{
+	__atomic_fetch_and(&pv_shared_info->evtchn_pending[port / 64], ~(1ULL << (port % 64)),
+	                   __ATOMIC_SEQ_CST);
+}
+
+/* Wait until port is pending (events masked: SCHEDOP_poll returns on pending alone). */
+static void wait_port(evtchn_port_t port)
+{
+	evtchn_port_t ports[1] = {port};
+	struct sched_poll p = {.ports = (uint64_t)(uintptr_t)ports, .nr_ports = 1};
+
+	while (!port_pending(port))
+		HYPERVISOR_sched_op(SCHEDOP_poll, &p);
+	port_clear(port);
+}
+
+static long send(evtchn_port_t port)
+{
+	struct evtchn_send s = {.port = port};
+
+	return HYPERVISOR_event_channel_op(EVTCHNOP_send, &s);
+}
+
+static void pong(void)
+{
+	evtchn_port_t port = (evtchn_port_t)arg_num("port", 0);
+	uint64_t n = arg_num("count", 1000), i;
+
+	printk("domu: pong on port %u for %llu events\n", port, (unsigned long long)n);
+	for (i = 0; i < n; i++) {
+		wait_port(port);
+		if (send(port) != 0)
+			break;
+	}
+	printk("domu: pong done: %llu answered\n", (unsigned long long)i);
+}
+
+static void ping(void)
+{
+	struct evtchn_bind_interdomain b = {.remote_dom = (domid_t)arg_num("peer", 0),
+	                                    .remote_port = (evtchn_port_t)arg_num("port", 0)};
+	uint64_t n = arg_num("count", 1000), i, t0;
+	long rc = HYPERVISOR_event_channel_op(EVTCHNOP_bind_interdomain, &b);
+
+	if (rc) {
+		printk("domu: ping: bind_interdomain to d%u port %u: %ld\n", b.remote_dom,
+		       b.remote_port, rc);
+		return;
+	}
+	port_clear(b.local_port); /* a new interdomain port starts pending */
+	printk("domu: ping bound port %u to d%u port %u\n", b.local_port, b.remote_dom,
+	       b.remote_port);
+	t0 = platform->time_ns();
+	for (i = 0; i < n; i++) {
+		if (send(b.local_port) != 0)
+			break;
+		wait_port(b.local_port);
+	}
+	t0 = platform->time_ns() - t0;
+	printk("domu: ping done: %llu round trips in %llu us (%llu ns each)\n",
+	       (unsigned long long)i, (unsigned long long)(t0 / 1000),
+	       (unsigned long long)(i ? t0 / i : 0));
+}
+
+static void try_domctl(void)
+{
+	struct hv_domctl_physinfo pi;
+	long rc = dom_physinfo(&pi);
+
+	printk("domu: domctl physinfo: %ld\n", rc);
+	rc = dom_destroy(0);
+	printk("domu: domctl destroy d0: %ld\n", rc);
+}
+
+__noreturn void domu_run(const char *mode)
+{
+	printk("domu: mode %s\n", mode);
+	if (strcmp(mode, "crash") == 0)
+		platform->shutdown(PLATFORM_CRASH);
+	if (strcmp(mode, "spin") == 0)
+		for (;;)
+			__asm__ __volatile__("pause");
+	if (strcmp(mode, "idle") == 0) {
+		platform->irq_save();
+		for (;;)
+			platform->idle();
+	}
+	if (strcmp(mode, "domctl") == 0)
+		try_domctl();
+	else if (strcmp(mode, "pong") == 0)
+		pong();
+	else if (strcmp(mode, "ping") == 0)
+		ping();
+	else if (strcmp(mode, "exit") != 0)
+		printk("domu: unknown mode '%s'\n", mode);
+	platform->shutdown(PLATFORM_POWEROFF);
+}

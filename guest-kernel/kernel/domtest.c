@@ -1,0 +1,384 @@
+/*
+ * dom0's built-in multi-domain scenarios, picked with `domtest=<name>[:<n>]` on dom0's command
+ * line (the domU image is hv's boot module 1, which dom0 also receives as its initrd). Each
+ * prints what it saw, one `domtest:` line per fact, and a final `domtest: <name>: PASS` or
+ * `FAIL (<why>)`, then powers dom0 off. Until the management link exists, these and the
+ * system tests that read their output are how many domains are driven.
+ *
+ *   loop:N       create, build, run and destroy a domU N times (odd rounds are destroyed while
+ *                running, even ones shut themselves down first); hv's free frames must be
+ *                the same after every destroy as before the first create
+ *   many:N       N domUs at once (blocked), listed, one paused and unpaused, all destroyed
+ *   pingpong:N   two domUs bounce an interdomain event N times
+ *   privilege    dom0's refused operations on itself, a domU's refused domctl, bad versions
+ *   crash        a domU that crashes: state and reason kept for dom0, VIRQ_DOM_EXC raised
+ *   buffer       a domU built from an image in dom0's memory (its initrd)
+ */
+#include <domctl.h>
+#include <kernel.h>
+#include <platform.h>
+#include <klib/printf.h>
+#include <klib/string.h>
+#include <public/errno.h>
+
+#define DOMU_MODULE  1
+#define DOMU_MEM_KIB (8 * 1024)
+
+/* Platform hooks used only here (arch/pv/domctl-pv.c). */
+long arch_dom_exc_bind(void);
+unsigned long arch_dom_exc_count(void);
+const void *arch_initrd(uint64_t *len);
+
+static const char *test_name;
+static unsigned int failures;
+
+static void fail(const char *fmt, ...) __printf(1, 2);
+static void fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	printk("domtest: %s: FAILED CHECK: ", test_name);
+	va_start(ap, fmt);
+	vprintk(fmt, ap);
+	va_end(ap);
+	printk("\n");
+	failures++;
+}
+
+static uint64_t free_frames(void)
+{
+	struct hv_domctl_physinfo pi;
+	long rc = dom_physinfo(&pi);
+
+	if (rc)
+		fail("physinfo: %ld", rc);
+	return rc ? 0 : pi.free_frames;
+}
+
+/* Wait until domid is in one of the states of mask (1 << HV_DOMSTATE_*); 0 or -1 on timeout. */
+static int wait_state(uint32_t domid, uint32_t mask, uint64_t timeout_ms,
+                      struct hv_domctl_dominfo *info)
+{
+	uint64_t end = platform->time_ns() + timeout_ms * 1000000ULL;
+
+	for (;;) {
+		long rc = dom_info(domid, info);
+
+		if (rc)
+			return -1;
+		if ((1U << info->state) & mask)
+			return 0;
+		if (platform->time_ns() > end)
+			return -1;
+		for (int i = 0; i < 1000; i++)
+			__asm__ __volatile__("pause");
+	}
+}
+
+/* Create and build one domU from the boot module with cmdline; its id, or -errno. */
+static long new_domu(const char *name, const char *cmdline, uint32_t *domid)
+{
+	long rc = dom_create(name, DOMU_MEM_KIB, 1, domid);
+
+	if (rc)
+		return rc;
+	rc = dom_build_module(*domid, DOMU_MODULE, cmdline);
+	if (rc)
+		dom_destroy(*domid);
+	return rc;
+}
+
+static void print_info(const struct hv_domctl_dominfo *i)
+{
+	printk("domtest: d%u \"%s\" %s reason %u vcpus %u/%u mem %llu/%llu KiB cpu %llu ns\n",
+	       i->domid, i->name, dom_state_name(i->state), i->shutdown_reason, i->nr_vcpus,
+	       i->max_vcpus, (unsigned long long)i->current_mem_kib,
+	       (unsigned long long)i->max_mem_kib, (unsigned long long)i->cpu_time_ns);
+}
+
+static void test_loop(unsigned long n)
+{
+	uint64_t before = free_frames(), now;
+	unsigned long i, leaks = 0;
+	struct hv_domctl_dominfo info;
+
+	printk("domtest: loop: %lu rounds, free frames before %llu\n", n,
+	       (unsigned long long)before);
+	for (i = 0; i < n && failures == 0; i++) {
+		bool run_out = (i % 2) == 0;
+		uint32_t id;
+		long rc = new_domu("loop", run_out ? "domu=exit" : "domu=spin", &id);
+
+		if (rc == 0)
+			rc = dom_unpause(id);
+		if (rc) {
+			fail("round %lu: create/build/unpause: %ld", i, rc);
+			break;
+		}
+		if (run_out) {
+			if (wait_state(id, 1U << HV_DOMSTATE_SHUTDOWN, 20000, &info))
+				fail("round %lu: d%u did not shut down (state %s)", i, id,
+				     dom_state_name(info.state));
+			else if (info.shutdown_reason != 0)
+				fail("round %lu: d%u reason %u, not poweroff", i, id,
+				     info.shutdown_reason);
+		} else {
+			/* Running for real: it must have used CPU time before we kill it. */
+			uint64_t end = platform->time_ns() + 20000000000ULL;
+
+			while (dom_info(id, &info) == 0 && info.cpu_time_ns == 0 &&
+			       platform->time_ns() < end)
+				;
+			if (info.state != HV_DOMSTATE_RUNNING || info.cpu_time_ns == 0)
+				fail("round %lu: d%u not running (state %s, cpu %llu ns)", i, id,
+				     dom_state_name(info.state),
+				     (unsigned long long)info.cpu_time_ns);
+		}
+		rc = dom_destroy(id);
+		if (rc)
+			fail("round %lu: destroy d%u: %ld", i, id, rc);
+		if (dom_info(id, &info) != -XEN_ESRCH)
+			fail("round %lu: d%u still exists after destroy", i, id);
+		now = free_frames();
+		if (now != before) {
+			leaks++;
+			fail("round %lu: free frames %llu after destroy, %llu before", i,
+			     (unsigned long long)now, (unsigned long long)before);
+		}
+		if ((i + 1) % 50 == 0)
+			printk("domtest: loop: %lu rounds done, free frames %llu\n", i + 1,
+			       (unsigned long long)now);
+	}
+	now = free_frames();
+	printk(
+	    "domtest: loop: %lu rounds, free frames before %llu after %llu, dom_exc events %lu\n",
+	    i, (unsigned long long)before, (unsigned long long)now, arch_dom_exc_count());
+	if (now != before || leaks)
+		fail("frames leaked");
+}
+
+#define MAX_MANY 32
+
+static void test_many(unsigned long n)
+{
+	uint32_t ids[MAX_MANY], count = 0;
+	struct hv_domctl_dominfo list[MAX_MANY + 1], info;
+	uint64_t before = free_frames();
+	unsigned long i;
+	long rc;
+
+	if (n > MAX_MANY)
+		n = MAX_MANY;
+	for (i = 0; i < n; i++) {
+		char name[16] = "many-";
+
+		name[5] = (char)('a' + i);
+		rc = new_domu(name, "domu=idle", &ids[i]);
+		if (rc == 0)
+			rc = dom_unpause(ids[i]);
+		if (rc) {
+			fail("domU %lu of %lu: %ld%s", i + 1, n, rc,
+			     rc == -XEN_EBUSY ? " (no free pCPU: needs the scheduler)" : "");
+			n = i + (rc == -XEN_EBUSY); /* destroy what exists */
+			break;
+		}
+	}
+	for (i = 0; i < n && failures == 0; i++)
+		if (wait_state(ids[i], 1U << HV_DOMSTATE_RUNNING, 10000, &info))
+			fail("d%u not running", ids[i]);
+	rc = dom_list(0, list, MAX_MANY + 1, &count);
+	printk("domtest: many: list: %ld, %u domains\n", rc, count);
+	for (i = 0; i < count; i++)
+		print_info(&list[i]);
+	if (rc || count != n + 1)
+		fail("list shows %u domains, expected %lu", count, n + 1);
+	if (n && failures == 0) {
+		rc = dom_pause(ids[0]);
+		dom_info(ids[0], &info);
+		printk("domtest: many: pause d%u: %ld, state %s\n", ids[0], rc,
+		       dom_state_name(info.state));
+		if (rc || info.state != HV_DOMSTATE_PAUSED)
+			fail("pause");
+		rc = dom_unpause(ids[0]);
+		dom_info(ids[0], &info);
+		printk("domtest: many: unpause d%u: %ld, state %s\n", ids[0], rc,
+		       dom_state_name(info.state));
+		if (rc || info.state != HV_DOMSTATE_RUNNING)
+			fail("unpause");
+	}
+	for (i = 0; i < n; i++)
+		if ((rc = dom_destroy(ids[i])) != 0)
+			fail("destroy d%u: %ld", ids[i], rc);
+	printk("domtest: many: %lu domUs, free frames before %llu after %llu\n", n,
+	       (unsigned long long)before, (unsigned long long)free_frames());
+	if (free_frames() != before)
+		fail("frames leaked");
+}
+
+static void test_pingpong(unsigned long n)
+{
+	uint32_t a, b, port;
+	char cmd[128];
+	struct hv_domctl_dominfo ia, ib;
+	uint64_t before = free_frames(), t0;
+	long rc;
+
+	rc = dom_create("pong", DOMU_MEM_KIB, 1, &a);
+	if (rc == 0)
+		rc = dom_create("ping", DOMU_MEM_KIB, 1, &b);
+	if (rc == 0)
+		rc = arch_evtchn_alloc_unbound(a, b, &port);
+	if (rc) {
+		fail("set-up: %ld", rc);
+		return;
+	}
+	snprintf(cmd, sizeof(cmd), "domu=pong port=%u count=%lu", port, n);
+	rc = dom_build_module(a, DOMU_MODULE, cmd);
+	snprintf(cmd, sizeof(cmd), "domu=ping peer=%u port=%u count=%lu", a, port, n);
+	if (rc == 0)
+		rc = dom_build_module(b, DOMU_MODULE, cmd);
+	if (rc == 0)
+		rc = dom_unpause(a);
+	if (rc == 0)
+		rc = dom_unpause(b);
+	t0 = platform->time_ns();
+	if (rc)
+		fail("build/unpause: %ld", rc);
+	else if (wait_state(b, 1U << HV_DOMSTATE_SHUTDOWN, 600000, &ib) ||
+	         wait_state(a, 1U << HV_DOMSTATE_SHUTDOWN, 10000, &ia))
+		fail("the pair did not finish");
+	printk("domtest: pingpong: %lu round trips, %llu ms seen from dom0\n", n,
+	       (unsigned long long)((platform->time_ns() - t0) / 1000000));
+	dom_destroy(a);
+	dom_destroy(b);
+	if (free_frames() != before)
+		fail("frames leaked");
+}
+
+static void expect(const char *what, long rc, long want)
+{
+	printk("domtest: privilege: %s: %ld (expected %ld)\n", what, rc, want);
+	if (rc != want)
+		fail("%s", what);
+}
+
+static void test_privilege(void)
+{
+	struct hv_domctl op;
+	struct hv_domctl_dominfo info;
+	uint32_t id;
+	long rc;
+
+	expect("destroy d0", dom_destroy(0), -XEN_EPERM);
+	expect("pause d0", dom_pause(0), -XEN_EPERM);
+	expect("shutdown d0", dom_shutdown(0, 0), -XEN_EPERM);
+	expect("build d0", dom_build_module(0, DOMU_MODULE, ""), -XEN_EPERM);
+	expect("info d0", dom_info(0, &info), 0);
+	expect("destroy d31000", dom_destroy(31000), -XEN_ESRCH);
+	memset(&op, 0, sizeof(op));
+	op.interface_version = HV_DOMCTL_INTERFACE_VERSION + 1;
+	op.cmd = HV_DOMCTL_physinfo;
+	expect("wrong interface version", domctl_forward(&op), -XEN_EACCES);
+	op.interface_version = HV_DOMCTL_INTERFACE_VERSION;
+	op.cmd = 999;
+	op.domain = 0;
+	expect("unknown operation", domctl_forward(&op), -XEN_EPERM); /* on d0 itself */
+	expect("build from module 0 (dom0's kernel)",
+	       dom_create("x", DOMU_MEM_KIB, 1, &id) ?: dom_build_module(id, 0, ""), -XEN_ENOENT);
+	expect("build from missing module 9", dom_build_module(id, 9, ""), -XEN_ENOENT);
+	expect("unpause unbuilt", dom_unpause(id), -XEN_EINVAL);
+	expect("destroy unbuilt", dom_destroy(id), 0);
+	rc = new_domu("eperm", "domu=domctl", &id);
+	if (rc == 0)
+		rc = dom_unpause(id);
+	if (rc || wait_state(id, 1U << HV_DOMSTATE_SHUTDOWN, 20000, &info))
+		fail("domU calling domctl did not run to its end (%ld)", rc);
+	dom_destroy(id);
+}
+
+static void test_crash(void)
+{
+	struct hv_domctl_dominfo info;
+	unsigned long exc = arch_dom_exc_count();
+	uint32_t id;
+	long rc = new_domu("crasher", "domu=crash", &id);
+
+	if (rc == 0)
+		rc = dom_unpause(id);
+	if (rc || wait_state(id, 1U << HV_DOMSTATE_CRASHED, 20000, &info)) {
+		fail("no crash seen (%ld)", rc);
+	} else {
+		print_info(&info);
+		if (info.shutdown_reason != 3)
+			fail("reason %u, not crash (3)", info.shutdown_reason);
+	}
+	for (uint64_t end = platform->time_ns() + 1000000000ULL;
+	     arch_dom_exc_count() == exc && platform->time_ns() < end;)
+		;
+	printk("domtest: crash: VIRQ_DOM_EXC events %lu\n", arch_dom_exc_count() - exc);
+	if (arch_dom_exc_count() == exc)
+		fail("no VIRQ_DOM_EXC");
+	dom_destroy(id);
+}
+
+static void test_buffer(void)
+{
+	uint64_t len, before = free_frames();
+	const void *image = arch_initrd(&len);
+	struct hv_domctl_dominfo info;
+	uint32_t id;
+	long rc;
+
+	if (!image) {
+		fail("dom0 has no initrd to build from");
+		return;
+	}
+	rc = dom_create("from-buffer", DOMU_MEM_KIB, 1, &id);
+	if (rc == 0)
+		rc = dom_build_buffer(id, image, len, "domu=exit");
+	if (rc == 0)
+		rc = dom_unpause(id);
+	printk("domtest: buffer: %llu-byte image, build and unpause: %ld\n",
+	       (unsigned long long)len, rc);
+	if (rc || wait_state(id, 1U << HV_DOMSTATE_SHUTDOWN, 20000, &info))
+		fail("domU from buffer did not run to its end");
+	dom_destroy(id);
+	if (free_frames() != before)
+		fail("frames leaked");
+}
+
+__noreturn void domtest_run(const char *spec)
+{
+	char name[32];
+	const char *colon = strchr(spec, ':');
+	unsigned long n = colon ? strtoul(colon + 1, NULL, 0) : 0;
+	size_t len = colon ? (size_t)(colon - spec) : strlen(spec);
+
+	if (len >= sizeof(name))
+		len = sizeof(name) - 1;
+	memcpy(name, spec, len);
+	name[len] = 0;
+	test_name = name;
+	long rc = arch_dom_exc_bind();
+	if (rc)
+		fail("bind VIRQ_DOM_EXC: %ld", rc);
+	if (strcmp(name, "loop") == 0)
+		test_loop(n ? n : 10);
+	else if (strcmp(name, "many") == 0)
+		test_many(n ? n : 8);
+	else if (strcmp(name, "pingpong") == 0)
+		test_pingpong(n ? n : 1000);
+	else if (strcmp(name, "privilege") == 0)
+		test_privilege();
+	else if (strcmp(name, "crash") == 0)
+		test_crash();
+	else if (strcmp(name, "buffer") == 0)
+		test_buffer();
+	else
+		fail("unknown scenario");
+	if (failures)
+		printk("domtest: %s: FAIL (%u failed checks)\n", name, failures);
+	else
+		printk("domtest: %s: PASS\n", name);
+	platform->shutdown(PLATFORM_POWEROFF);
+}

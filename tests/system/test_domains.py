@@ -1,0 +1,93 @@
+"""Many domains: hv's control interface (public/domctl.h) driven by dom0's built-in scenarios.
+
+dom0 is guest-kernel/guest.elf with `domtest=<scenario>` (guest-kernel/kernel/domtest.c); the
+domUs are the same image, hv's boot module 1, each with `domu=<mode>` of its own
+(guest-kernel/arch/pv/domu-tests.c). dom0 prints one `domtest:` line per fact it checked and a
+final `domtest: <name>: PASS` or `FAIL`; these tests also check hv's own lines (build,
+shutdown reasons, console prefixes) and that nothing panicked.
+
+Until hv's scheduler shares pCPUs (`sched=resv`), every domU needs a pCPU of its own (CPU 0
+runs dom0), so the machines below have enough CPUs for the domUs they run at once; the tests
+of 8 domUs on 2 and 4 pCPUs need the scheduler and are marked so.
+"""
+
+import re
+
+import pytest
+
+from hvtest import Machine, build_path
+
+QEMU_STATUS_HV_EXIT_0 = 1
+RESULT = r"^\(d0\) domtest: (\w+): (PASS|FAIL.*)$"
+
+
+def run(scenario, cpus=2, timeout=300, mem="1G", hv_args="", name=None):
+    guest = build_path("guest-kernel/guest.elf")
+    with Machine(kernel=build_path("hv/hv.elf"),
+                 cmdline=f"on_dom0_exit=exit dom0_mem=32M {hv_args}".strip(),
+                 modules=[(guest, f"domtest={scenario}"), (guest, "domu=exit")],
+                 cpus=cpus, mem=mem, timeout=timeout,
+                 name=name or f"domains-{scenario.replace(':', '-')}-{cpus}cpu") as m:
+        result = m.wait_for(RESULT, timeout=timeout - 20)
+        m.wait_for(r"^hv: exit 0$", timeout=30)
+        status = m.wait_exit(timeout=30)
+        output = m.output()
+    assert "PANIC" not in output
+    assert result.group(2) == "PASS", f"scenario {scenario}: {result.group(2)}"
+    assert status == QEMU_STATUS_HV_EXIT_0
+    return output
+
+
+def test_privilege():
+    out = run("privilege")
+    # dom0 may not stop itself; a domU may not use the control interface at all.
+    for what in ("destroy d0", "pause d0", "shutdown d0", "build d0"):
+        assert re.search(rf"^\(d0\) domtest: privilege: {what}: -1 \(expected -1\)$", out, re.M)
+    m = re.search(r"^\(d(\d+)\) domu: domctl physinfo: (-?\d+)$", out, re.M)
+    assert m and m.group(1) != "0" and m.group(2) == "-1", "a domU got past -EPERM"
+    assert re.search(rf"^\(d{m.group(1)}\) domu: domctl destroy d0: -1$", out, re.M)
+    assert "domain 0 shutdown: poweroff" in out
+
+
+def test_crash_reason_and_dom_exc():
+    out = run("crash")
+    m = re.search(r"^domain (\d+) crashed: |^domain (\d+) shutdown: crash", out, re.M)
+    assert m, "hv did not report the domU's crash"
+    assert re.search(r"^\(d0\) domtest: d\d+ \"crasher\" crashed reason 3 ", out, re.M)
+
+
+def test_build_from_buffer():
+    out = run("buffer")
+    assert re.search(r"^\(d0\) domtest: buffer: \d+-byte image, build and unpause: 0$", out, re.M)
+    assert re.search(r"^\(d\d+\) domu: mode exit$", out, re.M)
+
+
+def test_create_destroy_loop():
+    """100 rounds (half run to their own shutdown, half destroyed while running): no frame
+    leaked after any destroy."""
+    out = run("loop:100", cpus=2, timeout=900)
+    m = re.search(r"^\(d0\) domtest: loop: (\d+) rounds, free frames before (\d+) after (\d+)",
+                  out, re.M | re.S)
+    assert m and m.group(1) == "100" and m.group(2) == m.group(3)
+    built = re.findall(r"^domain (\d+) built: ", out, re.M)
+    assert len(set(built)) == 100, "every round is a new domain"
+
+
+def test_pingpong_100000():
+    out = run("pingpong:100000", cpus=3, timeout=1200)
+    m = re.search(r"^\(d(\d+)\) domu: ping done: (\d+) round trips", out, re.M)
+    assert m and m.group(2) == "100000"
+    assert re.search(r"^\(d\d+\) domu: pong done: 100000 answered$", out, re.M)
+
+
+def test_eight_domus_one_pcpu_each():
+    """8 domUs and dom0, each vCPU on its own pCPU (9 CPUs): the model without the scheduler."""
+    out = run("many:8", cpus=9, timeout=600)
+    assert re.search(r"^\(d0\) domtest: many: list: 0, 9 domains$", out, re.M)
+
+
+@pytest.mark.skip(reason="needs hv's scheduler to share pCPUs (sched=resv); not wired to domctl yet")
+@pytest.mark.parametrize("cpus", [2, 4])
+def test_eight_domus_shared_pcpus(cpus):
+    out = run("many:8", cpus=cpus, timeout=600, hv_args="sched=resv")
+    assert re.search(r"^\(d0\) domtest: many: list: 0, 9 domains$", out, re.M)
