@@ -70,6 +70,20 @@ def test_dom0_selftest(cpus):
     assert status == QEMU_STATUS_HV_EXIT_0
 
 
+def test_dom0_selftest_without_smep_smap():
+    """hv must work with SMEP/SMAP off too (its guest-access path then runs without STAC)."""
+    with Machine(kernel=hv(), cmdline="on_dom0_exit=exit", modules=[(guest(), "selftest")],
+                 cpus=1, mem="512M", timeout=180, name="pv-selftest-nosmap",
+                 extra_args=["-cpu", "max,-smap,-smep"]) as m:
+        cpu = m.wait_for(r"^cpu: (.*)$", timeout=60)
+        summary = m.wait_for(SUMMARY, timeout=150)
+        m.wait_for(SHUTDOWN, timeout=30)
+        status = m.wait_exit(timeout=30)
+    assert "smap" not in cpu.group(1).split() and "smep" not in cpu.group(1).split()
+    assert int(summary.group(2)) == 0
+    assert status == QEMU_STATUS_HV_EXIT_0
+
+
 def test_dom0_mem_option():
     with Machine(kernel=hv(), cmdline="dom0_mem=32M on_dom0_exit=exit",
                  modules=[(guest(), "")], cpus=1, mem="512M", timeout=120,
