@@ -22,6 +22,14 @@ __noreturn void panic(const char *fmt, ...) __printf(1, 2);
 void kernel_timer_tick(void);
 extern volatile uint64_t kernel_ticks;
 
+/* Every entry from user mode (kernel/proc.c); see there. Returns 1 when the platform may use
+ * its fast system-call return. f is updated to the frame to resume. */
+struct trap_frame;
+int kernel_user_trap(struct trap_frame *f, int kind, uint64_t cr2);
+
+/* Pages the page allocator had when processes started (for `free`). */
+extern uint64_t kernel_total_pages;
+
 /* Entry of platform-independent code, once the platform is up. Never returns. */
 __noreturn void kernel_main(void);
 

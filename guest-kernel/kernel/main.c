@@ -3,6 +3,8 @@
  *   selftest        run the platform's self-tests, print the summary, power off
  *   fatal=<case>    do one deliberately fatal thing (the hypervisor must kill us)
  *   agent           dom0: serve the management link (dom0/agent.c; Xen-PV platform only)
+ *   shell           start the shell (/bin/sh, pid 1) on the console
+ *   -- CMDS         start the shell running CMDS (the rest of the line: `cmd; cmd`) then exit
  *   (nothing)       print a banner, wait for a few timer ticks, power off
  */
 #include <domctl.h>
@@ -10,16 +12,13 @@
 #include <platform.h>
 #include <selftest.h>
 #include <mm.h>
+#include <proc.h>
 #include <klib/string.h>
 
 const struct platform_ops *platform;
 __noreturn void dom0_agent_main(void); /* dom0/agent.c */
 volatile uint64_t kernel_ticks;
-
-void kernel_timer_tick(void)
-{
-	kernel_ticks++;
-}
+uint64_t kernel_total_pages;
 
 int cmdline_get(const char *cmdline, const char *key, char *buf, size_t size)
 {
@@ -104,6 +103,22 @@ __noreturn void kernel_main(void)
 
 	if (cmdline_get(platform->cmdline, "agent", NULL, 0) == 0)
 		dom0_agent_main();
+
+	const char *script = strstr(platform->cmdline, "--");
+	if (script && (script == platform->cmdline || script[-1] == ' ')) {
+		script += 2;
+		while (*script == ' ')
+			script++;
+	} else {
+		script = NULL;
+	}
+	if (script || cmdline_get(platform->cmdline, "shell", NULL, 0) == 0) {
+		kernel_total_pages = pages_free();
+		vm_init(kernel_total_pages + 4096);
+		printk("%s: starting /bin/sh%s%s\n", KERNEL_NAME, script ? " -c " : "",
+		       script ? script : "");
+		proc_start_init(script);
+	}
 
 	wait_ticks(3, 10 * 1000 * 1000);
 	printk("%s: idle test done, powering off\n", KERNEL_NAME);

@@ -133,6 +133,15 @@ trap_return:
 	ud2
 
 /*
+ * __noreturn void pv_return_with_frame(struct trap_frame *f): return to the context described by
+ * f, which lies at the top of the kernel stack (the first entry of a process).
+ */
+	.globl pv_return_with_frame
+pv_return_with_frame:
+	mov	%rdi, %rsp
+	jmp	trap_return
+
+/*
  * void pv_user_enter_asm(uint64_t rip, uint64_t rsp, struct kctx *save)
  * Saves the callee-saved registers and RSP, then HYPERVISOR_iret to user mode (CS RPL 3, events
  * masked in user mode: RFLAGS.IF = 0). Comes back through pv_user_exit_asm.

@@ -34,14 +34,7 @@ void pv_console_write(const char *s, size_t len);
 #define VEC_FAILSAFE 257
 #define VEC_SYSCALL  258
 
-/* What the entry code saves; lowest address first. Offsets are used by entry.S. */
-struct trap_frame {
-	uint64_t r15, r14, r13, r12, r11, r10, r9, r8, rbp, rdi, rsi, rdx, rcx, rbx, rax;
-	uint64_t iret_flags; /* 0, or VGCF_in_syscall to return from a user syscall */
-	uint64_t vector;
-	uint64_t error_code;
-	uint64_t rip, cs, rflags, rsp, ss;
-};
+/* struct trap_frame (platform.h) is what the entry code saves; offsets are used by entry.S. */
 
 /* The last exception delivered to the kernel (filled before any fixup is applied). */
 struct trap_record {
@@ -153,6 +146,7 @@ long pv_user_init(void);
 /* Run the user program at `entry` (an offset into the user code page) until it exits. */
 void pv_user_run(unsigned long entry, uint64_t arg, struct user_result *res);
 void pv_user_syscall(struct trap_frame *f);
+bool pv_user_run_active(void);
 __noreturn void pv_user_fault(struct trap_frame *f);
 
 /* Offsets of user programs inside the user code page (entry.S user_code blob). */
@@ -165,6 +159,9 @@ struct kctx {
 };
 void pv_user_enter_asm(uint64_t rip, uint64_t rsp, struct kctx *save);
 __noreturn void pv_user_exit_asm(struct kctx *save);
+
+/* ---- proc.c: what processes need (page tables, address spaces, user entry) ---- */
+void pv_proc_ops_init(struct platform_ops *ops);
 
 /* ---- selftests, fatal cases ---- */
 extern const struct selftest_case pv_selftests[];

@@ -77,6 +77,7 @@ __noreturn void pv_start(start_info_t *si)
 	pv_platform.nr_selftests = pv_nr_selftests;
 	pv_platform.fatal_cases = pv_fatal_cases;
 	pv_platform.nr_fatal_cases = pv_nr_fatal_cases;
+	pv_proc_ops_init(&pv_platform);
 	platform = &pv_platform;
 	strlcpy(pv_cmdline, si->cmd_line, sizeof(pv_cmdline));
 

@@ -71,11 +71,20 @@ static const char *const vector_names[32] = {
 
 void pv_trap_dispatch(struct trap_frame *f)
 {
+	/* Processes (kernel/proc.c) own user mode unless a self-test run is using it. */
+	bool process = (f->cs & 3) == 3 && !pv_user_run_active();
+
 	switch (f->vector) {
 	case VEC_EVENT:
 		pv_evtchn_do_upcall();
+		if (process)
+			f->iret_flags = kernel_user_trap(f, TRAP_IRQ, 0) ? VGCF_in_syscall : 0;
 		return;
 	case VEC_SYSCALL:
+		if (!pv_user_run_active()) {
+			f->iret_flags = kernel_user_trap(f, TRAP_SYSCALL, 0) ? VGCF_in_syscall : 0;
+			return;
+		}
 		pv_user_syscall(f);
 		return;
 	case VEC_FAILSAFE:
@@ -91,6 +100,11 @@ void pv_trap_dispatch(struct trap_frame *f)
 	pv_last_trap.cr2 = (f->vector == 14 && pv_shared_info) ? pv_vcpu()->arch.cr2 : 0;
 	pv_last_trap.count++;
 
+	if (process) {
+		f->iret_flags =
+		    kernel_user_trap(f, TRAP_EXCEPTION, pv_last_trap.cr2) ? VGCF_in_syscall : 0;
+		return;
+	}
 	if ((f->cs & 3) == 3)
 		pv_user_fault(f);
 

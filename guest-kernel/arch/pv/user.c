@@ -53,6 +53,11 @@ long pv_user_init(void)
 	return HYPERVISOR_mmuext_op(&op, 1, NULL, DOMID_SELF);
 }
 
+bool pv_user_run_active(void)
+{
+	return current_run != NULL;
+}
+
 void pv_user_run(unsigned long entry, uint64_t arg, struct user_result *res)
 {
 	memset(res, 0, sizeof(*res));

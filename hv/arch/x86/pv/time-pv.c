@@ -14,6 +14,7 @@
 #include <asm/processor.h>
 
 #include "pv.h"
+#include "time-scale.h"
 
 static uint32_t tsc_mul;
 static int8_t tsc_shift;
@@ -22,11 +23,7 @@ static uint32_t wallclock_nsec;
 
 static uint64_t scale_delta(uint64_t delta)
 {
-	if (tsc_shift >= 0)
-		delta <<= tsc_shift;
-	else
-		delta >>= -tsc_shift;
-	return (uint64_t)(((unsigned __int128)delta * tsc_mul) >> 32);
+	return pv_scale_delta(delta, tsc_mul, tsc_shift);
 }
 
 uint64_t pv_system_time(void)
@@ -45,18 +42,6 @@ static unsigned int bcd(uint8_t v, bool is_bcd)
 	return is_bcd ? (v & 15) + (v >> 4) * 10 : v;
 }
 
-/* Days from 1970-01-01 to y-m-d (proleptic Gregorian). */
-static uint64_t days_from_civil(int y, unsigned int m, unsigned int d)
-{
-	y -= m <= 2;
-	int era = (y >= 0 ? y : y - 399) / 400;
-	unsigned int yoe = (unsigned int)(y - era * 400);
-	unsigned int doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	unsigned int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-
-	return (uint64_t)(era * 146097 + (int)doe - 719468);
-}
-
 static uint64_t rtc_seconds(void)
 {
 	uint8_t sec, min, hour, day, mon, year, status_b;
@@ -72,25 +57,17 @@ static uint64_t rtc_seconds(void)
 	year = cmos_read(0x09);
 	status_b = cmos_read(0x0b);
 	is_bcd = !(status_b & 4);
-	return days_from_civil(2000 + bcd(year, is_bcd), bcd(mon, is_bcd), bcd(day, is_bcd)) *
+	return (uint64_t)pv_days_from_civil(2000 + bcd(year, is_bcd), bcd(mon, is_bcd),
+	                                    bcd(day, is_bcd)) *
 	           86400 +
 	       bcd(hour & 0x7f, is_bcd) * 3600 + bcd(min, is_bcd) * 60 + bcd(sec, is_bcd);
 }
 
 void pv_time_init(void)
 {
-	uint64_t hz = tsc_khz * 1000, now;
+	uint64_t now;
 
-	tsc_shift = 0;
-	while (hz > 2000000000ULL) {
-		hz >>= 1;
-		tsc_shift--;
-	}
-	while (hz <= 1000000000ULL) {
-		hz <<= 1;
-		tsc_shift++;
-	}
-	tsc_mul = (uint32_t)((1000000000ULL << 32) / hz);
+	pv_time_scale(tsc_khz * 1000, &tsc_mul, &tsc_shift);
 	now = pv_system_time();
 	wallclock_at_boot = rtc_seconds() - now / 1000000000ULL;
 	wallclock_nsec = 0;
