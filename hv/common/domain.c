@@ -25,6 +25,7 @@
 #include <hv/event.h>
 #include <hv/lib.h>
 #include <hv/mm.h>
+#include <hv/sched-if.h>
 #include <hv/arch.h>
 #include <hv/smp.h>
 #include <hv/spinlock.h>
@@ -116,6 +117,7 @@ void evtchn_free(void *p, unsigned long bytes)
  */
 void vcpu_kick(struct vcpu *v)
 {
+	sched_vcpu_kick(v); /* with the scheduler on: wake it, or IPI its pCPU */
 }
 
 /* Free what domain_create allocated (frames excepted: see give_back_frames). */
@@ -241,6 +243,8 @@ static void __noreturn vcpu_leave_cpu(struct vcpu *v)
 	struct pv_vcpu *p = pv(v);
 	uint64_t now = pv_system_time();
 
+	if (sched_active())
+		sched_leave_dead_vcpu(v->domain, v);
 	if (p->runstate.state == RUNSTATE_running)
 		p->runstate.time[RUNSTATE_running] += now - p->runstate.state_entry_time;
 	p->runstate.state = RUNSTATE_offline;

@@ -157,6 +157,23 @@ void apic_timer_start(void)
 	this_cpu()->apic_timer_initial = timer_period;
 }
 
+/*
+ * One-shot mode (the scheduler's timer): one interrupt after @ns nanoseconds, replacing any
+ * armed count or the periodic tick. Beyond what 32 bits hold it fires early, which is safe.
+ */
+void apic_timer_oneshot_ns(uint64_t ns)
+{
+	uint64_t count = ns * timer_period / (1000000000ull / HV_TICK_HZ);
+
+	if (count == 0)
+		count = 1;
+	if (count > 0xffffffffull)
+		count = 0xffffffffull;
+	apic_write(APIC_TIMER_DIVIDE, DIVIDE_BY_16);
+	apic_write(APIC_LVT_TIMER, APIC_TIMER_VECTOR);
+	apic_write(APIC_TIMER_INIT, (uint32_t)count);
+}
+
 static bool apic_send_ipi(uint32_t dest, uint32_t icr)
 {
 	apic_write(APIC_ICR_HI, dest << 24);
@@ -167,6 +184,15 @@ static bool apic_send_ipi(uint32_t dest, uint32_t icr)
 		cpu_relax();
 	}
 	return false;
+}
+
+/* A fixed-vector interrupt to one CPU; the caller has interrupts off (one ICR per CPU). */
+void apic_send_ipi_vector(uint32_t dest, uint8_t vector)
+{
+	while (apic_read(APIC_ICR_LO) & ICR_PENDING)
+		cpu_relax();
+	apic_write(APIC_ICR_HI, dest << 24);
+	apic_write(APIC_ICR_LO, vector);
 }
 
 void apic_nmi_all_but_self(void)

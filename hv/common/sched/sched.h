@@ -232,6 +232,8 @@ int sched_vcpu_set_affinity(struct sched_vcpu *sv, uint64_t mask, uint64_t now, 
 
 /* State changes. sleep takes SCHED_BLOCKED or SCHED_OFFLINE. */
 void sched_vcpu_wake(struct sched_vcpu *sv, uint64_t now);
+/* As wake, but only a BLOCKED vCPU (an event must not start a paused or offline one). */
+void sched_vcpu_unblock(struct sched_vcpu *sv, uint64_t now);
 void sched_vcpu_sleep(struct sched_vcpu *sv, enum sched_runstate why, uint64_t now);
 void sched_vcpu_yield(struct sched_vcpu *sv, uint64_t now);
 

@@ -206,7 +206,7 @@ static void finish_migration(struct sched_vcpu *sv)
 
 /* ---- State changes ---- */
 
-void sched_vcpu_wake(struct sched_vcpu *sv, uint64_t now)
+static void wake(struct sched_vcpu *sv, uint64_t now, bool only_blocked)
 {
 	unsigned int target = ops->pick_cpu(sv, now);
 	struct sched_pcpu *tpc = &pcpus[target < nr_pcpus ? target : 0];
@@ -215,6 +215,8 @@ void sched_vcpu_wake(struct sched_vcpu *sv, uint64_t now)
 	bool kick = false;
 
 	if (sv->state == SCHED_RUNNING || sv->state == SCHED_RUNNABLE)
+		goto out;
+	if (only_blocked && sv->state != SCHED_BLOCKED)
 		goto out;
 	if (pc->curr == sv) {
 		/* Blocked a moment ago and not yet switched away from: just keep running. */
@@ -235,6 +237,16 @@ out:
 	sched_unlock_pair(pc, tpc);
 	if (kick)
 		sched_kick(dest->id);
+}
+
+void sched_vcpu_wake(struct sched_vcpu *sv, uint64_t now)
+{
+	wake(sv, now, false);
+}
+
+void sched_vcpu_unblock(struct sched_vcpu *sv, uint64_t now)
+{
+	wake(sv, now, true);
 }
 
 void sched_vcpu_sleep(struct sched_vcpu *sv, enum sched_runstate why, uint64_t now)

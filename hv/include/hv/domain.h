@@ -21,6 +21,8 @@ struct domain;
 struct evtchn;
 struct shared_info;
 struct vcpu_info;
+struct vcpu_sched;
+struct sched_dom;
 
 struct vcpu {
 	struct domain *domain;
@@ -46,6 +48,10 @@ struct vcpu {
 	bool parked; /* held in hv on its CPU while its domain is paused */
 
 	void *arch; /* entry/exit state owned by hv/arch/x86/pv */
+
+	/* Scheduling and switch state (hv/common/schedule.c, <hv/sched-if.h>); NULL until the
+	 * scheduler takes the vCPU. */
+	struct vcpu_sched *sched;
 };
 
 /* Lifecycle states (the control interface reports them; public/domctl.h HV_DOMSTATE_*). */
@@ -75,6 +81,7 @@ struct domain {
 	struct vcpu *vcpu[HV_MAX_VCPUS];
 
 	void *arch; /* state owned by hv/arch/x86/pv */
+	struct sched_dom *sched; /* the scheduler's view: weight, cap, reservation (schedule.c) */
 
 	/* Lifecycle and control-plane data (hv/common/domain.c, hv/common/domctl.c). */
 	volatile int state; /* enum domain_state */

@@ -12,6 +12,7 @@
 #include <asm/processor.h>
 
 #include <hv/pv.h>
+#include <hv/sched-if.h>
 
 #include "dom-build.h"
 #include "mm.h"
@@ -53,7 +54,7 @@ void pv_dom0_start(void)
 		return;
 	}
 
-	d = domain_create(0, true, 1);
+	d = domain_create(0, true, sched_dom0_vcpus());
 	if (!d)
 		panic("pv: cannot create dom0");
 	v = d->vcpu[0];
@@ -101,6 +102,14 @@ void pv_dom0_start(void)
 	regs.ss = FLAT_KERNEL_SS;
 	regs.rflags = 0x202;
 
+	if (sched_active()) { /* the scheduler runs vCPU 0; VCPUOP_up starts the others */
+		char msg[160];
+
+		if (sched_domain_attach(d, msg, sizeof(msg)))
+			panic("pv: dom0: %s", msg);
+		v->sched->regs = regs;
+		sched_start_first_vcpu(v);
+	}
 	local_irq_disable();
 	pv_cpu_init();
 	this_cpu()->curr_vcpu = v;
@@ -118,5 +127,6 @@ void pv_start(void)
 	pv_mm_init();
 	pv_time_init();
 	pv_traps_init();
+	sched_hv_init();
 	pv_dom0_start();
 }

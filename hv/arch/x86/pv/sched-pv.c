@@ -12,6 +12,8 @@
 #include "mm.h"
 #include "pv.h"
 
+#include <hv/sched-if.h>
+
 /* public/vcpu.h has its own struct cpu_user_regs (the ABI's); keep it apart from hv's. */
 #define cpu_user_regs guest_cpu_user_regs
 #include <public/vcpu.h>
@@ -28,6 +30,11 @@ static void runstate_set(struct vcpu *v, int state)
 		p->runstate.time[p->runstate.state] += now - p->runstate.state_entry_time;
 	p->runstate.state = state;
 	p->runstate.state_entry_time = now;
+	if (sched_active()) { /* the scheduler keeps the runstate */
+		if (p->runstate_gva && v == current_vcpu())
+			arch_update_runstate_area(v);
+		return;
+	}
 	if (p->runstate_gva) {
 		struct vcpu_runstate_info ri = {.state = state, .state_entry_time = now};
 		memcpy(ri.time, p->runstate.time, sizeof(ri.time));
@@ -39,6 +46,10 @@ static void runstate_set(struct vcpu *v, int state)
 static void block(struct vcpu *v, bool poll, const uint32_t *ports, unsigned int nr,
                   uint64_t timeout)
 {
+	if (sched_active()) { /* returns at once; the exit path switches away if it blocked */
+		vcpu_block(v, poll, ports, nr, timeout);
+		return;
+	}
 	runstate_set(v, RUNSTATE_blocked);
 	pv_vcpu_block(v, poll, ports, nr, timeout);
 	runstate_set(v, RUNSTATE_running);
@@ -69,6 +80,8 @@ static long do_sched_op(struct vcpu *v, unsigned int cmd, uint64_t arg, bool com
 	switch (cmd) {
 	case SCHEDOP_yield:
 		pv_timers_check(v);
+		if (sched_active())
+			vcpu_yield(v);
 		return 0;
 	case SCHEDOP_block:
 		v->vcpu_info->evtchn_upcall_mask = 0;
@@ -125,6 +138,12 @@ static long do_vcpu_op(struct vcpu *v, unsigned int cmd, unsigned int id, uint64
 		return -ENOENT;
 	target = d->vcpu[id];
 	switch (cmd) {
+	case VCPUOP_initialise:
+	case VCPUOP_up:
+	case VCPUOP_down:
+		if (!sched_active() || !target->sched)
+			return -ENOSYS;
+		return sched_vcpu_op(v, cmd, target, arg);
 	case VCPUOP_is_up:
 		return pv(target)->online ? 1 : 0;
 	case VCPUOP_get_runstate_info: {
@@ -132,6 +151,8 @@ static long do_vcpu_op(struct vcpu *v, unsigned int cmd, unsigned int id, uint64
 		                                .state_entry_time =
 		                                    pv(target)->runstate.state_entry_time};
 		memcpy(ri.time, pv(target)->runstate.time, sizeof(ri.time));
+		if (sched_active() && target->sched)
+			sched_vcpu_runstate_info(target, &ri.state, &ri.state_entry_time, ri.time);
 		return copy_to_guest(arg, &ri, sizeof(ri)) ? -EFAULT : 0;
 	}
 	case VCPUOP_register_runstate_memory_area: {
@@ -172,6 +193,10 @@ static long do_vcpu_op(struct vcpu *v, unsigned int cmd, unsigned int id, uint64
 		return 0;
 	}
 	}
+	/* hv's own test operations on a vCPU's scheduling (schedule.c, sched_debug only). */
+	if (cmd == VCPUOP_hv_sched_params || cmd == VCPUOP_hv_sched_affinity)
+		return sched_active() && target->sched ? sched_vcpu_op(v, cmd, target, arg)
+		                                       : -ENOSYS;
 	/* Timer operations act on the calling vCPU only. */
 	if (target != v)
 		return -EINVAL;

@@ -21,6 +21,7 @@
 #include <asm/processor.h>
 #include <asm/traps.h>
 #include <asm/apic.h>
+#include <hv/sched-if.h>
 
 #include "guest-access.h"
 #include "mm.h"
@@ -156,6 +157,7 @@ void pv_exit_to_guest(struct cpu_user_regs *regs)
 
 	if (!v)
 		return;
+	sched_softirq(regs); /* a scheduling decision may switch to another vCPU here */
 	regs->rflags &= ~RFLAGS_NT;
 	if (!selector_usable(regs->cs, true) || !selector_usable(regs->ss, false))
 		domain_crash(v->domain, "return to an unusable CS %#x / SS %#x", regs->cs,

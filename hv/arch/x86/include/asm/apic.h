@@ -8,6 +8,7 @@
 #include <klib/compiler.h>
 
 #define APIC_TIMER_VECTOR    0xf0
+#define SCHED_IPI_VECTOR     0xf1 /* scheduler kicks and TLB-flush requests */
 #define APIC_ERROR_VECTOR    0xfe
 #define APIC_SPURIOUS_VECTOR 0xff
 
@@ -25,6 +26,11 @@ void apic_eoi(void);
 void apic_timer_calibrate(void);
 /* Starts this CPU's periodic tick at HV_TICK_HZ (every CPU, after apic_timer_calibrate). */
 void apic_timer_start(void);
+
+/* One-shot timer interrupt after @ns ns on this CPU (replaces the periodic tick). */
+void apic_timer_oneshot_ns(uint64_t ns);
+/* Fixed-vector interrupt @vector to the CPU with local APIC id @dest. */
+void apic_send_ipi_vector(uint32_t dest, uint8_t vector);
 
 /* Sends an NMI to every CPU but this one (the panic path uses it to stop them). Any context. */
 void apic_nmi_all_but_self(void);
