@@ -70,6 +70,26 @@ def test_dom0_selftest(cpus):
     assert status == QEMU_STATUS_HV_EXIT_0
 
 
+def test_dom0_user_processes():
+    """The guest kernel's user space on hv: fork (user L4s, pins, multicalls), copy-on-write
+    (writable-page-table and mmu_update paths), user faults killed by the guest, pipes and
+    sleeping (events, timers, blocking)."""
+    cmds = "forktest; cowtest; faulttest; pipering; sleep 1; echo all-done"
+    with Machine(kernel=hv(), cmdline="on_dom0_exit=exit", modules=[(guest(), f"-- {cmds}")],
+                 cpus=1, mem="512M", timeout=180, name="pv-user-processes") as m:
+        m.wait_for(r"^\(d0\) forktest: \d+ processes ok", timeout=120)
+        m.wait_for(r"^\(d0\) cowtest: ok", timeout=60)
+        m.wait_for(r"^\(d0\) faulttest: .*kernel alive", timeout=60)
+        m.wait_for(r"^\(d0\) pipering: .* ok", timeout=60)
+        m.wait_for(r"^\(d0\) all-done", timeout=60)
+        shutdown = m.wait_for(SHUTDOWN, timeout=30)
+        status = m.wait_exit(timeout=30)
+        output = m.output()
+    assert shutdown.group(1) == "poweroff"
+    assert "crashed" not in output and "PANIC" not in output
+    assert status == QEMU_STATUS_HV_EXIT_0
+
+
 def test_dom0_selftest_without_smep_smap():
     """hv must work with SMEP/SMAP off too (its guest-access path then runs without STAC)."""
     with Machine(kernel=hv(), cmdline="on_dom0_exit=exit", modules=[(guest(), "selftest")],
