@@ -3,7 +3,10 @@
  *
  * Loop: with events masked, serve every channel's host-to-machine ring until all are empty,
  * ask the host to notify on the next record (hvlink_ring_prepare_wait), and block in the
- * hypervisor (platform->idle) until the device's event arrives. Nothing polls while idle.
+ * hypervisor (platform->idle) until the device's event arrives. After serving a request the
+ * agent looks at the rings again for agent_spin_us= (default 300 us) before blocking, which
+ * halves the round trip of back-to-back requests under emulation (no wake-up of a halted
+ * vCPU); once that time has passed without a request it blocks: nothing polls while idle.
  *
  * Every request is checked before anything is done: its kind, its payload length against the
  * exact size of the operation's struct, the control interface version; a request the agent
@@ -12,10 +15,8 @@
  * hv's control hypercall (public/domctl.h, same numbers); the hypercall's result is the
  * response status, so an hv without the operation answers -ENOSYS through the agent.
  *
- * Images (bulk channel): BEGIN reserves a buffer (dom0 pages mapped contiguously in the I/O
- * window, at most HV image limit), DATA pieces must arrive in order and are copied straight
- * from the ring into it, END checks length and CRC-32; only END is answered (an earlier failure
- * is latched and reported there). DOMAIN_BUILD then hands the buffer to hv (build_buffer).
+ * Images arrive on the bulk channel (image.c); DOMAIN_BUILD hands the completed one to hv
+ * (build_buffer).
  *
  * A peer that breaks the ring protocol (a ring fault) ends our use of the link: we write FAULT
  * in our header line, ring the host, and wait for it to lay the link out again.
@@ -27,6 +28,7 @@
 #include <klib/string.h>
 
 #include "../arch/pv/pv.h"
+#include "agent.h"
 #include "dom0.h"
 #include "guest.h"
 #include "link_ctl.h"
@@ -47,9 +49,9 @@
 #define HAVE_DOMCTL 0
 #endif
 
-#define IMAGE_MAX       (16UL << 20) /* hv's build_buffer limit */
 #define CTL_PAYLOAD_MAX 65536
 #define LIST_MAX        64
+#define AGENT_SPIN_US   300 /* default of agent_spin_us= (see the loop) */
 
 static struct dom0_link dev;
 static struct hvlink_guest guest;
@@ -100,8 +102,8 @@ static int send_msg(struct hvlink_guest_chan *ch, const struct hvlink_msg *m, co
 	return rc;
 }
 
-static void respond(struct hvlink_guest_chan *ch, const struct hvlink_msg *req, int32_t status,
-                    const void *payload, uint32_t len)
+void agent_respond(struct hvlink_guest_chan *ch, const struct hvlink_msg *req, int32_t status,
+                   const void *payload, uint32_t len)
 {
 	struct hvlink_msg m = {.len = len,
 	                       .type = req->type,
@@ -113,10 +115,8 @@ static void respond(struct hvlink_guest_chan *ch, const struct hvlink_msg *req, 
 	send_msg(ch, &m, payload);
 }
 
-static void fail(struct hvlink_guest_chan *ch, const struct hvlink_msg *req, int err,
-                 const char *fmt, ...) __printf(4, 5);
-static void fail(struct hvlink_guest_chan *ch, const struct hvlink_msg *req, int err,
-                 const char *fmt, ...)
+void agent_fail(struct hvlink_guest_chan *ch, const struct hvlink_msg *req, int err,
+                const char *fmt, ...)
 {
 	char msg[HVLINK_ERRMSG_MAX];
 	va_list ap;
@@ -125,7 +125,7 @@ static void fail(struct hvlink_guest_chan *ch, const struct hvlink_msg *req, int
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	errors_answered++;
-	respond(ch, req, -err, msg, (uint32_t)strlen(msg) + 1);
+	agent_respond(ch, req, -err, msg, (uint32_t)strlen(msg) + 1);
 }
 
 /* ---- hv's control hypercall ---------------------------------------------------------- */
@@ -146,10 +146,10 @@ static void fail_hv(struct hvlink_guest_chan *ch, const struct hvlink_msg *req, 
                     const char *what, uint32_t domid)
 {
 	if (rc == -HVLINK_ENOSYS)
-		fail(ch, req, HVLINK_ENOSYS, "%s: hv does not implement this control operation",
-		     what);
+		agent_fail(ch, req, HVLINK_ENOSYS,
+		           "%s: hv does not implement this control operation", what);
 	else
-		fail(ch, req, (int)-rc, "%s (domain %u): hv answered %ld", what, domid, rc);
+		agent_fail(ch, req, (int)-rc, "%s (domain %u): hv answered %ld", what, domid, rc);
 }
 
 static void to_link_info(const struct hv_domctl_dominfo *in, struct hvlink_ctl_dominfo *o)
@@ -188,189 +188,6 @@ static void state_event(uint32_t domid, bool gone)
 	send_msg(ch, &m, &ev);
 }
 #endif
-
-/* ---- images (bulk channel) ----------------------------------------------------------- */
-
-static struct image {
-	uint32_t xfer; /* 0: none */
-	uint32_t kind;
-	uint64_t total, got;
-	uint32_t crc;        /* running CRC-32 of the bytes got (not inverted) */
-	uint64_t begin_ns;   /* when BEGIN arrived (for the console line at END) */
-	int error;           /* latched failure of BEGIN or DATA (negative) */
-	bool complete;       /* END checked it */
-	uint8_t *buf;        /* contiguous in the I/O window */
-	unsigned long pages; /* backing pages (dom0 RAM) */
-	void **page_va;      /* their direct-map addresses, to free them */
-} image;
-
-static void image_release(void)
-{
-	if (image.buf) {
-		dom0_unmap(image.buf, image.pages);
-		for (unsigned long i = 0; i < image.pages; i++)
-			free_page(image.page_va[i]);
-	}
-	memset(&image, 0, sizeof(image));
-}
-
-static int image_reserve(uint64_t total)
-{
-	static void *page_va[IMAGE_MAX / PAGE_SIZE];
-	static uint64_t mfns[IMAGE_MAX / PAGE_SIZE];
-	unsigned long n = (unsigned long)((total + PAGE_SIZE - 1) / PAGE_SIZE);
-
-	if (n == 0)
-		n = 1;
-	image.page_va = page_va;
-	for (image.pages = 0; image.pages < n; image.pages++) {
-		void *p = alloc_page();
-
-		if (!p)
-			goto nomem;
-		page_va[image.pages] = p;
-		mfns[image.pages] = pv_virt_to_mfn(p);
-	}
-	image.buf = dom0_map_frames(mfns, n, false);
-	if (image.buf)
-		return 0;
-nomem:
-	for (unsigned long i = 0; i < image.pages; i++)
-		free_page(page_va[i]);
-	image.pages = 0;
-	return -HVLINK_ENOMEM;
-}
-
-/*
- * CRC-32 (IEEE 802.3, zlib's), updated piece by piece as data arrives: slice-by-8 (eight
- * tables, one 64-bit load per 8 bytes), because under emulation this loop, not the copy, is
- * what limits an image transfer. crc is the running value without the final inversion.
- */
-static uint32_t crc_tab[8][256];
-
-static void crc32_init_tables(void)
-{
-	for (uint32_t n = 0; n < 256; n++) {
-		uint32_t c = n;
-
-		for (int k = 0; k < 8; k++)
-			c = (c & 1) ? 0xedb88320u ^ (c >> 1) : c >> 1;
-		crc_tab[0][n] = c;
-	}
-	for (uint32_t n = 0; n < 256; n++)
-		for (int t = 1; t < 8; t++)
-			crc_tab[t][n] =
-			    crc_tab[0][crc_tab[t - 1][n] & 0xff] ^ (crc_tab[t - 1][n] >> 8);
-}
-
-static uint32_t crc32_update(uint32_t crc, const uint8_t *p, uint64_t len)
-{
-	while (len && ((uintptr_t)p & 7)) {
-		crc = crc_tab[0][(crc ^ *p++) & 0xff] ^ (crc >> 8);
-		len--;
-	}
-	for (; len >= 8; len -= 8, p += 8) {
-		uint64_t v = *(const uint64_t *)p ^ crc;
-
-		crc = crc_tab[7][v & 0xff] ^ crc_tab[6][(v >> 8) & 0xff] ^
-		      crc_tab[5][(v >> 16) & 0xff] ^ crc_tab[4][(v >> 24) & 0xff] ^
-		      crc_tab[3][(v >> 32) & 0xff] ^ crc_tab[2][(v >> 40) & 0xff] ^
-		      crc_tab[1][(v >> 48) & 0xff] ^ crc_tab[0][v >> 56];
-	}
-	while (len--)
-		crc = crc_tab[0][(crc ^ *p++) & 0xff] ^ (crc >> 8);
-	return crc;
-}
-
-static void bulk_request(struct hvlink_guest_chan *ch, const struct hvlink_msg *m)
-{
-	unsigned int kind = m->flags & HVLINK_MSG_KIND_MASK;
-
-	if (m->type == HVLINK_BULK_BEGIN && kind == HVLINK_MSG_NOREPLY &&
-	    m->len == sizeof(struct hvlink_bulk_begin)) {
-		struct hvlink_bulk_begin b;
-
-		hvlink_ring_copy_payload(&ch->rx, 0, &b, sizeof(b));
-		if (image.buf && b.total <= image.pages * PAGE_SIZE && b.total) {
-			image.begin_ns = platform->time_ns();
-			/* The previous buffer is large enough: keep it (and its mapping). */
-			image.got = 0;
-			image.complete = false;
-			image.xfer = b.xfer;
-			image.kind = b.kind;
-			image.total = b.total;
-			image.crc = 0xffffffffu;
-			image.error = b.kind == HVLINK_BULK_KERNEL || b.kind == HVLINK_BULK_RAMDISK
-			                  ? 0
-			                  : -HVLINK_EINVAL;
-			return;
-		}
-		image_release();
-		image.begin_ns = platform->time_ns();
-		image.crc = 0xffffffffu;
-		image.xfer = b.xfer;
-		image.kind = b.kind;
-		image.total = b.total;
-		if (b.xfer == 0 || (b.kind != HVLINK_BULK_KERNEL && b.kind != HVLINK_BULK_RAMDISK))
-			image.error = -HVLINK_EINVAL;
-		else if (b.total > IMAGE_MAX)
-			image.error = -HVLINK_E2BIG;
-		else
-			image.error = image_reserve(b.total);
-		return;
-	}
-	if (m->type == HVLINK_BULK_DATA && kind == HVLINK_MSG_NOREPLY &&
-	    m->len >= sizeof(struct hvlink_bulk_data)) {
-		struct hvlink_bulk_data d;
-		uint32_t n = m->len - (uint32_t)sizeof(d);
-
-		hvlink_ring_copy_payload(&ch->rx, 0, &d, sizeof(d));
-		if (d.xfer != image.xfer || image.xfer == 0 || image.error)
-			return; /* not ours, or already failed: END says so */
-		if (d.offset != image.got || n > image.total - image.got) {
-			image.error = -HVLINK_EINVAL;
-			return;
-		}
-		hvlink_ring_copy_payload(&ch->rx, sizeof(d), image.buf + image.got, n);
-		image.crc = crc32_update(image.crc, image.buf + image.got, n);
-		image.got += n;
-		return;
-	}
-	if (m->type == HVLINK_BULK_END && kind == HVLINK_MSG_REQUEST &&
-	    m->len == sizeof(struct hvlink_bulk_end)) {
-		struct hvlink_bulk_end e;
-
-		hvlink_ring_copy_payload(&ch->rx, 0, &e, sizeof(e));
-		if (e.xfer == 0 || e.xfer != image.xfer)
-			fail(ch, m, HVLINK_ENOENT, "no image transfer %u", e.xfer);
-		else if (image.error)
-			fail(ch, m, -image.error, "image transfer %u failed: %s", e.xfer,
-			     image.error == -HVLINK_E2BIG    ? "image larger than 16 MiB"
-			     : image.error == -HVLINK_ENOMEM ? "no memory in dom0 for the image"
-			     : image.error == -HVLINK_EINVAL ? "bad kind or out-of-order data"
-			                                     : "error");
-		else if (image.got != image.total)
-			fail(ch, m, HVLINK_EIO, "image transfer %u incomplete: %llu of %llu bytes",
-			     e.xfer, (unsigned long long)image.got,
-			     (unsigned long long)image.total);
-		else if ((image.crc ^ 0xffffffffu) != e.crc32)
-			fail(ch, m, HVLINK_EIO, "image transfer %u: checksum mismatch", e.xfer);
-		else {
-			image.complete = true;
-			respond(ch, m, 0, NULL, 0);
-			printk("agent: image %u: %llu bytes received and checked in %llu us\n",
-			       e.xfer, (unsigned long long)image.total,
-			       (unsigned long long)(platform->time_ns() - image.begin_ns) / 1000);
-		}
-		return;
-	}
-	if (kind == HVLINK_MSG_REQUEST || kind == HVLINK_MSG_NOREPLY)
-		fail(ch, m,
-		     m->type >= HVLINK_BULK_BEGIN && m->type <= HVLINK_BULK_END ? HVLINK_EINVAL
-		                                                                : HVLINK_ENOSYS,
-		     "malformed or unknown bulk message (type %u, kind %u, %u bytes)", m->type,
-		     kind, m->len);
-}
 
 /* ---- control channel ----------------------------------------------------------------- */
 
@@ -440,7 +257,7 @@ static union {
 /* Domain 0 itself asked to shut down: answer, close the link in order, go. */
 static __noreturn void shutdown_self(struct hvlink_guest_chan *ch, const struct hvlink_msg *m)
 {
-	respond(ch, m, 0, NULL, 0);
+	agent_respond(ch, m, 0, NULL, 0);
 	printk("agent: shutdown asked through the link (reason %u)\n", q.shutdown.reason);
 	hvlink_guest_stop(&guest, HVLINK_STATE_CLOSED, HVLINK_FAULT_NONE);
 	ring_host(0);
@@ -474,15 +291,15 @@ static void ctl_hv_op(struct hvlink_guest_chan *ch, const struct hvlink_msg *m)
 		pi.total_kib = op.u.physinfo.total_kib;
 		pi.free_kib = op.u.physinfo.free_kib;
 		/* hv's physinfo does not report admissible reservation yet: 0 = unknown. */
-		respond(ch, m, 0, &pi, sizeof(pi));
+		agent_respond(ch, m, 0, &pi, sizeof(pi));
 		return;
 	}
 	case HVLINK_CTL_DOMAIN_CREATE: {
 		struct hvlink_ctl_domid id = {0};
 
 		if (q.create.flags) {
-			fail(ch, m, HVLINK_EINVAL, "create: flags %#x are reserved",
-			     q.create.flags);
+			agent_fail(ch, m, HVLINK_EINVAL, "create: flags %#x are reserved",
+			           q.create.flags);
 			return;
 		}
 		memcpy(op.u.create.uuid, q.create.uuid, sizeof(op.u.create.uuid));
@@ -499,23 +316,23 @@ static void ctl_hv_op(struct hvlink_guest_chan *ch, const struct hvlink_msg *m)
 			return;
 		}
 		id.domid = op.u.create.domid;
-		respond(ch, m, 0, &id, sizeof(id));
+		agent_respond(ch, m, 0, &id, sizeof(id));
 		state_event(id.domid, false);
 		return;
 	}
 	case HVLINK_CTL_DOMAIN_BUILD:
-		if (!image.complete || image.xfer != q.build.kernel_xfer ||
-		    image.kind != HVLINK_BULK_KERNEL) {
-			fail(ch, m, HVLINK_EINVAL, "no completed kernel image transfer %u",
-			     q.build.kernel_xfer);
+		if (!agent_image.complete || agent_image.xfer != q.build.kernel_xfer ||
+		    agent_image.kind != HVLINK_BULK_KERNEL) {
+			agent_fail(ch, m, HVLINK_EINVAL, "no completed kernel image transfer %u",
+			           q.build.kernel_xfer);
 			return;
 		}
 		if (q.build.ramdisk_xfer) {
-			fail(ch, m, HVLINK_EOPNOTSUPP, "ramdisks are not supported yet");
+			agent_fail(ch, m, HVLINK_EOPNOTSUPP, "ramdisks are not supported yet");
 			return;
 		}
-		op.u.build.image = (uint64_t)(uintptr_t)image.buf;
-		op.u.build.image_len = image.total;
+		op.u.build.image = (uint64_t)(uintptr_t)agent_image.buf;
+		op.u.build.image_len = agent_image.total;
 		q.build.cmdline[HVLINK_CMDLINE_MAX - 1] = '\0';
 		strlcpy(op.u.build.cmdline, q.build.cmdline, sizeof(op.u.build.cmdline));
 		rc = domctl(HV_DOMCTL_build_buffer, domid, &op);
@@ -524,7 +341,7 @@ static void ctl_hv_op(struct hvlink_guest_chan *ch, const struct hvlink_msg *m)
 			fail_hv(ch, m, rc, "build", domid);
 			return;
 		}
-		respond(ch, m, 0, NULL, 0);
+		agent_respond(ch, m, 0, NULL, 0);
 		return;
 	case HVLINK_CTL_DOMAIN_SHUTDOWN:
 		op.u.shutdown.reason = q.shutdown.reason;
@@ -532,7 +349,7 @@ static void ctl_hv_op(struct hvlink_guest_chan *ch, const struct hvlink_msg *m)
 			fail_hv(ch, m, rc, "shutdown", domid);
 			return;
 		}
-		respond(ch, m, 0, NULL, 0);
+		agent_respond(ch, m, 0, NULL, 0);
 		state_event(domid, false);
 		return;
 	case HVLINK_CTL_DOMAIN_UNPAUSE:
@@ -550,7 +367,7 @@ static void ctl_hv_op(struct hvlink_guest_chan *ch, const struct hvlink_msg *m)
 			        domid);
 			return;
 		}
-		respond(ch, m, 0, NULL, 0);
+		agent_respond(ch, m, 0, NULL, 0);
 		state_event(domid, type == HVLINK_CTL_DOMAIN_DESTROY);
 		return;
 	case HVLINK_CTL_DOMAIN_INFO: {
@@ -561,7 +378,7 @@ static void ctl_hv_op(struct hvlink_guest_chan *ch, const struct hvlink_msg *m)
 			return;
 		}
 		to_link_info(&op.u.info, &o);
-		respond(ch, m, 0, &o, sizeof(o));
+		agent_respond(ch, m, 0, &o, sizeof(o));
 		return;
 	}
 	case HVLINK_CTL_DOMAIN_LIST: {
@@ -580,8 +397,9 @@ static void ctl_hv_op(struct hvlink_guest_chan *ch, const struct hvlink_msg *m)
 		for (uint32_t i = 0; i < head.count; i++)
 			to_link_info(&infos[i],
 			             (struct hvlink_ctl_dominfo *)(out + sizeof(head)) + i);
-		respond(ch, m, 0, out,
-		        (uint32_t)(sizeof(head) + head.count * sizeof(struct hvlink_ctl_dominfo)));
+		agent_respond(
+		    ch, m, 0, out,
+		    (uint32_t)(sizeof(head) + head.count * sizeof(struct hvlink_ctl_dominfo)));
 		return;
 	}
 	case HVLINK_CTL_SET_MAX_MEM:
@@ -593,7 +411,7 @@ static void ctl_hv_op(struct hvlink_guest_chan *ch, const struct hvlink_msg *m)
 			fail_hv(ch, m, rc, "set memory", domid);
 			return;
 		}
-		respond(ch, m, 0, NULL, 0);
+		agent_respond(ch, m, 0, NULL, 0);
 		return;
 	case HVLINK_CTL_SET_VCPUS:
 		op.u.vcpus.nr_vcpus = q.vcpus.nr_vcpus;
@@ -601,7 +419,7 @@ static void ctl_hv_op(struct hvlink_guest_chan *ch, const struct hvlink_msg *m)
 			fail_hv(ch, m, rc, "set vcpus", domid);
 			return;
 		}
-		respond(ch, m, 0, NULL, 0);
+		agent_respond(ch, m, 0, NULL, 0);
 		return;
 	case HVLINK_CTL_SCHED_GET: {
 		struct hvlink_ctl_sched s = {.head = q.head};
@@ -613,7 +431,7 @@ static void ctl_hv_op(struct hvlink_guest_chan *ch, const struct hvlink_msg *m)
 		s.weight = op.u.sched.weight;
 		s.cap = op.u.sched.cap;
 		s.reservation = op.u.sched.reservation;
-		respond(ch, m, 0, &s, sizeof(s));
+		agent_respond(ch, m, 0, &s, sizeof(s));
 		return;
 	}
 	case HVLINK_CTL_SCHED_SET:
@@ -624,18 +442,19 @@ static void ctl_hv_op(struct hvlink_guest_chan *ch, const struct hvlink_msg *m)
 			fail_hv(ch, m, rc, "set scheduler parameters", domid);
 			return;
 		}
-		respond(ch, m, 0, NULL, 0);
+		agent_respond(ch, m, 0, NULL, 0);
 		return;
 	default:
-		fail(ch, m, HVLINK_ENOSYS, "control operation %u is not implemented", type);
+		agent_fail(ch, m, HVLINK_ENOSYS, "control operation %u is not implemented", type);
 		return;
 	}
 }
 #else
 static void ctl_hv_op(struct hvlink_guest_chan *ch, const struct hvlink_msg *m)
 {
-	fail(ch, m, HVLINK_ENOSYS,
-	     "control operation %u: this dom0 is built without hv's control interface", m->type);
+	agent_fail(ch, m, HVLINK_ENOSYS,
+	           "control operation %u: this dom0 is built without hv's control interface",
+	           m->type);
 }
 #endif
 
@@ -647,22 +466,23 @@ static void ctl_request(struct hvlink_guest_chan *ch, const struct hvlink_msg *m
 
 	if (kind != HVLINK_MSG_REQUEST) {
 		if (kind == HVLINK_MSG_NOREPLY)
-			fail(ch, m, HVLINK_EINVAL, "control messages must be requests");
+			agent_fail(ch, m, HVLINK_EINVAL, "control messages must be requests");
 		return; /* responses and events from the host: nothing to answer */
 	}
 	if (want == 0) {
-		fail(ch, m, HVLINK_ENOSYS, "unknown control operation %u", type);
+		agent_fail(ch, m, HVLINK_ENOSYS, "unknown control operation %u", type);
 		return;
 	}
 	if (m->len != want) {
-		fail(ch, m, HVLINK_EINVAL, "control operation %u: %u bytes, expected %u", type,
-		     m->len, want);
+		agent_fail(ch, m, HVLINK_EINVAL, "control operation %u: %u bytes, expected %u",
+		           type, m->len, want);
 		return;
 	}
 	hvlink_ring_copy_payload(&ch->rx, 0, &q, want);
 	if (q.head.interface_version != HVLINK_CTL_INTERFACE_VERSION) {
-		fail(ch, m, HVLINK_EPROTO, "control interface version %u, the agent speaks %u",
-		     q.head.interface_version, HVLINK_CTL_INTERFACE_VERSION);
+		agent_fail(ch, m, HVLINK_EPROTO,
+		           "control interface version %u, the agent speaks %u",
+		           q.head.interface_version, HVLINK_CTL_INTERFACE_VERSION);
 		return;
 	}
 	switch (type) {
@@ -672,12 +492,13 @@ static void ctl_request(struct hvlink_guest_chan *ch, const struct hvlink_msg *m
 		                                 .interface_version = HVLINK_CTL_INTERFACE_VERSION};
 
 		hv_version(h.hv_version, sizeof(h.hv_version));
-		respond(ch, m, 0, &h, sizeof(h));
+		agent_respond(ch, m, 0, &h, sizeof(h));
 		return;
 	}
 	case HVLINK_CTL_DOMAIN_SHUTDOWN:
 		if (q.shutdown.reason > HVLINK_SHUTDOWN_CRASH) {
-			fail(ch, m, HVLINK_EINVAL, "bad shutdown reason %u", q.shutdown.reason);
+			agent_fail(ch, m, HVLINK_EINVAL, "bad shutdown reason %u",
+			           q.shutdown.reason);
 			return;
 		}
 		if (q.head.domid == 0)
@@ -686,11 +507,11 @@ static void ctl_request(struct hvlink_guest_chan *ch, const struct hvlink_msg *m
 		return;
 	case HVLINK_CTL_BANDWIDTH_GET:
 	case HVLINK_CTL_BANDWIDTH_SET:
-		fail(ch, m, HVLINK_ENOSYS, "bandwidth limits are not implemented yet");
+		agent_fail(ch, m, HVLINK_ENOSYS, "bandwidth limits are not implemented yet");
 		return;
 	case HVLINK_CTL_SUBSCRIBE:
 		subscribed = q.sub.enable != 0;
-		respond(ch, m, 0, NULL, 0);
+		agent_respond(ch, m, 0, NULL, 0);
 		return;
 	default:
 		ctl_hv_op(ch, m);
@@ -701,7 +522,7 @@ static void ctl_request(struct hvlink_guest_chan *ch, const struct hvlink_msg *m
 static void console_request(struct hvlink_guest_chan *ch, const struct hvlink_msg *m)
 {
 	if ((m->flags & HVLINK_MSG_KIND_MASK) == HVLINK_MSG_REQUEST)
-		fail(ch, m, HVLINK_ENOSYS, "dom0 has no console back end yet");
+		agent_fail(ch, m, HVLINK_ENOSYS, "dom0 has no console back end yet");
 }
 
 /* ---- the loop ------------------------------------------------------------------------ */
@@ -720,7 +541,8 @@ static bool serve_channel(struct hvlink_guest_chan *ch)
 		else if (ch->type == HVLINK_CHAN_CONSOLE)
 			console_request(ch, &m);
 		else if ((m.flags & HVLINK_MSG_KIND_MASK) == HVLINK_MSG_REQUEST)
-			fail(ch, &m, HVLINK_ENOSYS, "channel type %u is not served", ch->type);
+			agent_fail(ch, &m, HVLINK_ENOSYS, "channel type %u is not served",
+			           ch->type);
 		if (!attached)
 			return false;
 		rc = hvlink_ring_consume(&ch->rx);
@@ -805,6 +627,16 @@ __noreturn void dom0_agent_main(void)
 		printk("agent: no management link; powering off\n");
 		platform->shutdown(PLATFORM_CRASH);
 	}
+	char arg[24];
+	uint64_t spin_ns = AGENT_SPIN_US * 1000ULL, seen = 0, busy_at = 0;
+
+	if (cmdline_get(platform->cmdline, "agent_spin_us", arg, sizeof(arg)) == 0) {
+		spin_ns = 0;
+		for (const char *p = arg; *p >= '0' && *p <= '9' && spin_ns < 1000000000ULL; p++)
+			spin_ns = spin_ns * 10 + (uint64_t)(*p - '0') * 1000;
+	}
+	printk("agent: looking again for %llu us after each request before blocking\n",
+	       (unsigned long long)(spin_ns / 1000));
 	crc32_init_tables();
 	memcpy_bandwidth();
 	platform->irq_save();
@@ -837,6 +669,14 @@ __noreturn void dom0_agent_main(void)
 				again = true;
 		}
 		if (again)
+			continue;
+		/* Right after serving, look again for a short while before blocking: a client that
+		 * sends its next request at once then finds us awake. Idle means blocked. */
+		if (requests_served != seen) {
+			seen = requests_served;
+			busy_at = platform->time_ns();
+		}
+		if (spin_ns && platform->time_ns() - busy_at < spin_ns)
 			continue;
 		platform->idle(); /* blocks until the device's event (or a timer) */
 	}
