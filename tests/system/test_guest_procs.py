@@ -1,7 +1,7 @@
 """guest-kernel's user processes, driven non-interactively through the shell.
 
-The guest kernel runs as dom0 on hv with a kernel command line `-- cmd; cmd; ...`: pid 1 is the
-shell running those commands. Checked: 1000 fork/exec/wait, a ring of 16 processes joined by
+The same guest-kernel image runs natively (QEMU -kernel, multiboot) and as dom0 on hv, with a
+kernel command line `-- cmd; cmd; ...`: pid 1 is the shell running those commands. Checked: 1000 fork/exec/wait, a ring of 16 processes joined by
 pipes, copy-on-write, faulting processes are killed while the kernel lives on, the user
 self-tests pass, and the memory in use (`free`) is the same before and after.
 """
@@ -24,6 +24,15 @@ def run_on_hv(script, timeout=300):
         return m.output()
 
 
+def run_native(script, timeout=300):
+    with Machine(kernel=build_path("guest-kernel/guest.elf"), cmdline=f"-- {script}",
+                 cpus=1, mem="512M", timeout=timeout, name="guest-procs-native") as m:
+        m.wait_for(r"^hvguest: power off requested", timeout=timeout - 20)
+        m.wait_for(r"^native: power off", timeout=30)
+        assert m.wait_exit(timeout=30) == 1  # isa-debug-exit with 0
+        return m.output()
+
+
 def check_script_output(out):
     assert "forktest: 1000 processes ok" in out
     assert re.search(r"pipering: 16 processes, 100 rounds, token 1600 ok", out)
@@ -40,3 +49,7 @@ def check_script_output(out):
 
 def test_processes_on_hv():
     check_script_output(run_on_hv(SCRIPT))
+
+
+def test_processes_native():
+    check_script_output(run_native(SCRIPT))
