@@ -467,6 +467,47 @@ static void release_mapped(void)
 	CHECK_EQ(fake_frees, 2);
 }
 
+/* Grant mappings: a domU frame mapped into dom0's L1 (refs on the granter's frame), never
+ * replaced by an ordinary update, unmapped only by frame; a pinned frame cannot be granted RW. */
+static void grant_mappings(void)
+{
+	bool flush = false;
+	uint64_t l1 = DOM0_FRAME;
+
+	setup();
+	CHECK_EQ(pv_pin_table(&dom0, l1, 1), 0);
+	CHECK_EQ(pv_grant_map_l1e(&dom0, l1, 3, DATA, true, false, &domu), 0);
+	CHECK_EQ(refs(DATA), 2);
+	CHECK_EQ(type(DATA), PGT_writable);
+	CHECK(fake_mem[l1][3] & PTF_GNTTAB);
+	CHECK_EQ(pv_grant_map_l1e(&dom0, l1, 3, DATA2, false, false, &domu), -EINVAL); /* a grant */
+	CHECK_EQ(pv_mmu_normal_update(&dom0, &dom0, (l1 << 12) + 3 * 8, 0, false, &flush), -EINVAL);
+	CHECK_EQ(pv_grant_unmap_l1e(&dom0, l1, 3, DATA2), -EINVAL); /* not that frame */
+	CHECK_EQ(pv_grant_unmap_l1e(&dom0, l1, 3, DATA), 0);
+	CHECK_EQ(refs(DATA), 1);
+	CHECK_EQ(tcount(DATA), 0);
+	CHECK_EQ(fake_mem[l1][3], 0);
+	CHECK_EQ(pv_grant_unmap_l1e(&dom0, l1, 3, DATA), -EINVAL);
+	/* A table of the granter cannot be mapped writable; read-only is fine. */
+	CHECK_EQ(pv_pin_table(&domu, L1B, 1), 0);
+	CHECK_EQ(pv_grant_map_l1e(&dom0, l1, 4, L1B, true, false, &domu), -EBUSY);
+	CHECK_EQ(pv_grant_map_l1e(&dom0, l1, 4, L1B, false, false, &domu), 0);
+	/* An ordinary mapping in the way is replaced, its references dropped. */
+	CHECK_EQ(pv_mmu_normal_update(&dom0, &dom0, (l1 << 12) + 5 * 8, ent(DOM0_FRAME + 2, RWE),
+	                              false, &flush),
+	         0);
+	CHECK_EQ(refs(DOM0_FRAME + 2), 2);
+	CHECK_EQ(pv_grant_map_l1e(&dom0, l1, 5, DATA2, false, false, &domu), 0);
+	CHECK_EQ(refs(DOM0_FRAME + 2), 1);
+	CHECK_EQ(type(DOM0_FRAME + 2), PGT_none);
+	/* Not an L1 of the mapping domain: refused. */
+	CHECK_EQ(pv_grant_map_l1e(&dom0, DOM0_FRAME + 1, 0, DATA, false, false, &domu), -EINVAL);
+	/* Teardown of the mapper's table releases the grant's references too. */
+	CHECK_EQ(pv_unpin_table(&dom0, l1), 0);
+	CHECK_EQ(refs(L1B), 2); /* allocation + its pin */
+	CHECK_EQ(refs(DATA2), 1);
+}
+
 /*
  * Random operation sequences (pin/unpin at every level, checked updates of random entries
  * with random flags and targets, base pointers, releases), then teardown. Whatever the
@@ -593,6 +634,7 @@ int main(void)
 	    {"set_gdt", set_gdt},
 	    {"teardown", teardown},
 	    {"release_mapped", release_mapped},
+	    {"grant_mappings", grant_mappings},
 	    {"random_sequences", random_sequences},
 	};
 	return run_cases(cases, sizeof(cases) / sizeof(cases[0]));

@@ -344,6 +344,8 @@ static int mod_entry(int level, uint64_t table_mfn, unsigned int idx, uint64_t v
 
 	if (level == 4 && is_hv_l4_slot(idx))
 		return -EINVAL;
+	if (level == 1 && (old & PTF_P) && (old & PTF_GNTTAB))
+		return -EINVAL; /* a grant mapping goes through unmap_grant_ref only */
 	rc = get_entry_refs(level, val, table_mfn, d, pg_owner);
 	if (rc)
 		return rc;
@@ -506,6 +508,55 @@ int pv_update_va_mapping(struct vcpu *v, struct domain *pg_owner, uint64_t va, u
 	if (rc)
 		return rc;
 	return mod_entry(1, l1, idx, val, v->domain, pg_owner, false);
+}
+
+/* --- grant mappings ------------------------------------------------------------------- */
+
+/*
+ * Install a grant mapping of frame mfn (owned by granter, who allowed it) in entry idx of
+ * d's validated L1 table l1_mfn: the entry gets PTF_GNTTAB and takes a general reference on
+ * the frame (and a writable one if rw). An ordinary mapping already there is replaced (its
+ * references dropped), another grant mapping is not. Returns 0, -EINVAL (no such L1, a grant
+ * there already) or -EBUSY (the frame cannot be referenced so).
+ */
+int pv_grant_map_l1e(struct domain *d, uint64_t l1_mfn, unsigned int idx, uint64_t mfn, bool rw,
+                     bool user, const struct domain *granter)
+{
+	struct pv_frame *t = pv_frame(l1_mfn);
+	uint64_t *e, val, old;
+
+	if (!t || t->owner != d->domain_id || t->type != PGT_l1 || !(t->flags & PGF_validated) ||
+	    idx >= 512)
+		return -EINVAL;
+	e = &pv_frame_map(l1_mfn)[idx];
+	old = __atomic_load_n(e, __ATOMIC_RELAXED);
+	if ((old & PTF_P) && (old & PTF_GNTTAB))
+		return -EINVAL;
+	if (get_page_and_type_rw(mfn, granter, rw))
+		return -EBUSY;
+	val = (mfn << 12) | PTF_P | PTF_A | PTF_D | PTF_NX | PTF_GNTTAB | (rw ? PTF_RW : 0) |
+	      (user ? PTF_US : 0);
+	old = __atomic_exchange_n(e, adjust_entry(1, val), __ATOMIC_SEQ_CST);
+	put_entry_refs(1, old, l1_mfn);
+	return 0;
+}
+
+/* Remove the grant mapping of mfn from entry idx of d's L1 l1_mfn, releasing its references. */
+int pv_grant_unmap_l1e(struct domain *d, uint64_t l1_mfn, unsigned int idx, uint64_t mfn)
+{
+	struct pv_frame *t = pv_frame(l1_mfn);
+	uint64_t *e, old;
+
+	if (!t || t->owner != d->domain_id || t->type != PGT_l1 || !(t->flags & PGF_validated) ||
+	    idx >= 512)
+		return -EINVAL;
+	e = &pv_frame_map(l1_mfn)[idx];
+	old = __atomic_load_n(e, __ATOMIC_RELAXED);
+	if (!(old & PTF_P) || !(old & PTF_GNTTAB) || pte_mfn(old) != mfn)
+		return -EINVAL;
+	old = __atomic_exchange_n(e, 0, __ATOMIC_SEQ_CST);
+	put_entry_refs(1, old, l1_mfn);
+	return 0;
 }
 
 /* --- descriptor tables --------------------------------------------------------------------- */

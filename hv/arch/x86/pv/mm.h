@@ -94,6 +94,9 @@ int pv_set_gdt(struct vcpu *v, const uint64_t *frames, unsigned int entries);
 int pv_update_descriptor(struct domain *d, uint64_t maddr, uint64_t desc);
 int pv_set_ldt(struct vcpu *v, uint64_t base, unsigned int ents);
 bool pv_check_descriptor(uint64_t *desc);
+int pv_grant_map_l1e(struct domain *d, uint64_t l1_mfn, unsigned int idx, uint64_t mfn, bool rw,
+                     bool user, const struct domain *granter);
+int pv_grant_unmap_l1e(struct domain *d, uint64_t l1_mfn, unsigned int idx, uint64_t mfn);
 
 /* Teardown: drop every reference a vCPU holds, then every pin and allocation. */
 void pv_relinquish_vcpu(struct vcpu *v);

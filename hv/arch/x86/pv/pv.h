@@ -58,6 +58,22 @@ struct pv_vcpu {
 	bool online;
 };
 
+/* One grant this domain has mapped (GNTTABOP_map_grant_ref); the handle is the index. */
+struct grant_map {
+	bool in_use;
+	bool host;   /* a PTE maps it (l1_mfn, idx) */
+	bool device; /* a device mapping holds references on the frame */
+	bool rw;
+	uint16_t dom; /* granter */
+	uint32_t ref;
+	uint64_t l1_mfn; /* where the PTE is */
+	unsigned int idx;
+	uint64_t mfn; /* the granted frame */
+	uint64_t va;  /* host_addr as given (0 for GNTMAP_contains_pte) */
+};
+
+#define MAX_GRANT_MAPS 256
+
 struct pv_domain {
 	bool dying;
 	unsigned int shutdown_reason;
@@ -68,6 +84,7 @@ struct pv_domain {
 	char console_line[160]; /* console_io: the domain's unfinished line */
 	unsigned int console_used;
 	uint32_t grant_version;
+	struct grant_map maptrack[MAX_GRANT_MAPS];
 };
 
 static inline struct pv_vcpu *pv(struct vcpu *v)
