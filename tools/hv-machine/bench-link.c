@@ -12,8 +12,11 @@
  *     (BEGIN, DATA..., END with CRC-32 checked by the agent), best of --transfers, against
  *     dom0's own memcpy bandwidth, which the agent measures at start and prints on the console.
  *
- *   bench-link --hv hv/hv.elf --dom0 guest-kernel/guest.elf [--count N] [--image-mib M]
- *              [--transfers T] [--accel tcg|kvm|auto] [--dir DIR]
+ *   bench-link --hv hv/hv.elf --dom0 guest-kernel/guest.elf [--dom0-cmdline TEXT]
+ *              [--count N] [--image-mib M] [--transfers T] [--accel tcg|kvm|auto] [--dir DIR]
+ *
+ * dom0's command line defaults to "agent" (e.g. "agent agent_spin_us=0" to measure without
+ * the agent's short look-again after each request).
  *
  * Prints the figures and the two ratios against the goals (round trip no slower than QMP;
  * transfer at least half of dom0's memcpy). Exit 0 when measured (whether or not the goals are
@@ -64,6 +67,7 @@ int main(int argc, char **argv)
 {
 	static const struct option opts[] = {{"hv", required_argument, NULL, 'k'},
 	                                     {"dom0", required_argument, NULL, '0'},
+	                                     {"dom0-cmdline", required_argument, NULL, 'c'},
 	                                     {"count", required_argument, NULL, 'n'},
 	                                     {"image-mib", required_argument, NULL, 'i'},
 	                                     {"transfers", required_argument, NULL, 't'},
@@ -71,8 +75,9 @@ int main(int argc, char **argv)
 	                                     {"accel", required_argument, NULL, 'a'},
 	                                     {"help", no_argument, NULL, 'h'},
 	                                     {0}};
-	const char *usage = "usage: bench-link --hv IMAGE --dom0 ELF [--count N] [--image-mib M] "
-	                    "[--transfers T] [--accel A] [--dir DIR]\n";
+	const char *usage =
+	    "usage: bench-link --hv IMAGE --dom0 ELF [--dom0-cmdline TEXT] [--count N] "
+	    "[--image-mib M] [--transfers T] [--accel A] [--dir DIR]\n";
 	hvctl_machine_config cfg = {.memory_mib = 512,
 	                            .cpus = 1,
 	                            .dom0_cmdline = "agent",
@@ -96,6 +101,9 @@ int main(int argc, char **argv)
 			break;
 		case '0':
 			cfg.dom0 = optarg;
+			break;
+		case 'c':
+			cfg.dom0_cmdline = optarg;
 			break;
 		case 'n':
 			count = strtol(optarg, NULL, 10);
@@ -151,7 +159,7 @@ int main(int argc, char **argv)
 	}
 	h = hvctl_machine_handle(m);
 	hvctl_set_timeout(h, 30000);
-	printf("accel: %s\n", hvctl_machine_accel(m));
+	printf("accel: %s; dom0 command line: %s\n", hvctl_machine_accel(m), cfg.dom0_cmdline);
 
 	/* An hv without the control hypercall answers PHYSINFO with -ENOSYS: then the null
 	 * request stops at the agent (HELLO) and the output says so. */
