@@ -39,17 +39,9 @@
  * The control calls go through dom0's domctl library (include/domctl.h, kernel/domctl.c):
  * domctl_forward() makes the hypercall on a request the agent fills in itself, since every link
  * request carries fields the library's convenience calls do not take (uuid, guarantee, ...).
- * Until that library is part of the tree, the agent answers every operation that needs hv's
- * control hypercall with -ENOSYS (it never pretends to succeed).
  */
-#if __has_include(<domctl.h>)
 #include <domctl.h>
-#define HAVE_DOMCTL 1
-#else
-#define HAVE_DOMCTL 0
-#endif
 
-#define CTL_PAYLOAD_MAX 65536
 #define LIST_MAX        64
 #define AGENT_SPIN_US   300 /* default of agent_spin_us= (see the loop) */
 
@@ -130,8 +122,6 @@ void agent_fail(struct hvlink_guest_chan *ch, const struct hvlink_msg *req, int 
 
 /* ---- hv's control hypercall ---------------------------------------------------------- */
 
-#if HAVE_DOMCTL
-
 static long domctl(uint32_t cmd, uint32_t domid, struct hv_domctl *op)
 {
 	op->interface_version = HV_DOMCTL_INTERFACE_VERSION;
@@ -187,7 +177,6 @@ static void state_event(uint32_t domid, bool gone)
 	}
 	send_msg(ch, &m, &ev);
 }
-#endif
 
 /* ---- control channel ----------------------------------------------------------------- */
 
@@ -264,7 +253,6 @@ static __noreturn void shutdown_self(struct hvlink_guest_chan *ch, const struct 
 	platform->shutdown((int)q.shutdown.reason);
 }
 
-#if HAVE_DOMCTL
 /* The operations that are one call of hv's control hypercall each. */
 static void ctl_hv_op(struct hvlink_guest_chan *ch, const struct hvlink_msg *m)
 {
@@ -449,14 +437,6 @@ static void ctl_hv_op(struct hvlink_guest_chan *ch, const struct hvlink_msg *m)
 		return;
 	}
 }
-#else
-static void ctl_hv_op(struct hvlink_guest_chan *ch, const struct hvlink_msg *m)
-{
-	agent_fail(ch, m, HVLINK_ENOSYS,
-	           "control operation %u: this dom0 is built without hv's control interface",
-	           m->type);
-}
-#endif
 
 static void ctl_request(struct hvlink_guest_chan *ch, const struct hvlink_msg *m)
 {
@@ -623,6 +603,10 @@ static void memcpy_bandwidth(void)
 
 __noreturn void dom0_agent_main(void)
 {
+	if (strcmp(platform->name, "xen-pv") != 0) {
+		printk("agent: dom0's agent needs the Xen-PV platform (this is %s)\n", platform->name);
+		platform->shutdown(PLATFORM_CRASH);
+	}
 	if (dom0_link_init(&dev)) {
 		printk("agent: no management link; powering off\n");
 		platform->shutdown(PLATFORM_CRASH);
