@@ -3,7 +3,7 @@
  * MFNs; PV guests map them themselves, read-write), their size (query_size), the version (only
  * 1: set_version to 2 answers -ENOSYS, which guests take as "v1 only"), and the use of grants
  * by another domain (or the granter itself): map_grant_ref / unmap_grant_ref (host mappings,
- * by virtual address or by PTE address) and copy.
+ * by virtual address or by PTE address; device mappings), unmap_and_replace, and copy.
  *
  * A mapping takes references on the granted frame through the PTE (mm.c: pv_grant_map_l1e),
  * so the frame outlives the granter's own use of it; the grant entry says GTF_reading (and
@@ -260,6 +260,51 @@ static int16_t unmap_grant(struct vcpu *v, struct gnttab_unmap_grant_ref *op)
 	return GNTST_okay;
 }
 
+/*
+ * unmap_and_replace: remove the host mapping of a handle at host_addr, putting in its place
+ * the mapping found at new_addr (which is cleared); if that was a grant mapping, its handle
+ * follows it to host_addr.
+ */
+static int16_t unmap_and_replace(struct vcpu *v, struct gnttab_unmap_and_replace *op)
+{
+	struct domain *ld = v->domain, *rd;
+	struct grant_map *m;
+	uint64_t l1, l1b = 0;
+	unsigned int idx, idxb = 0, i;
+
+	if (op->handle >= MAX_GRANT_MAPS || !pvd(ld)->maptrack[op->handle].in_use)
+		return GNTST_bad_handle;
+	m = &pvd(ld)->maptrack[op->handle];
+	if (!m->host || !m->va || find_pte(v, op->host_addr, 0, &l1, &idx))
+		return GNTST_general_error;
+	if (l1 != m->l1_mfn || idx != m->idx)
+		return GNTST_general_error;
+	if (op->new_addr && find_pte(v, op->new_addr, 0, &l1b, &idxb))
+		return GNTST_general_error;
+	if (pv_grant_replace_l1e(ld, l1, idx, m->mfn, l1b, idxb))
+		return GNTST_general_error;
+	invlpg((void *)op->host_addr);
+	if (op->new_addr)
+		invlpg((void *)op->new_addr);
+	for (i = 0; op->new_addr && i < MAX_GRANT_MAPS; i++) {
+		struct grant_map *o = &pvd(ld)->maptrack[i];
+
+		if (o->in_use && o->host && o->l1_mfn == l1b && o->idx == idxb) {
+			o->l1_mfn = l1;
+			o->idx = idx;
+			o->va = op->host_addr;
+		}
+	}
+	m->host = false;
+	if (m->device)
+		return GNTST_okay;
+	m->in_use = false;
+	rd = m->dom == ld->domain_id ? ld : pv_find_domain(m->dom);
+	if (rd)
+		grant_release(ld, rd, m->ref);
+	return GNTST_okay;
+}
+
 /* One side of a copy: a grant of another domain (or ours) to us, or a frame of ours. */
 static int16_t copy_side(struct vcpu *v, const struct gnttab_copy_ptr *p, bool gref, bool dest,
                          uint64_t *mfn, struct domain **owner)
@@ -349,6 +394,18 @@ long do_grant_table_op(struct vcpu *v, unsigned int cmd, uint64_t arg, unsigned 
 				return -EFAULT;
 			pv_lock();
 			op.status = unmap_grant(v, &op);
+			pv_unlock();
+			rc = copy_to_guest(at, &op, sizeof(op)) ? -EFAULT : 0;
+			break;
+		}
+		case GNTTABOP_unmap_and_replace: {
+			struct gnttab_unmap_and_replace op;
+			uint64_t at = arg + i * sizeof(op);
+
+			if (copy_from_guest(&op, at, sizeof(op)))
+				return -EFAULT;
+			pv_lock();
+			op.status = unmap_and_replace(v, &op);
 			pv_unlock();
 			rc = copy_to_guest(at, &op, sizeof(op)) ? -EFAULT : 0;
 			break;

@@ -500,12 +500,27 @@ static void grant_mappings(void)
 	CHECK_EQ(pv_grant_map_l1e(&dom0, l1, 5, DATA2, false, false, &domu), 0);
 	CHECK_EQ(refs(DOM0_FRAME + 2), 1);
 	CHECK_EQ(type(DOM0_FRAME + 2), PGT_none);
+	/* unmap_and_replace: entry 5's grant is replaced by entry 6's mapping, which moves
+	 * with its references; the grant's go. */
+	CHECK_EQ(pv_mmu_normal_update(&dom0, &dom0, (l1 << 12) + 6 * 8, ent(DOM0_FRAME + 2, RWE),
+	                              false, &flush),
+	         0);
+	CHECK_EQ(pv_grant_replace_l1e(&dom0, l1, 5, DATA, l1, 6), -EINVAL);  /* not that frame */
+	CHECK_EQ(pv_grant_replace_l1e(&dom0, l1, 5, DATA2, l1, 5), -EINVAL); /* itself */
+	CHECK_EQ(pv_grant_replace_l1e(&dom0, l1, 5, DATA2, l1, 6), 0);
+	CHECK_EQ(pte_mfn(fake_mem[l1][5]), DOM0_FRAME + 2);
+	CHECK_EQ(fake_mem[l1][6], 0);
+	CHECK_EQ(refs(DOM0_FRAME + 2), 2);
+	CHECK_EQ(type(DOM0_FRAME + 2), PGT_writable);
+	CHECK_EQ(refs(DATA2), 1);
+	CHECK_EQ(pv_grant_map_l1e(&dom0, l1, 6, DATA2, false, false, &domu), 0);
 	/* Not an L1 of the mapping domain: refused. */
 	CHECK_EQ(pv_grant_map_l1e(&dom0, DOM0_FRAME + 1, 0, DATA, false, false, &domu), -EINVAL);
 	/* Teardown of the mapper's table releases the grant's references too. */
 	CHECK_EQ(pv_unpin_table(&dom0, l1), 0);
 	CHECK_EQ(refs(L1B), 2); /* allocation + its pin */
 	CHECK_EQ(refs(DATA2), 1);
+	CHECK_EQ(refs(DOM0_FRAME + 2), 1);
 }
 
 /*

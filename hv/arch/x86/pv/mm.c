@@ -559,6 +559,36 @@ int pv_grant_unmap_l1e(struct domain *d, uint64_t l1_mfn, unsigned int idx, uint
 	return 0;
 }
 
+/*
+ * GNTTABOP_unmap_and_replace: the grant mapping of mfn at entry a (of d's L1 l1a) is replaced
+ * by the entry at b (of d's L1 l1b), which is cleared; the moved entry keeps the references
+ * it holds, the grant's are released. b 0/0 (l1b 0) just clears a.
+ */
+int pv_grant_replace_l1e(struct domain *d, uint64_t l1a, unsigned int idxa, uint64_t mfn,
+                         uint64_t l1b, unsigned int idxb)
+{
+	struct pv_frame *ta = pv_frame(l1a), *tb = l1b ? pv_frame(l1b) : (struct pv_frame *)0;
+	uint64_t *ea, *eb, old, moved = 0;
+
+	if (!ta || ta->owner != d->domain_id || ta->type != PGT_l1 ||
+	    !(ta->flags & PGF_validated) || idxa >= 512)
+		return -EINVAL;
+	if (l1b && (!tb || tb->owner != d->domain_id || tb->type != PGT_l1 ||
+	            !(tb->flags & PGF_validated) || idxb >= 512 || (l1b == l1a && idxb == idxa)))
+		return -EINVAL;
+	ea = &pv_frame_map(l1a)[idxa];
+	old = __atomic_load_n(ea, __ATOMIC_RELAXED);
+	if (!(old & PTF_P) || !(old & PTF_GNTTAB) || pte_mfn(old) != mfn)
+		return -EINVAL;
+	if (l1b) {
+		eb = &pv_frame_map(l1b)[idxb];
+		moved = __atomic_exchange_n(eb, 0, __ATOMIC_SEQ_CST);
+	}
+	old = __atomic_exchange_n(ea, moved, __ATOMIC_SEQ_CST);
+	put_entry_refs(1, old, l1a);
+	return 0;
+}
+
 /* --- descriptor tables --------------------------------------------------------------------- */
 
 /*

@@ -97,6 +97,8 @@ bool pv_check_descriptor(uint64_t *desc);
 int pv_grant_map_l1e(struct domain *d, uint64_t l1_mfn, unsigned int idx, uint64_t mfn, bool rw,
                      bool user, const struct domain *granter);
 int pv_grant_unmap_l1e(struct domain *d, uint64_t l1_mfn, unsigned int idx, uint64_t mfn);
+int pv_grant_replace_l1e(struct domain *d, uint64_t l1a, unsigned int idxa, uint64_t mfn,
+                         uint64_t l1b, unsigned int idxb);
 
 /* Teardown: drop every reference a vCPU holds, then every pin and allocation. */
 void pv_relinquish_vcpu(struct vcpu *v);
