@@ -66,7 +66,8 @@
 	X("callbacks_compat", st_callbacks_compat)                                                 \
 	X("memory_map", st_memory_map)                                                             \
 	X("foreign_owner_ids", st_foreign_owner_ids)                                               \
-	X("l1_entry_adjustments", st_l1_entry_adjustments)
+	X("l1_entry_adjustments", st_l1_entry_adjustments)                                         \
+	X("smp", st_smp)
 
 /*
  * Written and passing on Xen 4.17, not yet in the list because hv lacks the hypercalls they
@@ -75,6 +76,7 @@
  */
 void st_debugreg(void);
 void st_grant_map_self(void);
+void st_smp(void); /* st-smp.c */
 
 #define DECLARE(name, fn) void fn(void);
 PV_SELFTEST_LIST(DECLARE)

@@ -145,9 +145,15 @@ static void dequeue(struct sched_pcpu *pc, struct sched_vcpu *sv)
 	WRITE_ONCE(pc->nr_queued, pc->nr_queued - 1);
 }
 
+/*
+ * Callers read the clock before they take the lock, so a change from another pCPU that took
+ * the lock first may carry a later time: the later of the two is used (the accounting stays
+ * exact; the state simply changes a few ns later than the caller read).
+ */
 static void runstate_set(struct sched_vcpu *sv, enum sched_runstate to, uint64_t now)
 {
-	ASSERT(now >= sv->state_entry_time);
+	if (now < sv->state_entry_time)
+		now = sv->state_entry_time;
 	sv->time[sv->state] += now - sv->state_entry_time;
 	sv->state = to;
 	sv->state_entry_time = now;

@@ -18,6 +18,8 @@
 #include "mm.h"
 #include "pv.h"
 
+#include <hv/sched-if.h>
+
 #define GDT_AREA_PAGES 16
 
 static paddr_t zero_page;
@@ -143,8 +145,10 @@ static long do_mmu_update(struct vcpu *v, uint64_t reqs, unsigned int count, uin
 			break;
 	}
 	pv_unlock();
-	if (flush)
+	if (flush) {
 		flush_tlb_all_local();
+		sched_flush_tlb_domain(pt_owner); /* an L2-L4 change: every vCPU of it */
+	}
 	done = i;
 	if (pdone && copy_to_guest(pdone, &done, sizeof(done)))
 		return -EFAULT;
@@ -182,6 +186,8 @@ static long mmuext_one(struct vcpu *v, struct domain *pg_owner, const struct mmu
 		if (foreign)
 			return -EPERM;
 		flush_tlb_all_local();
+		if (op->cmd != MMUEXT_TLB_FLUSH_LOCAL)
+			sched_flush_tlb_domain(d); /* the other vCPUs (all: a superset of MULTI) */
 		return 0;
 	case MMUEXT_INVLPG_LOCAL:
 	case MMUEXT_INVLPG_MULTI:
@@ -191,6 +197,8 @@ static long mmuext_one(struct vcpu *v, struct domain *pg_owner, const struct mmu
 		if (!canonical(op->arg1.linear_addr))
 			return -EINVAL;
 		invlpg((void *)op->arg1.linear_addr);
+		if (op->cmd != MMUEXT_INVLPG_LOCAL)
+			sched_flush_tlb_domain(d); /* other vCPUs flush everything */
 		return 0;
 	case MMUEXT_FLUSH_CACHE:
 	case MMUEXT_FLUSH_CACHE_GLOBAL:
@@ -276,6 +284,9 @@ static long do_update_va_mapping(struct vcpu *v, uint64_t va, uint64_t val, uint
 		invlpg((void *)va);
 		break;
 	}
+	/* UVMF_ALL, or UVMF_MULTI with a vCPU mask: the other vCPUs too (all of them). */
+	if ((flags & UVMF_FLUSHTYPE_MASK) && (flags & ~(uint64_t)UVMF_FLUSHTYPE_MASK))
+		sched_flush_tlb_domain(v->domain);
 	return 0;
 }
 
