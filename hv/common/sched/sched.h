@@ -88,7 +88,7 @@ struct sched_dom {
 	unsigned int nr_vcpus;      /* admit lock */
 };
 
-#define SCHED_VCPU_PRIV_WORDS 8
+#define SCHED_VCPU_PRIV_WORDS 10
 #define SCHED_PCPU_PRIV_WORDS 4
 
 /* The scheduler's view of a vCPU; embedded in struct vcpu (owner points back to it). */

@@ -86,6 +86,8 @@ struct resv_vcpu {
 	uint64_t cap_period_end; /* end of the cap's current period (fixed grid) */
 	uint64_t cap_left;       /* ns the cap still allows before cap_period_end */
 	uint64_t service;        /* weighted service, VT units, never rebased: across pCPUs */
+	uint64_t resv_debt;      /* ns run past the reserved budget: taken from the next ones */
+	uint64_t cap_debt;       /* ns run past the cap's budget: taken from the next periods */
 	uint32_t ran_reserved;   /* the current run is charged to the reservation */
 	uint32_t yielded;        /* asked to let others run at the next decision */
 };
@@ -136,6 +138,20 @@ static bool has_reserved_budget(struct sched_vcpu *sv)
 	return sv->params.reservation != 0 && rv(sv)->resv_left > 0 && !parked(sv);
 }
 
+/*
+ * A fresh budget of pct% of a period, less what earlier runs took beyond their budget. On a
+ * real machine a slice ends when the timer interrupt is taken, a little after the budget ran
+ * out; without the debt that lateness would add to every period and a cap of 20% would give
+ * 20% plus the interrupt latency. With it, the average over periods is exact.
+ */
+static uint64_t budget_less_debt(uint32_t pct, uint64_t *debt)
+{
+	uint64_t b = budget_ns(pct), pay = *debt < b ? *debt : b;
+
+	*debt -= pay;
+	return b - pay;
+}
+
 /* Starts new periods that are due at now. */
 static void refill(struct sched_vcpu *sv, uint64_t now)
 {
@@ -144,13 +160,13 @@ static void refill(struct sched_vcpu *sv, uint64_t now)
 	if (now >= r->cap_period_end) {
 		r->cap_period_end +=
 		    ((now - r->cap_period_end) / SCHED_PERIOD_NS + 1) * SCHED_PERIOD_NS;
-		r->cap_left = budget_ns(sv->params.cap);
+		r->cap_left = budget_less_debt(sv->params.cap, &r->cap_debt);
 	}
 	if (now >= r->resv_deadline) {
 		r->resv_deadline += SCHED_PERIOD_NS;
 		if (r->resv_deadline <= now)
 			r->resv_deadline = now + SCHED_PERIOD_NS;
-		r->resv_left = budget_ns(sv->params.reservation);
+		r->resv_left = budget_less_debt(sv->params.reservation, &r->resv_debt);
 	}
 }
 
@@ -162,6 +178,8 @@ static void restart_periods(struct sched_vcpu *sv, uint64_t now)
 	r->cap_left = budget_ns(sv->params.cap);
 	r->resv_deadline = now + SCHED_PERIOD_NS;
 	r->resv_left = budget_ns(sv->params.reservation);
+	r->resv_debt = 0;
+	r->cap_debt = 0;
 }
 
 static void resv_init_pcpu(struct sched_pcpu *pc)
@@ -222,7 +240,7 @@ static bool resv_wake(struct sched_pcpu *pc, struct sched_vcpu *sv, uint64_t now
 	if (sv->params.reservation != 0 &&
 	    r->resv_left * 100 > (r->resv_deadline - now) * sv->params.reservation) {
 		r->resv_deadline = now + SCHED_PERIOD_NS; /* CBS wake-up rule */
-		r->resv_left = budget_ns(sv->params.reservation);
+		r->resv_left = budget_less_debt(sv->params.reservation, &r->resv_debt);
 	}
 	floor = rp(pc)->min_vruntime - vt_of(SCHED_SLICE_NS, sv->params.weight);
 	if (vt_before(r->vruntime, floor))
@@ -250,15 +268,26 @@ static void resv_yield(struct sched_pcpu *pc, struct sched_vcpu *sv)
 	rv(sv)->yielded = 1;
 }
 
+static uint64_t min_u64(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
 /* Charges prev's run of ran ns to its budgets and its virtual runtime. */
 static void charge(struct sched_vcpu *sv, uint64_t ran)
 {
 	struct resv_vcpu *r = rv(sv);
 
-	if (r->ran_reserved)
+	if (r->ran_reserved) {
+		if (ran > r->resv_left)
+			r->resv_debt = min_u64(r->resv_debt + ran - r->resv_left, SCHED_PERIOD_NS);
 		r->resv_left -= ran < r->resv_left ? ran : r->resv_left;
-	if (sv->params.cap != 0)
+	}
+	if (sv->params.cap != 0) {
+		if (ran > r->cap_left)
+			r->cap_debt = min_u64(r->cap_debt + ran - r->cap_left, SCHED_PERIOD_NS);
 		r->cap_left -= ran < r->cap_left ? ran : r->cap_left;
+	}
 	r->vruntime += vt_of(ran, sv->params.weight);
 	r->service += vt_of(ran, sv->params.weight);
 	r->ran_reserved = 0;
@@ -292,11 +321,6 @@ static struct sched_vcpu *pick(struct sched_pcpu *pc, struct sched_vcpu *skip, b
 			best = sv;
 	}
 	return best;
-}
-
-static uint64_t min_u64(uint64_t a, uint64_t b)
-{
-	return a < b ? a : b;
 }
 
 /* Runnable vCPUs on pc, as a hint (pc may be another pCPU: its curr is not dereferenced). */
