@@ -14,10 +14,11 @@
  * it leave the CPU when the domain is shut down or dying. Other CPUs never touch a running
  * vCPU's state: they set a flag and wait for the vCPU to leave (at most one tick).
  *
- * Invariants: a slot of the table holds a domain from creation until the end of destroy; a
- * dying domain is invisible to pv_find_domain (so no new event, grant or mapping reaches it)
- * before its vCPUs have left their CPUs and before its frames are given back; the table entry
- * is cleared under both the event and the PV lock, so nobody holding either sees it vanish.
+ * Invariants: a slot of the table holds a domain from creation until the end of destroy, and
+ * lookups find it there, dying or not (its own vCPU may be inside a hypercall when destroy
+ * starts); its frames are given back only after its vCPUs have left their CPUs; the table
+ * entry is cleared under both the event and the PV lock, so nobody holding either sees it
+ * vanish, and its structures are freed only after that.
  * Domain ids are not reused until the id space wraps, so a frame still referenced from
  * elsewhere never names a newer domain by mistake.
  */
@@ -25,7 +26,6 @@
 #include <hv/event.h>
 #include <hv/lib.h>
 #include <hv/mm.h>
-#include <hv/sched-if.h>
 #include <hv/arch.h>
 #include <hv/smp.h>
 #include <hv/spinlock.h>
@@ -61,11 +61,13 @@ struct domain *domain_lookup(uint16_t domid)
 	return NULL;
 }
 
+/*
+ * Also finds a dying domain: until destroy clears its slot, its vCPU may still be finishing a
+ * hypercall, and its frames still name it as their owner.
+ */
 struct domain *pv_find_domain(uint16_t domid)
 {
-	struct domain *d = domain_lookup(domid);
-
-	return d && !d->is_dying ? d : NULL;
+	return domain_lookup(domid);
 }
 
 struct domain *domain_next(uint16_t first)
@@ -117,7 +119,6 @@ void evtchn_free(void *p, unsigned long bytes)
  */
 void vcpu_kick(struct vcpu *v)
 {
-	sched_vcpu_kick(v); /* with the scheduler on: wake it, or IPI its pCPU */
 }
 
 /* Free what domain_create allocated (frames excepted: see give_back_frames). */
@@ -243,8 +244,6 @@ static void __noreturn vcpu_leave_cpu(struct vcpu *v)
 	struct pv_vcpu *p = pv(v);
 	uint64_t now = pv_system_time();
 
-	if (sched_active())
-		sched_leave_dead_vcpu(v->domain, v);
 	if (p->runstate.state == RUNSTATE_running)
 		p->runstate.time[RUNSTATE_running] += now - p->runstate.state_entry_time;
 	p->runstate.state = RUNSTATE_offline;
