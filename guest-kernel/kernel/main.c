@@ -1,6 +1,7 @@
 /*
  * Platform-independent start of the kernel. The command line picks the mode:
  *   selftest        run the platform's self-tests, print the summary, power off
+ *   microbench      time the paravirtual core's operations (kernel/microbench.c), power off
  *   fatal=<case>    do one deliberately fatal thing (the hypervisor must kill us)
  *   agent           dom0: serve the management link (dom0/agent.c; Xen-PV platform only)
  *   shell           start the shell (/bin/sh, pid 1) on the console
@@ -9,6 +10,7 @@
  */
 #include <domctl.h>
 #include <kernel.h>
+#include <microbench.h>
 #include <platform.h>
 #include <selftest.h>
 #include <mm.h>
@@ -100,6 +102,9 @@ __noreturn void kernel_main(void)
 		       failed ? "FAILURES" : "all passed");
 		platform->shutdown(PLATFORM_POWEROFF);
 	}
+
+	if (cmdline_get(platform->cmdline, "microbench", NULL, 0) == 0)
+		microbench_run();
 
 	if (cmdline_get(platform->cmdline, "agent", NULL, 0) == 0)
 		dom0_agent_main();
