@@ -26,6 +26,7 @@
 #include <hv/event.h>
 #include <hv/lib.h>
 #include <hv/mm.h>
+#include <hv/sched-if.h>
 #include <hv/arch.h>
 #include <hv/smp.h>
 #include <hv/spinlock.h>
@@ -119,6 +120,7 @@ void evtchn_free(void *p, unsigned long bytes)
  */
 void vcpu_kick(struct vcpu *v)
 {
+	sched_vcpu_kick(v); /* with the scheduler on: wake it, or IPI its pCPU */
 }
 
 /* Free what domain_create allocated (frames excepted: see give_back_frames). */
@@ -244,6 +246,8 @@ static void __noreturn vcpu_leave_cpu(struct vcpu *v)
 	struct pv_vcpu *p = pv(v);
 	uint64_t now = pv_system_time();
 
+	if (sched_active())
+		sched_leave_dead_vcpu(v->domain, v);
 	if (p->runstate.state == RUNSTATE_running)
 		p->runstate.time[RUNSTATE_running] += now - p->runstate.state_entry_time;
 	p->runstate.state = RUNSTATE_offline;
@@ -297,6 +301,8 @@ void domain_cpu_check(void)
 	struct vcpu *v = current_vcpu();
 	struct domain *d;
 
+	if (sched_active())
+		return; /* the scheduler starts, holds and stops vCPUs (hv/common/schedule.c) */
 	if (!v) {
 		v = READ_ONCE(placed[smp_processor_id()]);
 		if (v && v->on_cpu < 0 && v->domain->state == DOMSTATE_RUNNING &&
@@ -359,6 +365,16 @@ int domain_unpause(struct domain *d)
 	} else if (d->state == DOMSTATE_CREATED) {
 		if (!d->built) {
 			rc = -EINVAL;
+		} else if (sched_active()) {
+			char msg[160];
+
+			rc = sched_domain_start(d, msg, sizeof(msg)); /* admission may refuse */
+			if (rc) {
+				printk("domain %u: %s\n", d->domain_id, msg);
+			} else {
+				d->pause_count = 0;
+				d->state = DOMSTATE_RUNNING;
+			}
 		} else if (d->home_cpu < 0 && (d->home_cpu = place_vcpu(d->vcpu[0])) < 0) {
 			rc = -EBUSY; /* no physical CPU free (no scheduler to share one yet) */
 		} else {
@@ -366,8 +382,11 @@ int domain_unpause(struct domain *d)
 			d->state = DOMSTATE_RUNNING;
 		}
 	} else if (d->pause_count) {
-		if (--d->pause_count == 0)
+		if (--d->pause_count == 0) {
 			d->state = DOMSTATE_RUNNING;
+			if (sched_active())
+				sched_domain_unpause(d);
+		}
 	}
 	spin_unlock(&domtab_lock);
 	return rc;
@@ -383,6 +402,8 @@ int domain_pause(struct domain *d)
 	d->pause_count++;
 	if (d->state == DOMSTATE_RUNNING)
 		d->state = DOMSTATE_PAUSED;
+	if (sched_active())
+		sched_domain_pause(d); /* its vCPUs leave their pCPUs */
 	spin_unlock(&domtab_lock);
 	return wait_vcpus(d, true) ? 0 : -EBUSY;
 }
@@ -391,6 +412,8 @@ uint64_t domain_cpu_time_ns(struct domain *d)
 {
 	uint64_t total = 0, now = pv_system_time();
 
+	if (sched_active())
+		return sched_domain_cpu_time_ns(d);
 	for (unsigned int i = 0; i < d->max_vcpus; i++) {
 		struct pv_vcpu *p = pv(d->vcpu[i]);
 
@@ -470,6 +493,8 @@ void domain_request_shutdown(struct domain *d, unsigned int reason)
 		d->state = reason == SHUTDOWN_crash ? DOMSTATE_CRASHED : DOMSTATE_SHUTDOWN;
 		printk("domain %u shutdown by dom0: %s\n", d->domain_id,
 		       reason < 6 ? reason_names[reason] : "unknown");
+		if (sched_active())
+			sched_domain_pause(d); /* its vCPUs leave their pCPUs for good */
 	}
 	spin_unlock(&domtab_lock);
 	wait_vcpus(d, false);
@@ -503,9 +528,13 @@ int domain_destroy(struct domain *d)
 	spin_lock(&domtab_lock);
 	d->is_dying = true;
 	d->state = DOMSTATE_DYING;
+	if (sched_active())
+		sched_domain_pause(d);
 	spin_unlock(&domtab_lock);
 	if (!wait_vcpus(d, false))
 		return -EBUSY; /* stays dying; a later destroy tries again */
+	if (sched_active() && sched_domain_destroy(d))
+		return -EBUSY;
 
 	evtchn_domain_destroy(d);
 	give_back_frames(d);

@@ -14,6 +14,7 @@
 #include <hv/event.h>
 #include <hv/lib.h>
 #include <hv/mm.h>
+#include <hv/sched-if.h>
 #include <hv/smp.h>
 #include <hv/time.h>
 
@@ -274,9 +275,21 @@ long do_domctl(struct vcpu *v, uint64_t arg)
 		}
 		break;
 	case HV_DOMCTL_sched_get:
-	case HV_DOMCTL_sched_set:
-		rc = -ENOSYS; /* hv's scheduler is not in yet: nothing to get or set */
+		memset(&op.u.sched, 0, sizeof(op.u.sched));
+		sched_domain_get_params(d, &op.u.sched.weight, &op.u.sched.cap,
+		                        &op.u.sched.reservation);
+		rc = 0;
 		break;
+	case HV_DOMCTL_sched_set: {
+		char msg[160];
+
+		/* Admission may refuse a reservation: -ENOSPC, and the reason on hv's console. */
+		rc = sched_domain_set_params(d, op.u.sched.weight, op.u.sched.cap,
+		                             op.u.sched.reservation, msg, sizeof(msg));
+		if (rc)
+			printk("domain %u: %s\n", d->domain_id, msg);
+		break;
+	}
 	default:
 		rc = -ENOSYS;
 		break;

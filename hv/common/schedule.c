@@ -441,9 +441,14 @@ int sched_domain_set_params(struct domain *d, uint32_t weight, uint32_t cap, uin
 {
 	struct sched_params p = {.weight = weight, .cap = cap, .reservation = reservation};
 
+	msg[0] = 0;
+	if (!sched_on) {
+		snprintf(msg, msglen,
+		         "hv runs without its scheduler (no sched=resv on its command line)");
+		return -ENOSYS;
+	}
 	if (!d->sched)
 		sched_domain_create(d);
-	msg[0] = 0;
 	if (per_vcpu_params) {
 		for (unsigned int i = 0; i < d->max_vcpus; i++) {
 			int rc;
@@ -464,6 +469,10 @@ int sched_domain_set_params(struct domain *d, uint32_t weight, uint32_t cap, uin
 void sched_domain_get_params(struct domain *d, uint32_t *weight, uint32_t *cap,
                              uint32_t *reservation)
 {
+	*weight = SCHED_WEIGHT_DEFAULT;
+	*cap = *reservation = 0;
+	if (!sched_on)
+		return;
 	if (!d->sched)
 		sched_domain_create(d);
 	*weight = d->sched->params.weight;
@@ -579,6 +588,79 @@ void sched_leave_dead_vcpu(struct domain *d, struct vcpu *v)
 	cpus[me()].resched = true;
 	do_softirq(NULL); /* v is offline: something else, or idle */
 	arch_idle();
+}
+
+/* ---- domains: start, pause, unpause, destroy (the lifecycle in domain.c calls these) ---- */
+
+int sched_domain_start(struct domain *d, char *msg, size_t msglen)
+{
+	struct vcpu *v = d->vcpu[0];
+	int rc = sched_domain_attach(d, msg, msglen);
+
+	if (rc)
+		return rc;
+	memset(&v->sched->regs, 0, sizeof(v->sched->regs));
+	v->sched->regs.rip = d->boot_rip;
+	v->sched->regs.rsp = d->boot_rsp;
+	v->sched->regs.rsi = d->boot_rsi;
+	v->sched->regs.cs = FLAT_KERNEL_CS;
+	v->sched->regs.ss = FLAT_KERNEL_SS;
+	v->sched->regs.rflags = 0x202;
+	v->sched->initialised = true;
+	pv(v)->online = true;
+	vcpu_wake(v);
+	return 0;
+}
+
+void sched_domain_pause(struct domain *d)
+{
+	for (unsigned int i = 0; i < d->max_vcpus; i++)
+		if (d->vcpu[i] && d->vcpu[i]->sched)
+			vcpu_sleep_offline(d->vcpu[i]);
+}
+
+void sched_domain_unpause(struct domain *d)
+{
+	for (unsigned int i = 0; i < d->max_vcpus; i++)
+		if (d->vcpu[i] && d->vcpu[i]->sched)
+			vcpu_wake(d->vcpu[i]); /* only the vCPUs that are up */
+}
+
+int sched_domain_destroy(struct domain *d)
+{
+	for (unsigned int i = 0; i < HV_MAX_VCPUS; i++) {
+		int rc;
+
+		if (!d->vcpu[i] || !d->vcpu[i]->sched)
+			continue;
+		vcpu_sleep_offline(d->vcpu[i]);
+		rc = sched_vcpu_destroy(d->vcpu[i]);
+		if (rc)
+			return rc;
+	}
+	if (d->sched) {
+		free_pages_virt(d->sched, order_for(sizeof(struct sched_dom)));
+		d->sched = NULL;
+	}
+	return 0;
+}
+
+uint64_t sched_domain_cpu_time_ns(struct domain *d)
+{
+	uint64_t total = 0, now = pv_system_time();
+
+	for (unsigned int i = 0; i < d->max_vcpus; i++) {
+		int32_t state;
+		uint64_t entry, time[4];
+
+		if (!d->vcpu[i] || !d->vcpu[i]->sched)
+			continue;
+		sched_vcpu_runstate_info(d->vcpu[i], &state, &entry, time);
+		total += time[SCHED_RUNNING];
+		if (state == SCHED_RUNNING && now > entry)
+			total += now - entry;
+	}
+	return total;
 }
 
 /* ---- TLB flushes on other pCPUs ------------------------------------------------------------ */

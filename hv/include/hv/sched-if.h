@@ -70,6 +70,22 @@ int sched_domain_attach(struct domain *d, char *msg, size_t msglen);
 /* dom0's vCPU count: dom0_max_vcpus= (1..HV_MAX_VCPUS) when the scheduler is on, else 1. */
 unsigned int sched_dom0_vcpus(void);
 
+/*
+ * The domain lifecycle (hv/common/domain.c) with the scheduler on. A vCPU's struct vcpu.on_cpu
+ * follows its context (>= 0 while loaded on a pCPU), so waiting for on_cpu < 0 after pause or
+ * shutdown waits for it to leave its pCPU.
+ *   start     first unpause of a built domain: vCPUs into the scheduler (admission may refuse,
+ *             -ENOSPC and msg), vCPU 0 from d->boot_rip/rsp/rsi, runnable
+ *   pause     every vCPU offline (a running one leaves at its pCPU's next decision)
+ *   unpause   every vCPU that is up runnable again
+ *   destroy   every vCPU out of the scheduler (-EBUSY while one is still on a pCPU)
+ */
+int sched_domain_start(struct domain *d, char *msg, size_t msglen);
+void sched_domain_pause(struct domain *d);
+void sched_domain_unpause(struct domain *d);
+int sched_domain_destroy(struct domain *d);
+uint64_t sched_domain_cpu_time_ns(struct domain *d); /* running time of all its vCPUs */
+
 /* The control interface: weight 1..65535, cap and reservation in percent of one pCPU. */
 int sched_domain_set_params(struct domain *d, uint32_t weight, uint32_t cap, uint32_t reservation,
                             char *msg, size_t msglen);

@@ -155,6 +155,7 @@ static void save(struct vcpu *prev, const struct cpu_user_regs *regs)
 		write_dr(7, 0x400);
 	write_runstate_area(prev);
 	__atomic_store_n(&vs->running, false, __ATOMIC_RELEASE);
+	__atomic_store_n(&prev->on_cpu, -1, __ATOMIC_SEQ_CST); /* domain.c waits for this */
 }
 
 static void load_segments(struct vcpu_sched *vs)
@@ -181,6 +182,7 @@ static void __noreturn load(struct vcpu *next)
 		cpu_relax(); /* its last pCPU is still saving it */
 	vs->running = true;
 	vs->cpu = smp_processor_id();
+	next->on_cpu = (int)smp_processor_id();
 	vs->polling = false;
 	next->polling = false;
 
