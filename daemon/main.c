@@ -25,8 +25,15 @@
 #define DEFAULT_SOCKET_DIR  "/run/libvirt"
 #define DEFAULT_STATE_DIR   "/var/lib/hv/virthvd"
 #define DEFAULT_MAX_CLIENTS 5000
-#define SOCKET_NAME         "virthvd-sock"
-#define SOCKET_RO_NAME      "virthvd-sock-ro"
+#define DEFAULT_MACHINE_DIR "/run/hv/machine"
+#ifndef HV_DATADIR /* $(datadir)/hv: hv.elf and guest.elf */
+#define HV_DATADIR "/usr/local/share/hv"
+#endif
+#ifndef HV_BINDIR /* $(bindir): hv-machine */
+#define HV_BINDIR "/usr/local/bin"
+#endif
+#define SOCKET_NAME    "virthvd-sock"
+#define SOCKET_RO_NAME "virthvd-sock-ro"
 
 typedef struct {
 	char *config_file;
@@ -42,6 +49,18 @@ typedef struct {
 	int sim_cpus;
 	gint64 sim_memory_kib;
 	gboolean version;
+	/* backend=hvctl: the machine */
+	char *machine; /* start (default) or attach */
+	char *machine_dir;
+	char *hv_machine_tool;
+	char *hv_image;
+	char *hv_cmdline;
+	char *dom0_kernel;
+	char *dom0_cmdline;
+	char *accel;
+	int machine_cpus;
+	int machine_memory_mib;
+	int agent_timeout_s;
 } Options;
 
 static GLogLevelFlags max_level = G_LOG_LEVEL_MESSAGE;
@@ -92,6 +111,14 @@ static int read_config(Options *o, GError **err)
 	STR(state_dir, "state_dir");
 	STR(backend, "backend");
 	STR(log_level, "log_level");
+	STR(machine, "machine");
+	STR(machine_dir, "machine_dir");
+	STR(hv_machine_tool, "hv_machine");
+	STR(hv_image, "hv_image");
+	STR(hv_cmdline, "hv_cmdline");
+	STR(dom0_kernel, "dom0_kernel");
+	STR(dom0_cmdline, "dom0_cmdline");
+	STR(accel, "accel");
 #undef STR
 #define INT(field, key, get)                                                                       \
 	if (!o->field && g_key_file_has_key(kf, g, key, NULL)) {                                   \
@@ -102,6 +129,9 @@ static int read_config(Options *o, GError **err)
 	INT(max_clients, "max_clients", g_key_file_get_integer);
 	INT(sim_cpus, "sim_cpus", g_key_file_get_integer);
 	INT(sim_memory_kib, "sim_memory_kib", g_key_file_get_int64);
+	INT(machine_cpus, "machine_cpus", g_key_file_get_integer);
+	INT(machine_memory_mib, "machine_memory_mib", g_key_file_get_integer);
+	INT(agent_timeout_s, "agent_timeout", g_key_file_get_integer);
 #undef INT
 	/* 0 is meaningful here (keepalive off), so "unset" is -1 */
 	for (int i = 0; i < 2; i++) {
@@ -126,6 +156,42 @@ static void raise_fd_limit(void)
 		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
 			g_warning("cannot raise the open file limit: %s", g_strerror(errno));
 	}
+}
+
+/* backend=hvctl: where the machine is and how to start it (defaults: the installed images). */
+static int set_machine_config(Options *o, hvBackendHvctlConfig *m)
+{
+	if (o->machine && strcmp(o->machine, "start") && strcmp(o->machine, "attach")) {
+		fprintf(stderr, "virthvd: machine=%s: expected start or attach\n", o->machine);
+		return -1;
+	}
+	if (o->accel && strcmp(o->accel, "tcg") && strcmp(o->accel, "kvm") &&
+	    strcmp(o->accel, "auto")) {
+		fprintf(stderr, "virthvd: accel=%s: expected tcg, kvm or auto\n", o->accel);
+		return -1;
+	}
+	if (!o->machine_dir)
+		o->machine_dir = g_strdup(DEFAULT_MACHINE_DIR);
+	if (!o->hv_machine_tool)
+		o->hv_machine_tool = g_strdup(HV_BINDIR "/hv-machine");
+	if (!o->hv_image)
+		o->hv_image = g_strdup(HV_DATADIR "/hv.elf");
+	if (!o->dom0_kernel)
+		o->dom0_kernel = g_strdup(HV_DATADIR "/guest.elf");
+	if (!o->dom0_cmdline)
+		o->dom0_cmdline = g_strdup("agent");
+	m->attach = !g_strcmp0(o->machine, "attach");
+	m->machine_dir = o->machine_dir;
+	m->hv_machine_tool = o->hv_machine_tool;
+	m->hv_image = o->hv_image;
+	m->hv_cmdline = o->hv_cmdline;
+	m->dom0_kernel = o->dom0_kernel;
+	m->dom0_cmdline = o->dom0_cmdline;
+	m->accel = o->accel ? o->accel : "tcg";
+	m->cpus = o->machine_cpus ? o->machine_cpus : 2;
+	m->memory_mib = o->machine_memory_mib ? o->machine_memory_mib : 512;
+	m->agent_timeout_s = o->agent_timeout_s ? o->agent_timeout_s : 120;
+	return 0;
 }
 
 static gboolean on_signal(gpointer loop)
@@ -185,8 +251,9 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	g_log_set_writer_func(log_writer, NULL, NULL);
-	if (o.max_clients < 0 || o.sim_cpus < 0 || o.sim_memory_kib < 0 ||
-	    o.keepalive_interval < -1 || o.keepalive_count < -1) {
+	if (o.max_clients < 0 || o.sim_cpus < 0 || o.sim_memory_kib < 0 || o.machine_cpus < 0 ||
+	    o.machine_memory_mib < 0 || o.agent_timeout_s < 0 || o.keepalive_interval < -1 ||
+	    o.keepalive_count < -1) {
 		fprintf(stderr, "virthvd: negative numbers make no sense here\n");
 		return 2;
 	}
@@ -197,6 +264,8 @@ int main(int argc, char **argv)
 	if (!o.socket_ro)
 		o.socket_ro = g_build_filename(o.socket_dir, SOCKET_RO_NAME, NULL);
 
+	if (set_machine_config(&o, &cfg.hvctl) < 0)
+		return 2;
 	cfg.backend = o.backend ? o.backend : "hvctl";
 	cfg.state_dir = o.state_dir ? o.state_dir : DEFAULT_STATE_DIR;
 	cfg.sim_cpus = o.sim_cpus ? o.sim_cpus : 4;
@@ -238,5 +307,13 @@ out:
 	g_free(o.state_dir);
 	g_free(o.backend);
 	g_free(o.log_level);
+	g_free(o.machine);
+	g_free(o.machine_dir);
+	g_free(o.hv_machine_tool);
+	g_free(o.hv_image);
+	g_free(o.hv_cmdline);
+	g_free(o.dom0_kernel);
+	g_free(o.dom0_cmdline);
+	g_free(o.accel);
 	return status;
 }

@@ -5,7 +5,8 @@
  *
  * Two implementations: backend_sim.c, an in-process SIMULATION used to test the daemon
  * without hv (it enforces the admission rules hv enforces, so that their error paths are
- * exercised), and, later, backend_hvctl.c over libhvctl. The driver never knows which.
+ * exercised), and backend_hvctl.c over libhvctl (the real machine). The driver never knows
+ * which.
  *
  * Invariants: the backend identifies running domains by domid (> 0, never reused while the
  * daemon runs); it only knows running (or paused) domains; every call is made from the main
@@ -89,6 +90,13 @@ typedef struct {
 	void (*console_write)(hvBackendConsole *con, const void *data, size_t len);
 	void (*console_close)(hvBackendConsole *con);
 
+	/*
+	 * Re-attachment: the running (or paused) domain of def's UUID on the machine, found
+	 * again after a virthvd restart. 1 with *domid and *paused set, 0 if there is none.
+	 * NULL for a machine that cannot outlive the daemon (the simulation).
+	 */
+	int (*find)(hvBackend *be, const hvDomainDef *def, int *domid, gboolean *paused);
+
 	void (*free)(hvBackend *be);
 } hvBackendOps;
 
@@ -100,5 +108,22 @@ struct hvBackend {
 
 /* The simulated machine: cpus physical CPUs, memory_kib of RAM. */
 hvBackend *hv_backend_sim_new(unsigned int cpus, unsigned long long memory_kib, GError **err);
+
+/* The real machine (backend_hvctl.c): where it is and how to start it. */
+typedef struct {
+	gboolean attach;             /* machine=attach: use a running machine, never start or
+	                                stop it; otherwise start it if none runs at machine_dir */
+	const char *machine_dir;     /* the machine's state directory (relay socket hvctl.sock) */
+	const char *hv_machine_tool; /* the hv-machine command that holds the machine */
+	const char *hv_image;        /* hv.elf or a bootable .iso */
+	const char *hv_cmdline;      /* NULL: hv's default */
+	const char *dom0_kernel;     /* guest-kernel's guest.elf */
+	const char *dom0_cmdline;    /* must contain "agent" */
+	const char *accel;           /* tcg (default), kvm, auto (KVM after a probe boot) */
+	unsigned int cpus, memory_mib;
+	unsigned int agent_timeout_s;
+} hvBackendHvctlConfig;
+
+hvBackend *hv_backend_hvctl_new(const hvBackendHvctlConfig *cfg, GError **err);
 
 #endif

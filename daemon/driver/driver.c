@@ -4,6 +4,7 @@
  * driver_tune.c, consoles in driver_console.c.
  */
 #include "driver/driver_priv.h"
+#include "state/state.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -229,18 +230,85 @@ static void host_uuid(unsigned char uuid[16])
 	}
 }
 
-/* Domains an earlier daemon left running. The simulated machine died with that daemon, so
- * there is nothing to re-attach to: their run state is dropped. */
-static void forget_old_runs(hvDriver *drv)
+/* The run state an earlier daemon left for the domain of this UUID, or NULL. */
+static hvRunState *run_for(GPtrArray *runs, const unsigned char *uuid)
 {
-	g_autoptr(GPtrArray) runs = hv_persist_load_runs(drv->persist);
-
 	for (guint i = 0; i < runs->len; i++) {
-		g_warning("domain '%s' was running under an earlier virthvd; the %s backend cannot "
-		          "re-attach to it, so it is recorded as shut off",
-		          (char *)runs->pdata[i], drv->be->ops->name);
-		hv_persist_delete_run(drv->persist, runs->pdata[i]);
+		hvRunState *rs = runs->pdata[i];
+		if (rs->live && !memcmp(rs->live->uuid, uuid, 16))
+			return rs;
 	}
+	return NULL;
+}
+
+/*
+ * Domains an earlier daemon left running. A machine that outlives the daemon (backend find)
+ * still runs them: each is found again by UUID among hv's domains, whether or not its run
+ * state was written before that daemon died (it may have died in the middle of a start), and
+ * keeps running with the live definition its run state recorded. Run states whose domain is
+ * no longer on the machine are dropped; the domain is shut off.
+ */
+static void reattach_runs(hvDriver *drv)
+{
+	g_autoptr(GPtrArray) runs = hv_persist_load_run_states(drv->persist);
+
+	g_ptr_array_set_free_func(runs, (GDestroyNotify)hv_run_state_free);
+	/* A transient domain has a run state and no definition: bring its object back. */
+	for (guint i = 0; i < runs->len; i++) {
+		hvRunState *rs = runs->pdata[i];
+		if (rs->live && !hv_obj_find(drv, rs->live->uuid, NULL) &&
+		    !hv_obj_find_name(drv, rs->live->name) && drv->be->ops->find)
+			hv_obj_add(drv, hv_domain_def_copy(rs->live), FALSE);
+	}
+	for (guint i = 0; i < drv->doms->len; i++) {
+		hvDomainObj *obj = drv->doms->pdata[i];
+		hvRunState *rs = run_for(runs, obj->def->uuid);
+		int domid = 0;
+		gboolean paused = FALSE;
+
+		if (!drv->be->ops->find ||
+		    drv->be->ops->find(drv->be, obj->def, &domid, &paused) <= 0) {
+			if (rs) {
+				g_warning(
+				    "domain '%s' was running under an earlier virthvd and is no "
+				    "longer on the machine: it is shut off",
+				    obj->def->name);
+				hv_persist_delete_run(drv->persist, obj->def->name);
+			}
+			if (!obj->persistent) {
+				hv_obj_remove(drv, obj);
+				i--;
+			}
+			continue;
+		}
+		obj->live = rs ? hv_domain_def_copy(rs->live) : hv_domain_def_copy(obj->def);
+		obj->live->id = domid;
+		hv_obj_set_id(drv, obj, domid);
+		if (paused) {
+			obj->state = VIR_DOMAIN_PAUSED;
+			obj->reason = rs && rs->state == VIR_DOMAIN_PAUSED
+			                  ? rs->reason
+			                  : VIR_DOMAIN_PAUSED_UNKNOWN;
+		} else {
+			obj->state = VIR_DOMAIN_RUNNING;
+			obj->reason = rs && rs->state == VIR_DOMAIN_RUNNING
+			                  ? rs->reason
+			                  : VIR_DOMAIN_RUNNING_UNKNOWN;
+		}
+		hv_obj_save_run(drv, obj);
+		g_message("domain '%s' found running again with id %d", obj->def->name, domid);
+	}
+}
+
+static hvBackend *backend_new(const hvDriverConfig *cfg, GError **err)
+{
+	if (!g_strcmp0(cfg->backend, "sim"))
+		return hv_backend_sim_new(cfg->sim_cpus, cfg->sim_memory_kib, err);
+	if (!g_strcmp0(cfg->backend, "hvctl"))
+		return hv_backend_hvctl_new(&cfg->hvctl, err);
+	hv_error_set(err, VIR_ERR_CONFIG_UNSUPPORTED, "unknown backend '%s' (hvctl or sim)",
+	             cfg->backend);
+	return NULL;
 }
 
 hvDriver *hv_driver_new(const hvDriverConfig *cfg, GError **err)
@@ -253,14 +321,7 @@ hvDriver *hv_driver_new(const hvDriverConfig *cfg, GError **err)
 	drv->by_name = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	drv->by_id = g_hash_table_new(NULL, NULL);
 	host_uuid(drv->host_uuid);
-	if (!g_strcmp0(cfg->backend, "sim")) {
-		drv->be = hv_backend_sim_new(cfg->sim_cpus, cfg->sim_memory_kib, err);
-	} else {
-		hv_error_set(err, VIR_ERR_CONFIG_UNSUPPORTED,
-		             "backend '%s' is not available in this build (use backend=sim)",
-		             cfg->backend);
-	}
-	if (!drv->be)
+	if (!(drv->be = backend_new(cfg, err)))
 		goto error;
 	drv->be->event_fn = hv_driver_backend_event;
 	drv->be->event_opaque = drv;
@@ -279,11 +340,12 @@ hvDriver *hv_driver_new(const hvDriverConfig *cfg, GError **err)
 		obj = hv_obj_add(drv, def, TRUE);
 		obj->autostart = hv_persist_get_autostart(drv->persist, def->name);
 	}
-	forget_old_runs(drv);
+	reattach_runs(drv);
 	for (guint i = 0; i < drv->doms->len; i++) {
 		hvDomainObj *obj = drv->doms->pdata[i];
 		g_autoptr(GError) e = NULL;
-		if (obj->autostart && hv_domain_start(drv, obj, FALSE, &e) < 0)
+		if (obj->autostart && !hv_obj_active(obj) &&
+		    hv_domain_start(drv, obj, FALSE, &e) < 0)
 			g_warning("autostart of '%s' failed: %s", obj->def->name, e->message);
 	}
 	g_message("driver: %u stored domain definitions", drv->doms->len);

@@ -23,8 +23,9 @@
 #include <glib.h>
 #include <libvirt/libvirt.h>
 
+#include "driver/backend.h"
+
 typedef struct hvDriver hvDriver;
-typedef struct hvBackend hvBackend;
 typedef struct hvConsole hvConsole;
 
 typedef struct {
@@ -32,6 +33,7 @@ typedef struct {
 	char *state_dir; /* persistent definitions and run state */
 	unsigned int sim_cpus;
 	unsigned long long sim_memory_kib;
+	hvBackendHvctlConfig hvctl; /* backend=hvctl: the machine */
 } hvDriverConfig;
 
 hvDriver *hv_driver_new(const hvDriverConfig *cfg, GError **err);

@@ -90,3 +90,15 @@ GPtrArray *hv_persist_load_runs(hvPersist *p)
 	g_ptr_array_unref(runs);
 	return names;
 }
+
+GPtrArray *hv_persist_load_run_states(hvPersist *p)
+{
+	GPtrArray *runs = NULL;
+	g_autoptr(GError) e = NULL;
+
+	if (hv_state_load_runs(p->st, &runs, NULL, &e) < 0) {
+		g_warning("cannot read the run state: %s", e->message);
+		return g_ptr_array_new();
+	}
+	return runs;
+}

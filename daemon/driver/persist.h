@@ -27,5 +27,7 @@ void hv_persist_save_run(hvPersist *p, const hvDomainDef *live, int domid, int s
 void hv_persist_delete_run(hvPersist *p, const char *name);
 /* Names of the domains recorded as running by an earlier daemon (array of char *). */
 GPtrArray *hv_persist_load_runs(hvPersist *p);
+/* The same records in full (hvRunState *, owned by the array; see state/state.h). */
+GPtrArray *hv_persist_load_run_states(hvPersist *p);
 
 #endif

@@ -1,0 +1,713 @@
+/*
+ * The real machine: backend.h over libhvctl (the control interface of hv, through dom0's agent
+ * and the management link).
+ *
+ * The machine lives in a holder process of its own, `hv-machine start --detach` (libhvctl's
+ * machine starter: QEMU with hv, dom0 = guest-kernel with `agent`, the link and its control
+ * relay), and virthvd talks to it through the relay socket <machine_dir>/hvctl.sock. Why not
+ * in virthvd itself: the link and the relay live in the process that started the machine, so a
+ * virthvd killed with SIGKILL would take the machine and every running domain with it. With a
+ * holder, a restarted virthvd finds the machine still running, opens the relay again and finds
+ * its domains by UUID (hb_find). On a clean exit virthvd stops the machine it
+ * manages (`hv-machine stop`), so nothing is left running; with machine=attach it only
+ * detaches from a machine someone else started.
+ *
+ * Invariants: every libhvctl call here is bounded by the handle's timeout (they are short:
+ * a domain build with a 1 MiB kernel takes ~150 ms under TCG) and is made from the main loop;
+ * events arrive on libhvctl's thread and are handed to the main loop before the driver sees
+ * them. What hv or the agent does not implement (-ENOSYS) is reported as
+ * VIR_ERR_OPERATION_UNSUPPORTED, never faked.
+ */
+#include "driver/backend.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "hvctl-machine.h"
+#include "hvctl.h"
+#include "util/error.h"
+
+#define CALL_TIMEOUT_MS  15000u
+#define PROBE_TIMEOUT_MS 3000u
+#define STOP_TIMEOUT_S   30
+
+typedef struct {
+	hvBackend base;
+	hvctl *h;
+	char *machine_dir;
+	char *tool;         /* hv-machine, to stop the machine we manage */
+	gboolean owned;     /* stop the machine when virthvd exits */
+	GHashTable *ifaces; /* domid -> GPtrArray of interface MACs (bandwidth index) */
+	GHashTable *disks;  /* domid -> GPtrArray of disk targets */
+	gint alive;         /* cleared at free: late events are dropped */
+} HvctlBackend;
+
+static HvctlBackend *HB(hvBackend *be)
+{
+	return (HvctlBackend *)be;
+}
+
+/* One failed libhvctl call as a libvirt error, with hv's own words. */
+static int fail(GError **err, int rc, const char *what)
+{
+	const hvctl_error *e = hvctl_last_error();
+	const char *msg = e->code == rc && e->message[0] ? e->message : hvctl_strerror(rc);
+	virErrorNumber code;
+
+	switch (rc) {
+	case HVCTL_ERR_INVALID:
+		code = VIR_ERR_INVALID_ARG;
+		break;
+	case HVCTL_ERR_NO_DOMAIN:
+		code = VIR_ERR_NO_DOMAIN;
+		break;
+	case HVCTL_ERR_PERMISSION:
+		code = VIR_ERR_OPERATION_DENIED;
+		break;
+	case HVCTL_ERR_NO_RESOURCES:
+	case HVCTL_ERR_EXISTS:
+		code = VIR_ERR_OPERATION_INVALID;
+		break;
+	case HVCTL_ERR_UNSUPPORTED:
+		code = VIR_ERR_OPERATION_UNSUPPORTED;
+		break;
+	case HVCTL_ERR_TIMEOUT:
+		code = VIR_ERR_OPERATION_TIMEOUT;
+		break;
+	default:
+		code = VIR_ERR_OPERATION_FAILED;
+		break;
+	}
+	return hv_error_set(err, code, "%s: %s", what, msg);
+}
+
+/* ---- node ---- */
+
+static int hb_node_info(hvBackend *be, virNodeInfo *info, GError **err)
+{
+	hvctl_physinfo pi;
+	int rc = hvctl_physinfo_get(HB(be)->h, &pi);
+
+	if (rc)
+		return fail(err, rc, "cannot read the machine's physical information");
+	memset(info, 0, sizeof(*info));
+	g_strlcpy(info->model, "x86_64", sizeof(info->model));
+	info->memory = pi.total_kib;
+	info->cpus = pi.nr_cpus;
+	info->mhz = pi.cpu_khz / 1000;
+	info->nodes = 1;
+	info->sockets = 1;
+	info->cores = pi.nr_cpus;
+	info->threads = 1;
+	return 0;
+}
+
+static unsigned long long hb_free_memory_kib(hvBackend *be)
+{
+	hvctl_physinfo pi;
+
+	return hvctl_physinfo_get(HB(be)->h, &pi) ? 0 : pi.free_kib;
+}
+
+/* ---- domains ---- */
+
+static GPtrArray *strings(void)
+{
+	return g_ptr_array_new_with_free_func(g_free);
+}
+
+/* Remembers the order of a domain's interfaces and disks: hv names them by index. */
+static void remember_devices(HvctlBackend *hb, int domid, const hvDomainDef *def)
+{
+	GPtrArray *macs = strings(), *targets = strings();
+
+	for (guint i = 0; i < def->interfaces->len; i++) {
+		hvInterfaceDef *iface = def->interfaces->pdata[i];
+		g_ptr_array_add(macs, g_strdup(iface->mac ? iface->mac : ""));
+	}
+	for (guint i = 0; i < def->disks->len; i++) {
+		hvDiskDef *disk = def->disks->pdata[i];
+		g_ptr_array_add(targets, g_strdup(disk->target_dev ? disk->target_dev : ""));
+	}
+	g_hash_table_replace(hb->ifaces, GINT_TO_POINTER(domid), macs);
+	g_hash_table_replace(hb->disks, GINT_TO_POINTER(domid), targets);
+}
+
+static void forget_devices(HvctlBackend *hb, int domid)
+{
+	g_hash_table_remove(hb->ifaces, GINT_TO_POINTER(domid));
+	g_hash_table_remove(hb->disks, GINT_TO_POINTER(domid));
+}
+
+static int hb_create(hvBackend *be, const hvDomainDef *def, gboolean paused, int *domid,
+                     GError **err)
+{
+	HvctlBackend *hb = HB(be);
+	hvctl_domain_create_args ca = {0};
+	hvctl_build_args ba = {0};
+	g_autofree char *kernel = NULL, *initrd = NULL;
+	gsize kernel_len = 0, initrd_len = 0;
+	g_autoptr(GError) e = NULL;
+	uint32_t id;
+	int rc;
+
+	if (!def->kernel)
+		return hv_error_set(err, VIR_ERR_CONFIG_UNSUPPORTED,
+		                    "domain '%s' has no <os><kernel>: hv boots PV kernels directly "
+		                    "and needs one",
+		                    def->name);
+	/* virthvd reads the images and sends them over the link: hv never opens host files. */
+	if (!g_file_get_contents(def->kernel, &kernel, &kernel_len, &e))
+		return hv_error_set(err, VIR_ERR_OPERATION_FAILED,
+		                    "cannot read the kernel of '%s': %s", def->name, e->message);
+	if (def->initrd && !g_file_get_contents(def->initrd, &initrd, &initrd_len, &e))
+		return hv_error_set(err, VIR_ERR_OPERATION_FAILED,
+		                    "cannot read the initrd of '%s': %s", def->name, e->message);
+
+	memcpy(ca.uuid, def->uuid, 16);
+	ca.max_vcpus = def->vcpus ? def->vcpus : 1;
+	ca.max_mem_kib = def->memory_kib;
+	ca.current_mem_kib = def->current_memory_kib ? def->current_memory_kib : def->memory_kib;
+	ca.guarantee_kib = def->min_guarantee_kib;
+	ca.weight = def->weight;
+	ca.cap = def->cap;
+	ca.reservation = def->reservation;
+	if ((rc = hvctl_domain_create(hb->h, &ca, &id))) {
+		g_autofree char *what = g_strdup_printf("cannot create domain '%s'", def->name);
+		return fail(err, rc, what);
+	}
+
+	ba.kernel = kernel;
+	ba.kernel_len = kernel_len;
+	ba.ramdisk = initrd;
+	ba.ramdisk_len = initrd_len;
+	ba.cmdline = def->cmdline;
+	if ((rc = hvctl_domain_build(hb->h, id, &ba)) ||
+	    (!paused && (rc = hvctl_domain_unpause(hb->h, id)))) {
+		g_autofree char *what = g_strdup_printf(
+		    "cannot build and start domain '%s' (hv domain %u, destroyed)", def->name, id);
+		fail(err, rc, what);
+		hvctl_domain_destroy(hb->h, id);
+		return -1;
+	}
+	remember_devices(hb, id, def);
+	*domid = id;
+	return 0;
+}
+
+/* The libvirt domain name is not known to hv: errors name the domid. */
+#define SIMPLE_OP(fn, call, what)                                                                  \
+	static int fn(hvBackend *be, int domid, GError **err)                                      \
+	{                                                                                          \
+		int rc = call(HB(be)->h, domid);                                                   \
+		if (rc) {                                                                          \
+			g_autofree char *w = g_strdup_printf(what " (hv domain %d)", domid);       \
+			return fail(err, rc, w);                                                   \
+		}                                                                                  \
+		return 0;                                                                          \
+	}
+
+SIMPLE_OP(hb_pause, hvctl_domain_pause, "cannot pause the domain")
+SIMPLE_OP(hb_unpause, hvctl_domain_unpause, "cannot resume the domain")
+
+static int hb_destroy(hvBackend *be, int domid, GError **err)
+{
+	int rc = hvctl_domain_destroy(HB(be)->h, domid);
+
+	forget_devices(HB(be), domid);
+	if (rc) {
+		g_autofree char *w = g_strdup_printf("cannot destroy hv domain %d", domid);
+		return fail(err, rc, w);
+	}
+	return 0;
+}
+
+static int hb_shutdown(hvBackend *be, int domid, GError **err)
+{
+	int rc = hvctl_domain_shutdown(HB(be)->h, domid, HVCTL_SHUTDOWN_POWEROFF);
+
+	if (rc) {
+		g_autofree char *w = g_strdup_printf("cannot shut down hv domain %d", domid);
+		return fail(err, rc, w);
+	}
+	return 0;
+}
+
+static int hb_reboot(hvBackend *be, int domid, gboolean hard, GError **err)
+{
+	int rc;
+
+	if (hard)
+		return hv_error_set(err, VIR_ERR_OPERATION_UNSUPPORTED,
+		                    "hv cannot reset a domain in place (hv domain %d); destroy and "
+		                    "start it instead",
+		                    domid);
+	if ((rc = hvctl_domain_shutdown(HB(be)->h, domid, HVCTL_SHUTDOWN_REBOOT))) {
+		g_autofree char *w = g_strdup_printf("cannot ask hv domain %d to reboot", domid);
+		return fail(err, rc, w);
+	}
+	return 0;
+}
+
+static int hb_info(hvBackend *be, int domid, hvBackendDomInfo *info, GError **err)
+{
+	hvctl_domain_info di;
+	int rc = hvctl_domain_info_get(HB(be)->h, domid, &di);
+
+	if (rc) {
+		g_autofree char *w = g_strdup_printf("cannot read hv domain %d", domid);
+		return fail(err, rc, w);
+	}
+	info->paused = di.state == HVCTL_DOMAIN_PAUSED || di.state == HVCTL_DOMAIN_CREATED;
+	info->cpu_time_ns = di.cpu_time_ns;
+	info->mem_kib = di.current_mem_kib;
+	info->max_mem_kib = di.max_mem_kib;
+	info->vcpus = di.nr_vcpus;
+	return 0;
+}
+
+static int hb_vcpu_info(hvBackend *be, int domid, unsigned int vcpu, hvBackendVcpuInfo *info,
+                        GError **err)
+{
+	hvctl_domain_info di;
+	int rc = hvctl_domain_info_get(HB(be)->h, domid, &di);
+
+	if (rc) {
+		g_autofree char *w = g_strdup_printf("cannot read hv domain %d", domid);
+		return fail(err, rc, w);
+	}
+	if (vcpu >= di.max_vcpus)
+		return hv_error_set(err, VIR_ERR_INVALID_ARG, "vcpu %u out of range", vcpu);
+	/* hv reports CPU time per domain, not per vcpu, and not where a vcpu runs: the time is
+	 * shared out evenly and the pCPU is unknown (-1), rather than invented. */
+	info->state = vcpu >= di.nr_vcpus                ? VIR_VCPU_OFFLINE
+	              : di.state == HVCTL_DOMAIN_RUNNING ? VIR_VCPU_RUNNING
+	                                                 : VIR_VCPU_BLOCKED;
+	info->pcpu = -1;
+	info->cpu_time_ns = di.nr_vcpus ? di.cpu_time_ns / di.nr_vcpus : 0;
+	return 0;
+}
+
+static int hb_set_memory(hvBackend *be, int domid, unsigned long long kib, GError **err)
+{
+	int rc = hvctl_domain_set_current_mem(HB(be)->h, domid, kib);
+
+	if (rc) {
+		g_autofree char *w = g_strdup_printf(
+		    "cannot set the memory of hv domain %d to %llu KiB", domid, kib);
+		return fail(err, rc, w);
+	}
+	return 0;
+}
+
+static int hb_set_guarantee(hvBackend *be, int domid, unsigned long long kib, GError **err)
+{
+	int rc = hvctl_domain_set_mem_guarantee(HB(be)->h, domid, kib);
+
+	if (rc) {
+		g_autofree char *w = g_strdup_printf(
+		    "cannot set the memory guarantee of hv domain %d to %llu KiB", domid, kib);
+		return fail(err, rc, w);
+	}
+	return 0;
+}
+
+static int hb_set_vcpus(hvBackend *be, int domid, unsigned int n, GError **err)
+{
+	int rc = hvctl_domain_set_vcpus(HB(be)->h, domid, n);
+
+	if (rc) {
+		g_autofree char *w =
+		    g_strdup_printf("cannot set %u online vcpus in hv domain %d", n, domid);
+		return fail(err, rc, w);
+	}
+	return 0;
+}
+
+static int hb_set_sched(hvBackend *be, int domid, const hvSchedParams *p, GError **err)
+{
+	hvctl_sched_params sp = {p->weight, p->cap, p->reservation};
+	int rc = hvctl_sched_set(HB(be)->h, domid, &sp);
+
+	if (rc) {
+		g_autofree char *w = g_strdup_printf(
+		    "cannot set weight %u, cap %u%%, reservation %u%% on hv domain %d", p->weight,
+		    p->cap, p->reservation, domid);
+		return fail(err, rc, w);
+	}
+	return 0;
+}
+
+static int index_of(GHashTable *t, int domid, const char *key)
+{
+	GPtrArray *a = g_hash_table_lookup(t, GINT_TO_POINTER(domid));
+
+	for (guint i = 0; a && i < a->len; i++)
+		if (!g_strcmp0(a->pdata[i], key ? key : ""))
+			return i;
+	return -1;
+}
+
+static int set_bw(HvctlBackend *hb, int domid, const hvctl_bandwidth *bw, const char *what,
+                  GError **err)
+{
+	int rc = hvctl_bandwidth_set(hb->h, domid, bw);
+
+	if (rc) {
+		/* hv enforces bandwidth where the data moves, in the split drivers' back ends;
+		 * until they exist the agent answers -ENOSYS, and we say so. */
+		g_autofree char *w =
+		    g_strdup_printf("cannot set the %s limits of hv domain %d", what, domid);
+		return fail(err, rc, w);
+	}
+	return 0;
+}
+
+static int hb_set_bandwidth(hvBackend *be, int domid, const hvInterfaceDef *iface, GError **err)
+{
+	HvctlBackend *hb = HB(be);
+	int index = index_of(hb->ifaces, domid, iface->mac);
+	hvctl_bandwidth in = {
+	    HVCTL_BW_NET_IN, 0, iface->in_average, iface->in_peak, iface->in_burst,
+	    iface->in_floor, 0};
+	hvctl_bandwidth out = {
+	    HVCTL_BW_NET_OUT, 0, iface->out_average, iface->out_peak, iface->out_burst, 0, 0};
+	gboolean any_in = in.average || in.peak || in.burst || in.floor;
+	gboolean any_out = out.average || out.peak || out.burst;
+
+	if (!any_in && !any_out)
+		return 0; /* no limits asked for: nothing to enforce */
+	if (index < 0)
+		return hv_error_set(err, VIR_ERR_INVALID_ARG, "hv domain %d has no interface %s",
+		                    domid, iface->mac ? iface->mac : "(without MAC)");
+	in.index = out.index = index;
+	if (any_in && set_bw(hb, domid, &in, "inbound network", err) < 0)
+		return -1;
+	if (any_out && set_bw(hb, domid, &out, "outbound network", err) < 0)
+		return -1;
+	return 0;
+}
+
+static int hb_set_iotune(hvBackend *be, int domid, const hvDiskDef *disk, GError **err)
+{
+	HvctlBackend *hb = HB(be);
+	int index = index_of(hb->disks, domid, disk->target_dev);
+	hvctl_bandwidth bw = {HVCTL_BW_BLOCK,      0, disk->total_bytes_sec / 1024, 0, 0, 0,
+	                      disk->total_iops_sec};
+
+	if (!disk->total_bytes_sec && !disk->read_bytes_sec && !disk->write_bytes_sec &&
+	    !disk->total_iops_sec && !disk->read_iops_sec && !disk->write_iops_sec)
+		return 0;
+	if (disk->read_bytes_sec || disk->write_bytes_sec || disk->read_iops_sec ||
+	    disk->write_iops_sec)
+		return hv_error_set(
+		    err, VIR_ERR_CONFIG_UNSUPPORTED,
+		    "hv limits a disk's total bytes and operations per second only, "
+		    "not reads and writes separately");
+	if (index < 0)
+		return hv_error_set(err, VIR_ERR_INVALID_ARG, "hv domain %d has no disk %s", domid,
+		                    disk->target_dev ? disk->target_dev : "(without target)");
+	bw.index = index;
+	return set_bw(hb, domid, &bw, "disk I/O", err);
+}
+
+static hvBackendConsole *hb_console_open(hvBackend *be, int domid, hvBackendConsoleFn out,
+                                         void *opaque, GError **err)
+{
+	(void)be;
+	(void)out;
+	(void)opaque;
+	/* Today a domU's output reaches hv's own console (the machine's serial log), each line
+	 * prefixed "(dN) ", and nothing carries input back: there is no per-domain channel. */
+	hv_error_set(err, VIR_ERR_OPERATION_UNSUPPORTED,
+	             "hv has no per-domain console channel yet (hv domain %d): its output goes to "
+	             "hv's serial console with lines prefixed '(d%d) ' (see the machine's "
+	             "serial.log); the split console comes with dom0's console back end",
+	             domid, domid);
+	return NULL;
+}
+
+static void hb_console_write(hvBackendConsole *con, const void *data, size_t len)
+{
+	(void)con;
+	(void)data;
+	(void)len;
+}
+
+static void hb_console_close(hvBackendConsole *con)
+{
+	(void)con;
+}
+
+/* ---- events: libhvctl's thread -> the main loop ---- */
+
+typedef struct {
+	HvctlBackend *hb;
+	hvctl_event ev;
+} PendingEvent;
+
+static gboolean deliver_event(gpointer data)
+{
+	PendingEvent *p = data;
+	HvctlBackend *hb = p->hb;
+	const hvctl_event *ev = &p->ev;
+
+	if (!g_atomic_int_get(&hb->alive) || !hb->base.event_fn)
+		return G_SOURCE_REMOVE;
+	if (ev->kind == HVCTL_EVENT_LINK_DOWN) {
+		g_warning("the machine's link went down: %s", ev->message);
+		return G_SOURCE_REMOVE;
+	}
+	if (ev->kind != HVCTL_EVENT_DOMAIN_STATE)
+		return G_SOURCE_REMOVE;
+	if (ev->state == HVCTL_DOMAIN_SHUTDOWN) {
+		switch (ev->shutdown_reason) {
+		case HVCTL_SHUTDOWN_REBOOT:
+			hb->base.event_fn(ev->domid, HV_BACKEND_REBOOT, hb->base.event_opaque);
+			break;
+		case HVCTL_SHUTDOWN_CRASH:
+			hb->base.event_fn(ev->domid, HV_BACKEND_CRASH, hb->base.event_opaque);
+			break;
+		default: /* poweroff; suspend has no save image behind it: the guest is down */
+			hb->base.event_fn(ev->domid, HV_BACKEND_POWEROFF, hb->base.event_opaque);
+			break;
+		}
+	} else if (ev->state == HVCTL_DOMAIN_CRASHED) {
+		hb->base.event_fn(ev->domid, HV_BACKEND_CRASH, hb->base.event_opaque);
+	} else if (ev->state == HVCTL_DOMAIN_GONE) {
+		/* Gone without our destroy (ours unregisters the domid first): it is off. */
+		hb->base.event_fn(ev->domid, HV_BACKEND_POWEROFF, hb->base.event_opaque);
+	}
+	return G_SOURCE_REMOVE;
+}
+
+static void on_event(const hvctl_event *ev, void *opaque)
+{
+	PendingEvent *p = g_new(PendingEvent, 1);
+
+	p->hb = opaque;
+	p->ev = *ev;
+	g_idle_add_full(G_PRIORITY_DEFAULT, deliver_event, p, g_free);
+}
+
+/* ---- re-attachment ---- */
+
+static int hb_find(hvBackend *be, const hvDomainDef *def, int *domid, gboolean *paused)
+{
+	const unsigned char *uuid = def->uuid;
+	HvctlBackend *hb = HB(be);
+	hvctl_domain_info infos[64];
+	unsigned count = 0;
+	uint32_t first = 1;
+
+	for (;;) {
+		if (hvctl_domain_list(hb->h, first, infos, G_N_ELEMENTS(infos), &count) || !count)
+			return 0;
+		for (unsigned i = 0; i < count; i++) {
+			hvctl_domain_info *di = &infos[i];
+			if (di->domid == 0 || memcmp(di->uuid, uuid, 16))
+				continue;
+			switch (di->state) {
+			case HVCTL_DOMAIN_RUNNING:
+			case HVCTL_DOMAIN_PAUSED:
+				*domid = di->domid;
+				*paused = di->state == HVCTL_DOMAIN_PAUSED;
+				remember_devices(hb, di->domid, def);
+				return 1;
+			default:
+				/* Built halfway (virthvd died during start) or already down while
+				 * nobody watched: it will not run again, so it goes. */
+				g_message(
+				    "hv domain %u (%s) is not running (state %d): destroying it",
+				    di->domid, def->name, di->state);
+				hvctl_domain_destroy(hb->h, di->domid);
+				continue;
+			}
+		}
+		first = infos[count - 1].domid + 1;
+		if (count < G_N_ELEMENTS(infos))
+			return 0;
+	}
+}
+
+/* ---- the machine ---- */
+
+static void hb_free(hvBackend *be)
+{
+	HvctlBackend *hb = HB(be);
+
+	g_atomic_int_set(&hb->alive, 0);
+	if (hb->h) {
+		hvctl_unsubscribe(hb->h);
+		hvctl_close(hb->h);
+	}
+	if (hb->owned) {
+		char *argv[] = {hb->tool,
+		                "stop",
+		                "--dir",
+		                hb->machine_dir,
+		                "--stop-timeout",
+		                G_STRINGIFY(STOP_TIMEOUT_S),
+		                NULL};
+		g_autofree char *out = NULL;
+		g_autoptr(GError) e = NULL;
+		int status = 0;
+
+		g_message("stopping the machine in %s", hb->machine_dir);
+		if (!g_spawn_sync(NULL, argv, NULL, G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &out,
+		                  NULL, &status, &e))
+			g_warning("cannot run %s: %s", hb->tool, e->message);
+		else if (!g_spawn_check_wait_status(status, NULL))
+			g_warning("the machine in %s did not stop cleanly: %s", hb->machine_dir,
+			          out ? out : "");
+	}
+	if (hb->ifaces) {
+		g_hash_table_unref(hb->ifaces);
+		g_hash_table_unref(hb->disks);
+	}
+	g_free(hb->machine_dir);
+	g_free(hb->tool);
+	g_free(hb);
+}
+
+static const hvBackendOps hvctl_ops = {
+    .name = "hvctl",
+    .node_info = hb_node_info,
+    .free_memory_kib = hb_free_memory_kib,
+    .create = hb_create,
+    .destroy = hb_destroy,
+    .pause = hb_pause,
+    .unpause = hb_unpause,
+    .shutdown = hb_shutdown,
+    .reboot = hb_reboot,
+    .info = hb_info,
+    .vcpu_info = hb_vcpu_info,
+    .set_memory = hb_set_memory,
+    .set_guarantee = hb_set_guarantee,
+    .set_vcpus = hb_set_vcpus,
+    .set_sched = hb_set_sched,
+    .set_bandwidth = hb_set_bandwidth,
+    .set_iotune = hb_set_iotune,
+    .console_open = hb_console_open,
+    .console_write = hb_console_write,
+    .console_close = hb_console_close,
+    .find = hb_find,
+    .free = hb_free,
+};
+
+/* Opens the relay of a machine at dir and waits for its agent; 0 or an hvctl status. */
+static int open_machine(const char *dir, unsigned timeout_ms, hvctl **out)
+{
+	hvctl *h = NULL;
+	int rc = hvctl_open_machine(dir, &h);
+
+	if (rc == 0 && (rc = hvctl_wait_ready(h, timeout_ms)) != 0) {
+		hvctl_close(h);
+		h = NULL;
+	}
+	*out = h;
+	return rc;
+}
+
+static int start_machine(HvctlBackend *hb, const hvBackendHvctlConfig *cfg, GError **err)
+{
+	g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
+	g_autofree char *out = NULL, *errs = NULL;
+	g_autoptr(GError) e = NULL;
+	int status = 0;
+
+	if (!g_file_test(cfg->hv_image, G_FILE_TEST_EXISTS))
+		return hv_error_set(err, VIR_ERR_CONFIG_UNSUPPORTED,
+		                    "the hv image %s does not exist (set hv_image= in virthvd's "
+		                    "configuration)",
+		                    cfg->hv_image);
+	if (!g_str_has_suffix(cfg->hv_image, ".iso") &&
+	    !g_file_test(cfg->dom0_kernel, G_FILE_TEST_EXISTS))
+		return hv_error_set(err, VIR_ERR_CONFIG_UNSUPPORTED,
+		                    "dom0's kernel %s does not exist (set dom0_kernel=)",
+		                    cfg->dom0_kernel);
+#define ARG(s) g_ptr_array_add(argv, g_strdup(s))
+	ARG(cfg->hv_machine_tool);
+	ARG("start");
+	ARG("--dir");
+	ARG(cfg->machine_dir);
+	ARG("--hv");
+	ARG(cfg->hv_image);
+	if (!g_str_has_suffix(cfg->hv_image, ".iso")) {
+		ARG("--dom0");
+		ARG(cfg->dom0_kernel);
+		ARG("--dom0-cmdline");
+		ARG(cfg->dom0_cmdline);
+		if (cfg->hv_cmdline) {
+			ARG("--cmdline");
+			ARG(cfg->hv_cmdline);
+		}
+	}
+	ARG("--accel");
+	ARG(cfg->accel);
+	ARG("--cpus");
+	g_ptr_array_add(argv, g_strdup_printf("%u", cfg->cpus));
+	ARG("--memory");
+	g_ptr_array_add(argv, g_strdup_printf("%u", cfg->memory_mib));
+	ARG("--wait-agent");
+	g_ptr_array_add(argv, g_strdup_printf("%u", cfg->agent_timeout_s));
+	ARG("--detach");
+	g_ptr_array_add(argv, NULL);
+#undef ARG
+	g_message("starting the machine in %s (%s, accel %s)", cfg->machine_dir, cfg->hv_image,
+	          cfg->accel);
+	if (!g_spawn_sync(NULL, (char **)argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out,
+	                  &errs, &status, &e))
+		return hv_error_set(err, VIR_ERR_OPERATION_FAILED, "cannot run %s: %s",
+		                    cfg->hv_machine_tool, e->message);
+	if (!g_spawn_check_wait_status(status, NULL))
+		return hv_error_set(err, VIR_ERR_OPERATION_FAILED,
+		                    "the machine did not start: %s%s", errs ? errs : "",
+		                    out ? out : "");
+	hb->owned = TRUE;
+	return 0;
+}
+
+hvBackend *hv_backend_hvctl_new(const hvBackendHvctlConfig *cfg, GError **err)
+{
+	HvctlBackend *hb = g_new0(HvctlBackend, 1);
+	int rc;
+
+	hb->base.ops = &hvctl_ops;
+	hb->machine_dir = g_strdup(cfg->machine_dir);
+	hb->tool = g_strdup(cfg->hv_machine_tool);
+	hb->ifaces = g_hash_table_new_full(NULL, NULL, NULL, (GDestroyNotify)g_ptr_array_unref);
+	hb->disks = g_hash_table_new_full(NULL, NULL, NULL, (GDestroyNotify)g_ptr_array_unref);
+	g_atomic_int_set(&hb->alive, 1);
+
+	/* A machine already running there (left by an earlier virthvd, or started by someone
+	 * else for machine=attach) is used as it is. */
+	rc = open_machine(cfg->machine_dir, PROBE_TIMEOUT_MS, &hb->h);
+	if (rc == 0) {
+		g_message("attached to the running machine in %s", cfg->machine_dir);
+		hb->owned = !cfg->attach;
+	} else if (cfg->attach) {
+		g_autofree char *what =
+		    g_strdup_printf("cannot attach to the machine in %s", cfg->machine_dir);
+		fail(err, rc, what);
+		goto error;
+	} else {
+		if (start_machine(hb, cfg, err) < 0)
+			goto error;
+		if ((rc = open_machine(cfg->machine_dir, cfg->agent_timeout_s * 1000u, &hb->h))) {
+			fail(err, rc, "the machine started but its agent does not answer");
+			goto error;
+		}
+	}
+	hvctl_set_timeout(hb->h, CALL_TIMEOUT_MS);
+	if ((rc = hvctl_subscribe(hb->h, on_event, hb))) {
+		fail(err, rc, "cannot subscribe to the machine's domain events");
+		goto error;
+	}
+	return &hb->base;
+
+error:
+	hb_free(&hb->base);
+	return NULL;
+}
