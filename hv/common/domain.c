@@ -31,8 +31,10 @@
 #include <hv/smp.h>
 #include <hv/spinlock.h>
 #include <hv/time.h>
+#include <asm/apic.h>
 #include <asm/paging.h>
 #include <asm/processor.h>
+#include <asm/traps.h>
 
 #include "../arch/x86/pv/mm.h"
 #include "../arch/x86/pv/pv.h"
@@ -114,13 +116,30 @@ void evtchn_free(void *p, unsigned long bytes)
 }
 
 /*
- * Events for a vCPU: each vCPU has a CPU of its own, and a blocked one polls its bitmaps
- * briefly before halting (pv_vcpu_block), so nothing needs to be interrupted here; a vCPU
- * halted longer notices at its next tick.
+ * Events for a vCPU. With the scheduler on, schedule.c wakes it or interrupts its pCPU.
+ * Without it, the vCPU has a pCPU of its own, which gets an interrupt on KICK_VECTOR when the
+ * vCPU runs or waits there: a halted vCPU wakes and looks at its bitmaps again, a running one
+ * takes its upcall on the way back to the guest.
  */
+#define KICK_VECTOR 0xf2 /* after the scheduler's 0xf1 (asm/apic.h) */
+
+static void kick_interrupt(struct cpu_user_regs *regs)
+{
+	apic_eoi();
+	if (guest_mode(regs))
+		pv_exit_to_guest(regs);
+}
+
 void vcpu_kick(struct vcpu *v)
 {
-	sched_vcpu_kick(v); /* with the scheduler on: wake it, or IPI its pCPU */
+	int cpu = READ_ONCE(v->on_cpu);
+
+	if (sched_active()) {
+		sched_vcpu_kick(v); /* wake it, or IPI its pCPU */
+		return;
+	}
+	if (cpu > 0 && (unsigned int)cpu != smp_processor_id() && percpu_of[cpu])
+		apic_send_ipi_vector(percpu_of[cpu]->apic_id, KICK_VECTOR);
 }
 
 /* Free what domain_create allocated (frames excepted: see give_back_frames). */
@@ -285,6 +304,7 @@ static void __noreturn vcpu_start_here(struct vcpu *v)
 	pv_cpu_init();
 	this_cpu()->curr_vcpu = v;
 	v->on_cpu = (int)smp_processor_id();
+	set_trap_handler(KICK_VECTOR, kick_interrupt); /* the same on every CPU: harmless */
 	pv(v)->online = true;
 	pv(v)->runstate.state = RUNSTATE_running;
 	pv(v)->runstate.state_entry_time = pv_system_time();
@@ -563,10 +583,11 @@ int domain_destroy(struct domain *d)
 /*
  * SCHEDOP_block / SCHEDOP_poll: wait, with interrupts on, until an event is deliverable (block)
  * or one of the ports is pending or the timeout passes (poll). hv's tick keeps time and timers
- * going meanwhile. The vCPU has its CPU to itself, so it first watches its bitmaps for a short
- * while (an event from another CPU then costs no tick), then halts until the next interrupt.
+ * going meanwhile, and an event from another CPU interrupts the halt (vcpu_kick). The vCPU
+ * has its CPU to itself, so it first watches its bitmaps for a short while (the answer of a
+ * busy peer then costs no interrupt), then halts until the next interrupt.
  */
-#define BLOCK_SPIN_US 200
+#define BLOCK_SPIN_US 20
 
 void pv_vcpu_block(struct vcpu *v, bool poll, const uint32_t *ports, unsigned int nr,
                    uint64_t timeout)
