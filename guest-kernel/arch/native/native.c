@@ -317,12 +317,36 @@ static __noreturn void native_user_enter(const struct trap_frame *f)
 /* ---- traps ---- */
 static uint64_t pit_ticks;
 
+/*
+ * `ptfloor` on the command line: reload CR3 on every entry from and every return to user mode,
+ * the two page-table switches per transition that a 64-bit PV kernel cannot avoid (its kernel
+ * and user space both run in ring 3 and only the page tables separate them). The benchmarks
+ * run natively with it to measure the floor those switches impose on the machine (under QEMU
+ * TCG every CR3 write empties the software TLB).
+ */
+static bool ptfloor;
+
+static void reload_cr3(void)
+{
+	uint64_t cr3;
+	__asm__ __volatile__("mov %%cr3, %0; mov %0, %%cr3" : "=r"(cr3)::"memory");
+}
+
+static void user_trap(struct trap_frame *f, int kind, uint64_t cr2)
+{
+	if (ptfloor)
+		reload_cr3();
+	kernel_user_trap(f, kind, cr2);
+	if (ptfloor)
+		reload_cr3();
+}
+
 void native_trap_dispatch(struct trap_frame *f)
 {
 	bool user = (f->cs & 3) == 3;
 
 	if (f->vector == VEC_SYSCALL) {
-		kernel_user_trap(f, TRAP_SYSCALL, 0);
+		user_trap(f, TRAP_SYSCALL, 0);
 		return;
 	}
 	if (f->vector >= 32 && f->vector < 48) {
@@ -334,12 +358,12 @@ void native_trap_dispatch(struct trap_frame *f)
 			kernel_timer_tick();
 		}
 		if (user)
-			kernel_user_trap(f, TRAP_IRQ, 0);
+			user_trap(f, TRAP_IRQ, 0);
 		return;
 	}
 	uint64_t cr2 = f->vector == 14 ? read_cr2() : 0;
 	if (user) {
-		kernel_user_trap(f, TRAP_EXCEPTION, cr2);
+		user_trap(f, TRAP_EXCEPTION, cr2);
 		return;
 	}
 	printk(
@@ -405,15 +429,17 @@ __noreturn void native_start(uint32_t magic, uint32_t info_pa)
 	if (end_pfn > 511UL * 512UL)
 		end_pfn = 511UL * 512UL;
 
+	ptfloor = cmdline_get(native_cmdline, "ptfloor", NULL, 0) == 0;
 	native_kernel_l4[0] = 0; /* user space belongs to processes from now on */
 	native_tlb_flush();
 	load_tables();
 	calibrate_tsc();
 	pic_pit_init();
 	page_alloc_add_range(first_pfn, end_pfn);
-	printk("native: multiboot, %llu MiB, tsc %llu kHz, image end pfn %llu\n",
+	printk("native: multiboot, %llu MiB, tsc %llu kHz, image end pfn %llu%s\n",
 	       (unsigned long long)(mem_end >> 20), (unsigned long long)tsc_khz,
-	       (unsigned long long)first_pfn);
+	       (unsigned long long)first_pfn,
+	       ptfloor ? ", ptfloor (CR3 reload per transition)" : "");
 	__asm__ __volatile__("sti");
 	kernel_main();
 }
