@@ -90,9 +90,11 @@ static void pv_cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
 		if (read_cr4() & (1UL << 18))
 			r[2] |= 1u << 27;
 		r[2] |= 1u << 31;
-		/* EDX: no VME, PSE, APIC, MTRR, PGE, PSE36, DS, ACPI, TM, PBE. */
-		r[3] &= ~((1u << 1) | (1u << 3) | (1u << 9) | (1u << 12) | (1u << 13) | (1u << 17) |
-		          (1u << 21) | (1u << 22) | (1u << 29) | (1u << 31));
+		/* EDX: no VME, PSE, MCE, APIC, MTRR, PGE, MCA, PSE36, DS, ACPI, TM, PBE (machine
+		 * checks are hv's: Linux would poll the MCA banks' MSRs). */
+		r[3] &=
+		    ~((1u << 1) | (1u << 3) | (1u << 7) | (1u << 9) | (1u << 12) | (1u << 13) |
+		      (1u << 14) | (1u << 17) | (1u << 21) | (1u << 22) | (1u << 29) | (1u << 31));
 		break;
 	case 7:
 		if (sub == 0) {

@@ -144,10 +144,21 @@ static long do_set_segment_base(struct vcpu *v, unsigned int which, uint64_t bas
 		uint16_t sel = (uint16_t)base;
 		uint64_t hv_gs = rdmsr(MSR_GS_BASE);
 
-		/* Only selectors whose descriptor hv knows are valid: null and flat ring 3. */
-		if ((sel & ~3) != 0 && sel != FLAT_RING3_DS32 && sel != FLAT_RING3_CS32 &&
-		    sel != FLAT_RING3_CS64)
-			return -EINVAL;
+		/* A selector the load would fault on becomes null, as on Xen (whose load has a
+		 * fixup): LAR checks the live GDT/LDT for a present DPL-3 data or readable code
+		 * segment first, since a fault here would be hv's. */
+		if ((sel & ~3) != 0) {
+			uint32_t ar = 0;
+			bool ok;
+
+			__asm__("lar %2, %0; setz %1"
+			        : "=r"(ar), "=qm"(ok)
+			        : "r"((uint32_t)sel)
+			        : "cc");
+			if ((sel & 3) != 3 || !ok || !(ar & (1u << 15)) || !(ar & (1u << 12)) ||
+			    ((ar >> 13) & 3) != 3 || ((ar & (1u << 11)) && !(ar & (1u << 9))))
+				sel = 0;
+		}
 		__asm__ __volatile__("mov %0, %%gs" ::"r"(sel));
 		wrmsr(MSR_GS_BASE, hv_gs);
 		p->gs_base_user = 0;
@@ -212,7 +223,7 @@ static long do_xen_version(struct vcpu *v, unsigned int cmd, uint64_t arg)
 		if (fi.submap_idx != 0)
 			return -EINVAL;
 		fi.submap = (1u << XENFEAT_mmu_pt_update_preserve_ad) |
-		            (1u << XENFEAT_highmem_assist) |
+		            (1u << XENFEAT_highmem_assist) | (1u << XENFEAT_gnttab_map_avail_bits) |
 		            (v->domain->is_privileged ? 1u << XENFEAT_dom0 : 0);
 		return copy_to_guest(arg, &fi, sizeof(fi)) ? -EFAULT : 0;
 	}

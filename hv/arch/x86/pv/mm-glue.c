@@ -10,6 +10,7 @@
  * read-write for hv at RDWR_MPT_VIRT_START and read-only, guest-readable (US on every level)
  * at RO_MPT_VIRT_START, L4 slot 256, which every guest L4 gets with hv's other slots.
  */
+#include <hv/bootinfo.h>
 #include <hv/lib.h>
 #include <hv/mm.h>
 #include <hv/spinlock.h>
@@ -24,6 +25,8 @@ static uint64_t *rw_m2p;
 static uint64_t m2p_first_mfn;
 static unsigned int phys_addr_bits = 36;
 static DEFINE_SPINLOCK(pv_big_lock);
+/* One bit per frame below max_frame: set where the frame is I/O memory, not RAM (see pv_frame). */
+static uint8_t *io_frames;
 
 void pv_lock(void)
 {
@@ -78,6 +81,31 @@ static void map_ro_m2p(paddr_t base, unsigned long nr)
 	idle_pg_table[l4_index(RO_MPT_VIRT_START)] = virt_to_maddr(l3) | table;
 }
 
+/*
+ * Frames below max_frame that are I/O memory for the reference model: the first MiB (ISA
+ * memory, BIOS and VGA; Xen gives it to dom_io, so dom0 maps DMI and the BIOS data area
+ * there) and every hole of the firmware's memory map (MMIO windows). hv never allocates them.
+ */
+static void mark_io_frames(void)
+{
+	unsigned long i;
+
+	io_frames = alloc_pages_virt(order_for(max_frame / 8 + 1));
+	if (!io_frames)
+		panic("pv: no memory for the I/O frame map");
+	for (i = 0; i < max_frame; i++)
+		io_frames[i / 8] |= 1u << (i % 8);
+	for (unsigned int r = 0; r < boot_info.nr_mem; r++) {
+		const struct mem_region *m = &boot_info.mem[r];
+
+		if (m->type != 1)
+			continue;
+		for (i = PFN_UP(m->start); i < PFN_DOWN(m->end) && i < max_frame; i++)
+			if (i >= 0x100)
+				io_frames[i / 8] &= ~(1u << (i % 8));
+	}
+}
+
 void pv_mm_init(void)
 {
 	unsigned long bytes = max_frame * sizeof(struct pv_frame), m2p_pages, i;
@@ -111,6 +139,7 @@ void pv_mm_init(void)
 			phys_addr_bits = a & 0xff;
 		}
 	}
+	mark_io_frames();
 	pv_gdt_init();
 	printk("pv: M2P for %lu frames at %#lx (read-only for guests)\n", max_frame,
 	       (unsigned long)RO_MPT_VIRT_START);
@@ -118,7 +147,9 @@ void pv_mm_init(void)
 
 struct pv_frame *pv_frame(uint64_t mfn)
 {
-	return mfn < max_frame ? &pv_frames[mfn] : NULL;
+	if (mfn >= max_frame || (io_frames[mfn / 8] & (1u << (mfn % 8))))
+		return NULL;
+	return &pv_frames[mfn];
 }
 
 uint64_t *pv_frame_map(uint64_t mfn)

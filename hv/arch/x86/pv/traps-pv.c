@@ -122,8 +122,12 @@ void pv_inject_trap(struct vcpu *v, struct cpu_user_regs *regs, unsigned int vec
 	const struct trap_info *ti = &pv(v)->trap_ctxt[vector];
 
 	if (!ti->address)
-		domain_crash(v->domain, "unhandled %s (vector %u) at rip %#lx, no guest handler",
-		             exception_mnemonic(vector), vector, (unsigned long)regs->rip);
+		domain_crash(v->domain,
+		             "unhandled %s (vector %u, error %#x, cr2 %#lx) at rip %#lx, no guest "
+		             "handler",
+		             exception_mnemonic(vector), vector, has_error ? error : 0,
+		             vector == X86_EXC_PF ? (unsigned long)pv(v)->cr2 : 0UL,
+		             (unsigned long)regs->rip);
 	pv_bounce(v, regs, ti->address, ti->flags & 4, has_error, error,
 	          exception_mnemonic(vector));
 }
