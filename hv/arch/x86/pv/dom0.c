@@ -1,6 +1,7 @@
 /*
  * dom0: the privileged domain, built at boot from the first boot module (its arguments become
- * the kernel command line) with the second module, if any, as its initrd. Its memory size is
+ * the kernel command line; a PV ELF kernel or a Linux bzImage) with the second module, if
+ * any, as its initrd. Its memory size is
  * `dom0_mem=` on hv's command line (default 64M). It gets SIF_PRIVILEGED | SIF_INITDOMAIN and
  * runs on the boot CPU.
  */
@@ -12,13 +13,51 @@
 #include <asm/processor.h>
 
 #include <hv/pv.h>
+#include <hv/time.h>
 #include <hv/sched-if.h>
 
 #include "dom-build.h"
+#include "dom-bzimage.h"
 #include "mm.h"
 #include "pv.h"
 
 #define DOM0_MEM_DEFAULT (64UL << 20)
+
+/*
+ * A Linux bzImage as dom0's kernel: its ELF is decoded into a temporary buffer (freed once the
+ * builder has copied the image into dom0's memory). NULL, having said why, if that fails.
+ */
+static const void *unpack_bzimage(const void *image, size_t *size, unsigned int *order)
+{
+	const uint8_t *payload;
+	size_t len, elf_size;
+	const char *why = "";
+	uint64_t t0 = rdtsc();
+	void *elf;
+
+	if (pv_bzimage_payload(image, *size, &payload, &len, &elf_size, &why)) {
+		printk("pv: cannot build dom0: %s\n", why);
+		return NULL;
+	}
+	for (*order = 0; (PAGE_SIZE << *order) < elf_size; (*order)++)
+		;
+	elf = alloc_pages_virt(*order);
+	if (!elf) {
+		printk("pv: cannot build dom0: no %lu MiB to decompress its bzImage into\n",
+		       (unsigned long)(PAGE_SIZE << *order) >> 20);
+		return NULL;
+	}
+	if (pv_bzimage_decompress(payload, len, elf, elf_size, &why)) {
+		printk("pv: cannot build dom0: %s\n", why);
+		free_pages_virt(elf, *order);
+		return NULL;
+	}
+	printk("dom0: bzImage: xz payload of %lu KiB decoded to a %lu KiB ELF in %lu ms\n",
+	       (unsigned long)len >> 10, (unsigned long)elf_size >> 10,
+	       (unsigned long)((rdtsc() - t0) / tsc_khz));
+	*size = elf_size;
+	return elf;
+}
 
 void pv_dom0_start(void)
 {
@@ -33,7 +72,9 @@ void pv_dom0_start(void)
 	struct domain *d;
 	struct vcpu *v;
 	uint64_t nr_pages, i, *p2m;
-	unsigned int order = 0;
+	unsigned int order = 0, elf_order = 0;
+	const void *image;
+	size_t image_size;
 	int rc;
 
 	if (!kernel) {
@@ -42,15 +83,24 @@ void pv_dom0_start(void)
 	}
 	if (mem && !parse_size(mem, &bytes))
 		printk(KERN_WARN "pv: bad dom0_mem=%s, using 64M\n", mem);
-	nr_pages = bytes >> PAGE_SHIFT;
+	image = maddr_to_virt(kernel->start);
+	image_size = kernel->end - kernel->start;
+	if (pv_is_bzimage(image, image_size)) {
+		image = unpack_bzimage(image, &image_size, &elf_order);
+		if (!image)
+			return;
+	}
+	nr_pages = bytes >> PAGE_SHIFT; /* what the decoded ELF took is not available */
 	if (nr_pages + 1024 > frames_free())
 		nr_pages = frames_free() > 2048 ? frames_free() - 1024 : 0;
-	rc = pv_elf_parse(maddr_to_virt(kernel->start), kernel->end - kernel->start, &elf, &why);
+	rc = pv_elf_parse(image, image_size, &elf, &why);
 	if (rc == 0)
 		rc = pv_compute_layout(&elf, nr_pages, initrd ? initrd->end - initrd->start : 0,
 		                       false, &layout, &why);
 	if (rc) {
 		printk("pv: cannot build dom0: %s\n", why);
+		if (image != maddr_to_virt(kernel->start))
+			free_pages_virt((void *)image, elf_order);
 		return;
 	}
 
@@ -88,6 +138,8 @@ void pv_dom0_start(void)
 	pv_lock();
 	rc = pv_build_image(&elf, &layout, &args, &boot, &why);
 	pv_unlock();
+	if (image != maddr_to_virt(kernel->start))
+		free_pages_virt((void *)image, elf_order);
 	if (rc)
 		panic("pv: dom0: %s", why);
 	printk("dom0: %s kernel, %lu MiB, entry %#lx, command line \"%s\"\n",
