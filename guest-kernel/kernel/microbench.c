@@ -56,14 +56,20 @@ static void measure_empty(unsigned int iters)
 }
 
 /* A loop of known length: 1,000,000 x (dec, jnz). Under -icount shift=0 the TSC advances one
- * tick per instruction, so this reads 2,000,000 plus the few instructions around it. */
+ * tick per instruction, so this reads 2,000,000 plus the few instructions around it. The
+ * smallest of five runs is printed: on a hypervisor its own timer interrupt may land in one. */
 static void known_loop(void)
 {
-	uint64_t t0 = mb_tsc();
-	__asm__ __volatile__("mov $1000000, %%ecx\n1: dec %%ecx\n jnz 1b" ::: "ecx", "cc");
-	uint64_t t1 = mb_tsc();
-	printk("bench: known_loop ticks=%llu instructions=2000000\n",
-	       (unsigned long long)(t1 - t0));
+	uint64_t best = ~0ULL;
+
+	for (int run = 0; run < 5; run++) {
+		uint64_t t0 = mb_tsc();
+		__asm__ __volatile__("mov $1000000, %%ecx\n1: dec %%ecx\n jnz 1b" ::: "ecx", "cc");
+		uint64_t t1 = mb_tsc();
+		if (t1 - t0 < best)
+			best = t1 - t0;
+	}
+	printk("bench: known_loop ticks=%llu instructions=2000000\n", (unsigned long long)best);
 }
 
 /* ---- the user address space ---- */
