@@ -530,9 +530,9 @@ static void give_back_frames(struct domain *d)
 		pv_relinquish_vcpu(d->vcpu[i]);
 	for (int pass = 0; pass < 2; pass++)
 		for (unsigned long mfn = 0; mfn < max_frame; mfn++) {
-			struct pv_frame *f = pv_frame(mfn);
+			struct pv_frame *f = pv_frame(mfn); /* NULL: I/O memory, not RAM */
 
-			if (f->owner != d->domain_id || !(f->flags & PGF_allocated))
+			if (!f || f->owner != d->domain_id || !(f->flags & PGF_allocated))
 				continue;
 			if (pass == 1 && !(f->flags & PGF_hv_heap))
 				pv_m2p_set(mfn, ~0ULL);

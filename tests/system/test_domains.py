@@ -62,6 +62,20 @@ def test_build_from_buffer():
     assert re.search(r"^\(d\d+\) domu: mode exit$", out, re.M)
 
 
+def test_grant_owner_destroyed_while_mapped():
+    """dom0 maps (and copies) a page a domU granted, destroys the domU while the page is mapped,
+    still reads it, then unmaps: exactly that one frame outlives its owner, then is freed."""
+    out = run("grant")
+    assert re.search(r'^\(d0\) domtest: grant: copy \(2 batched ops\): 0 "granted by this domU"$',
+                     out, re.M)
+    assert re.search(r'^\(d0\) domtest: grant: destroyed d\d+ while mapped: 0; '
+                     r'still reads "granted by this domU"$', out, re.M)
+    m = re.search(r"free frames before (\d+), mapped (\d+), owner gone (\d+), unmapped (\d+)$",
+                  out, re.M)
+    before, _, gone, unmapped = (int(x) for x in m.groups())
+    assert unmapped - gone == 1 and unmapped == before
+
+
 def test_create_destroy_loop():
     """100 rounds (half run to their own shutdown, half destroyed while running): no frame
     leaked after any destroy."""

@@ -10,13 +10,17 @@
  *   domctl          call the control interface: hv must answer -EPERM
  *   pong port=P count=N        answer N events on port P (an unbound port dom0 gave us)
  *   ping peer=D port=P count=N bind to D's port P and send N events, each answered
+ *   grant gref=R               grant one page (text "granted by this domU") to dom0 as
+ *                              reference R, then block forever (dom0 maps it, destroys us)
  *
  * Event channels here are polled (SCHEDOP_poll), not delivered as upcalls: the ports stay
  * masked, so the measured round trip is hv's send plus wake-up, nothing of ours.
  */
 #include <domctl.h>
 #include <kernel.h>
+#include <mm.h>
 #include <klib/string.h>
+#include <public/grant_table.h>
 #include "pv.h"
 
 static uint64_t arg_num(const char *key, uint64_t def)
@@ -98,6 +102,42 @@ static void ping(void)
 	       (unsigned long long)(i ? t0 / i : 0));
 }
 
+/* Where our grant table's first frame is mapped (the scratch area of pv.h, away from the
+ * self-tests' slots). */
+#define GRANT_TABLE_VA (PV_SCRATCH_BASE + 400 * PAGE_SIZE)
+
+static bool grant_page(void)
+{
+	uint64_t frame = 0;
+	struct gnttab_setup_table st = {
+	    .dom = DOMID_SELF, .nr_frames = 1, .frame_list = (uint64_t)&frame};
+	grant_ref_t ref = (grant_ref_t)arg_num("gref", 8);
+	char *page = alloc_page();
+	long rc;
+
+	rc = HYPERVISOR_grant_table_op(GNTTABOP_setup_table, &st, 1);
+	if (rc || st.status != GNTST_okay || !page) {
+		printk("domu: grant: setup_table %ld status %d\n", rc, st.status);
+		return false;
+	}
+	rc = HYPERVISOR_update_va_mapping(GRANT_TABLE_VA, (frame << PAGE_SHIFT) | L1_PROT,
+	                                  UVMF_INVLPG);
+	if (rc) {
+		printk("domu: grant: mapping the table: %ld\n", rc);
+		return false;
+	}
+	memset(page, 0, PAGE_SIZE);
+	strlcpy(page, "granted by this domU", PAGE_SIZE);
+	volatile struct grant_entry_v1 *gt = (void *)GRANT_TABLE_VA;
+	gt[ref].domid = 0;
+	gt[ref].frame = (uint32_t)pv_virt_to_mfn(page);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	gt[ref].flags = GTF_permit_access;
+	printk("domu: grant: page mfn %#llx granted to d0 as ref %u\n",
+	       (unsigned long long)pv_virt_to_mfn(page), ref);
+	return true;
+}
+
 static void try_domctl(void)
 {
 	struct hv_domctl_physinfo pi;
@@ -116,7 +156,7 @@ __noreturn void domu_run(const char *mode)
 	if (strcmp(mode, "spin") == 0)
 		for (;;)
 			__asm__ __volatile__("pause");
-	if (strcmp(mode, "idle") == 0) {
+	if (strcmp(mode, "idle") == 0 || (strcmp(mode, "grant") == 0 && grant_page())) {
 		platform->irq_save();
 		for (;;)
 			platform->idle();
