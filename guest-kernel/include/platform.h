@@ -101,6 +101,9 @@ struct platform_ops {
 	/* Write an entry of a live (sealed) table (queued); submit the queue. */
 	void (*pt_write)(uint64_t *entry, uint64_t value);
 	void (*pt_commit)(void);
+	/* Set the L1 entry that maps va in the current address space and flush va, at once
+	 * (PV: one update_va_mapping; the queue is committed first). */
+	void (*pte_set_current)(uint64_t va, uint64_t *entry, uint64_t value);
 	/* Build the roots of `as` around its sealed as->l3 and pin them (queued). */
 	int (*as_create)(struct addr_space *as);
 	/* Unpin and release the roots (queued); `as` must not be the current one. */

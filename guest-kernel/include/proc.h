@@ -67,6 +67,7 @@ struct proc {
 	char name[23];
 	struct trap_frame regs;
 	int in_syscall; /* regs came from a syscall and may return the fast way */
+	int restart;    /* blocked in a system call that the kernel runs again when woken */
 	struct vm vm;
 	struct file *files[NFILE];
 	const void *wait_on; /* what a blocked process waits for */

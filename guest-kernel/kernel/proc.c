@@ -363,6 +363,28 @@ static void user_exception(struct proc *p, struct trap_frame *f, uint64_t cr2)
  * the registers of the process to resume. Returns 1 when that is the same process coming back
  * from the system call it made (the platform may use its fast return), else 0.
  */
+/*
+ * Run the system call in p->regs (p is current). If it must wait, its RIP is rewound to the
+ * `syscall` instruction and p->restart set: when p is picked again the kernel runs the call
+ * again itself (see kernel_user_trap), saving a trip through user mode; a signal delivered
+ * meanwhile runs its handler first and the instruction itself repeats the call afterwards.
+ */
+static long run_syscall(struct proc *p)
+{
+	restart_syscall = 0;
+	regs_replaced = 0;
+	long r = syscall_dispatch(&p->regs);
+	if (restart_syscall) {
+		p->regs.rip -= 2;
+		p->restart = 1;
+		p->in_syscall = 0;
+	} else if (!regs_replaced) {
+		p->regs.rax = (uint64_t)r;
+		p->in_syscall = 1;
+	}
+	return r;
+}
+
 int kernel_user_trap(struct trap_frame *f, int kind, uint64_t cr2)
 {
 	struct proc *p = current;
@@ -370,17 +392,8 @@ int kernel_user_trap(struct trap_frame *f, int kind, uint64_t cr2)
 	if (!p)
 		panic("trap from user mode with no current process");
 	if (kind == TRAP_SYSCALL) {
-		restart_syscall = 0;
-		regs_replaced = 0;
 		p->regs = *f;
-		long r = syscall_dispatch(&p->regs);
-		if (restart_syscall) {
-			p->regs.rip -= 2; /* the `syscall` instruction runs again when woken */
-			p->in_syscall = 0;
-		} else if (!regs_replaced) {
-			p->regs.rax = (uint64_t)r;
-			p->in_syscall = 1;
-		}
+		long r = run_syscall(p);
 		/* The common case: the same process continues. */
 		if (current == p && p->state == P_RUNNABLE && !need_resched && !p->sig_pending) {
 			if (!regs_replaced && !restart_syscall) {
@@ -401,9 +414,19 @@ int kernel_user_trap(struct trap_frame *f, int kind, uint64_t cr2)
 		if (!current || current->state != P_RUNNABLE || need_resched)
 			schedule();
 		struct proc *q = current;
-		if (!q->sig_pending)
-			break;
-		deliver_signal(q, __builtin_ctz(q->sig_pending));
+		if (q->sig_pending) {
+			q->restart =
+			    0; /* the rewound `syscall` repeats the call after the handler */
+			deliver_signal(q, __builtin_ctz(q->sig_pending));
+			continue;
+		}
+		if (q->restart) {
+			q->restart = 0;
+			q->regs.rip += 2;
+			run_syscall(q);
+			continue;
+		}
+		break;
 	}
 	*f = current->regs;
 	return current->in_syscall;

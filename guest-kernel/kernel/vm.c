@@ -374,39 +374,32 @@ int vm_fault(struct vm *vm, uint64_t va, int write)
 		return -E_FAULT;
 	va &= ~(PAGE_SIZE - 1);
 	uint64_t *pte = pte_lookup(vm, va, 1);
-	if (!pte) {
-		platform->pt_commit();
+	if (!pte)
 		return -E_FAULT;
-	}
-	uint64_t e = *pte;
+	uint64_t e = *pte, n;
 	if (!(e & PTE_P)) {
 		void *page = user_page_alloc();
-		if (!page) {
-			platform->pt_commit();
+		if (!page)
 			return -E_FAULT;
-		}
-		platform->pt_write(pte, platform->pte_make(virt_to_pfn(page), leaf_flags(v->prot)));
+		n = platform->pte_make(virt_to_pfn(page), leaf_flags(v->prot));
 		vm->pages++;
 	} else if (write && !(e & PTE_W)) {
 		uint64_t pfn = platform->pte_pfn(e);
 		if (page_refs[pfn] == 1) {
-			platform->pt_write(pte, (e | PTE_W) & ~PTE_COW);
+			n = (e | PTE_W) & ~PTE_COW;
 		} else {
 			void *copy = user_page_alloc();
-			if (!copy) {
-				platform->pt_commit();
+			if (!copy)
 				return -E_FAULT;
-			}
 			memcpy(copy, pfn_to_virt(pfn), PAGE_SIZE);
-			platform->pt_write(
-			    pte, platform->pte_make(virt_to_pfn(copy), leaf_flags(v->prot)));
+			n = platform->pte_make(virt_to_pfn(copy), leaf_flags(v->prot));
 			page_refs[pfn]--;
 		}
-		platform->tlb_flush_page(va);
 	} else {
-		platform->tlb_flush_page(va); /* stale TLB entry */
+		n = e; /* a stale TLB entry: the flush below is the fix */
 	}
-	platform->pt_commit();
+	/* vm is the current address space (faults and user copies only happen there). */
+	platform->pte_set_current(va, pte, n);
 	return 0;
 }
 

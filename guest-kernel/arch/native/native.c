@@ -263,6 +263,12 @@ static void native_pt_commit(void)
 {
 }
 
+static void native_pte_set_current(uint64_t va, uint64_t *entry, uint64_t value)
+{
+	WRITE_ONCE(*entry, value);
+	__asm__ __volatile__("invlpg (%0)" ::"r"(va) : "memory");
+}
+
 static int native_as_create(struct addr_space *as)
 {
 	uint64_t *l4 = alloc_page();
@@ -395,6 +401,7 @@ static struct platform_ops native_platform = {
     .pt_unseal = native_pt_nop,
     .pt_write = native_pt_write,
     .pt_commit = native_pt_commit,
+    .pte_set_current = native_pte_set_current,
     .as_create = native_as_create,
     .as_destroy = native_as_destroy,
     .as_switch = native_as_switch,

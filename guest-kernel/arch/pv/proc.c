@@ -103,6 +103,16 @@ static void pv_pt_write(uint64_t *entry, uint64_t value)
 	calls[ncalls - 1].args[1]++;
 }
 
+static void pv_pte_set_current(uint64_t va, uint64_t *entry, uint64_t value)
+{
+	long rc;
+
+	pv_pt_commit();
+	if ((rc = HYPERVISOR_update_va_mapping(va, value, UVMF_INVLPG)))
+		panic("pv: update_va_mapping(%#llx, %#llx) failed: %ld", (unsigned long long)va,
+		      (unsigned long long)value, rc);
+}
+
 static void queue_ext(unsigned int cmd, uint64_t arg1)
 {
 	if (nexts == BATCH_EXT)
@@ -256,6 +266,7 @@ void pv_proc_ops_init(struct platform_ops *ops)
 	ops->pt_unseal = pv_pt_unseal;
 	ops->pt_write = pv_pt_write;
 	ops->pt_commit = pv_pt_commit;
+	ops->pte_set_current = pv_pte_set_current;
 	ops->as_create = pv_as_create;
 	ops->as_destroy = pv_as_destroy;
 	ops->as_switch = pv_as_switch;
