@@ -13,6 +13,8 @@
  *   privilege    dom0's refused operations on itself, a domU's refused domctl, bad versions
  *   crash        a domU that crashes: state and reason kept for dom0, VIRQ_DOM_EXC raised
  *   buffer       a domU built from an image in dom0's memory (its initrd)
+ *   balloon      a domU with 8 MiB and a 6 MiB guarantee gives pages back until hv refuses
+ *                (at the guarantee), then takes them back; dom0 watches its memory
  *   grant        a domU grants dom0 a page; dom0 copies it (GNTTABOP_copy) and maps it,
  *                destroys the domU while the page is mapped, still reads it, unmaps it:
  *                the page is hv's to free only then, and no frame is lost
@@ -353,6 +355,41 @@ static void test_buffer(void)
 		fail("frames leaked");
 }
 
+static void test_balloon(void)
+{
+	struct hv_domctl_dominfo info;
+	uint64_t before = free_frames(), low = ~0ULL, end;
+	uint32_t id;
+	long rc = dom_create("balloon", DOMU_MEM_KIB, 1, &id);
+
+	if (rc == 0)
+		rc = dom_set_mem(id, HV_DOMCTL_set_mem_guarantee, 6 * 1024);
+	if (rc == 0)
+		rc = dom_build_module(id, DOMU_MODULE, "domu=balloon pages=1000");
+	if (rc == 0)
+		rc = dom_unpause(id);
+	if (rc) {
+		fail("set-up: %ld", rc);
+		return;
+	}
+	end = platform->time_ns() + 60000000000ULL;
+	while (dom_info(id, &info) == 0 && info.state != HV_DOMSTATE_SHUTDOWN &&
+	       platform->time_ns() < end)
+		if (info.current_mem_kib < low)
+			low = info.current_mem_kib;
+	printk("domtest: balloon: guarantee %llu KiB, lowest current memory seen %llu KiB, "
+	       "state %s\n",
+	       (unsigned long long)info.guarantee_kib, (unsigned long long)low,
+	       dom_state_name(info.state));
+	if (info.state != HV_DOMSTATE_SHUTDOWN)
+		fail("the balloon domU did not finish");
+	if (low < info.guarantee_kib)
+		fail("went below the guarantee");
+	dom_destroy(id);
+	if (free_frames() != before)
+		fail("frames leaked");
+}
+
 #define GRANT_REF  8
 #define GRANT_TEXT "granted by this domU"
 
@@ -443,6 +480,8 @@ __noreturn void domtest_run(const char *spec)
 		test_buffer();
 	else if (strcmp(name, "grant") == 0)
 		test_grant();
+	else if (strcmp(name, "balloon") == 0)
+		test_balloon();
 	else
 		fail("unknown scenario");
 	if (failures)

@@ -76,6 +76,15 @@ def test_grant_owner_destroyed_while_mapped():
     assert unmapped - gone == 1 and unmapped == before
 
 
+def test_balloon_stops_at_guarantee():
+    """8 MiB domU with a 6 MiB guarantee: decrease_reservation stops after 512 pages."""
+    out = run("balloon")
+    assert re.search(r"^\(d\d+\) domu: balloon: gave back 512 pages \(asked 1000\)$", out, re.M)
+    assert re.search(r"^\(d\d+\) domu: balloon: took back 512 pages$", out, re.M)
+    assert re.search(r"^\(d0\) domtest: balloon: guarantee 6144 KiB, lowest current memory seen "
+                     r"6144 KiB, state shutdown$", out, re.M)
+
+
 def test_create_destroy_loop():
     """100 rounds (half run to their own shutdown, half destroyed while running): no frame
     leaked after any destroy."""

@@ -10,6 +10,9 @@
  *   domctl          call the control interface: hv must answer -EPERM
  *   pong port=P count=N        answer N events on port P (an unbound port dom0 gave us)
  *   ping peer=D port=P count=N bind to D's port P and send N events, each answered
+ *   balloon pages=N            give N pages back to hv (decrease_reservation), one at a
+ *                              time, until done or refused (dom0's guarantee), then take
+ *                              them back (populate_physmap) and check they work
  *   grant gref=R               grant one page (text "granted by this domU") to dom0 as
  *                              reference R, then block forever (dom0 maps it, destroys us)
  *
@@ -21,6 +24,7 @@
 #include <mm.h>
 #include <klib/string.h>
 #include <public/grant_table.h>
+#include <public/memory.h>
 #include "pv.h"
 
 static uint64_t arg_num(const char *key, uint64_t def)
@@ -138,6 +142,63 @@ static bool grant_page(void)
 	return true;
 }
 
+#define BALLOON_MAX 2048
+
+static long memop_one(unsigned int cmd, uint64_t *frame)
+{
+	struct xen_memory_reservation r = {
+	    .extent_start = (uint64_t)(uintptr_t)frame, .nr_extents = 1, .domid = DOMID_SELF};
+
+	return HYPERVISOR_memory_op(cmd, &r);
+}
+
+static void balloon(void)
+{
+	static char *va[BALLOON_MAX];
+	static uint64_t pfn[BALLOON_MAX];
+	uint64_t want = arg_num("pages", 256), n, back = 0;
+
+	if (want > BALLOON_MAX)
+		want = BALLOON_MAX;
+	for (n = 0; n < want; n++) {
+		char *p = alloc_page();
+		uint64_t mfn;
+
+		if (!p)
+			break;
+		mfn = pv_virt_to_mfn(p);
+		pfn[n] = pv_m2p()[mfn]; /* before hv forgets it */
+		if (HYPERVISOR_update_va_mapping((unsigned long)p, 0, UVMF_INVLPG) != 0) {
+			free_page(p);
+			break;
+		}
+		if (memop_one(XENMEM_decrease_reservation, &mfn) != 1) { /* refused: keep it */
+			HYPERVISOR_update_va_mapping((unsigned long)p,
+			                             (mfn << PAGE_SHIFT) | L1_PROT, UVMF_INVLPG);
+			free_page(p);
+			break;
+		}
+		va[n] = p;
+		pv_p2m[pfn[n]] = ~0ULL;
+	}
+	printk("domu: balloon: gave back %llu pages (asked %llu)\n", (unsigned long long)n,
+	       (unsigned long long)want);
+	for (uint64_t i = 0; i < n; i++) {
+		uint64_t frame = pfn[i];
+
+		if (memop_one(XENMEM_populate_physmap, &frame) != 1)
+			break;
+		pv_p2m[pfn[i]] = frame;
+		if (HYPERVISOR_update_va_mapping((unsigned long)va[i],
+		                                 (frame << PAGE_SHIFT) | L1_PROT, UVMF_INVLPG) != 0)
+			break;
+		memset(va[i], 0x5a, PAGE_SIZE); /* a fresh frame, zeroed by hv, now ours again */
+		free_page(va[i]);
+		back++;
+	}
+	printk("domu: balloon: took back %llu pages\n", (unsigned long long)back);
+}
+
 static void try_domctl(void)
 {
 	struct hv_domctl_physinfo pi;
@@ -167,6 +228,8 @@ __noreturn void domu_run(const char *mode)
 		pong();
 	else if (strcmp(mode, "ping") == 0)
 		ping();
+	else if (strcmp(mode, "balloon") == 0)
+		balloon();
 	else if (strcmp(mode, "exit") != 0)
 		printk("domu: unknown mode '%s'\n", mode);
 	platform->shutdown(PLATFORM_POWEROFF);

@@ -327,6 +327,8 @@ static long reservation_op(struct vcpu *v, unsigned int cmd, uint64_t arg)
 		struct page_info *pg;
 
 		if ((cmd & MEMOP_CMD_MASK) == XENMEM_decrease_reservation) {
+			if (d->tot_pages <= d->guarantee_pages)
+				break; /* the guarantee dom0 set is a floor (hv/common/domctl.c) */
 			if (copy_from_guest(&mfn, r.extent_start + i * 8, 8))
 				return i ? (long)i : -EFAULT;
 			pv_lock();
