@@ -15,6 +15,7 @@
  *   buffer       a domU built from an image in dom0's memory (its initrd)
  *   balloon      a domU with 8 MiB and a 6 MiB guarantee gives pages back until hv refuses
  *                (at the guarantee), then takes them back; dom0 watches its memory
+ *   ports        a domU allocates event channels until its limit (hv's console shows it)
  *   grant        a domU grants dom0 a page; dom0 copies it (GNTTABOP_copy) and maps it,
  *                destroys the domU while the page is mapped, still reads it, unmaps it:
  *                the page is hv's to free only then, and no frame is lost
@@ -390,6 +391,23 @@ static void test_balloon(void)
 		fail("frames leaked");
 }
 
+/* Run one domU in `mode` to its own end; destroy it; no frame lost. */
+static void run_one(const char *name, const char *cmdline)
+{
+	struct hv_domctl_dominfo info;
+	uint64_t before = free_frames();
+	uint32_t id;
+	long rc = new_domu(name, cmdline, &id);
+
+	if (rc == 0)
+		rc = dom_unpause(id);
+	if (rc || wait_state(id, 1U << HV_DOMSTATE_SHUTDOWN, 60000, &info))
+		fail("%s did not run to its end (%ld)", cmdline, rc);
+	dom_destroy(id);
+	if (free_frames() != before)
+		fail("frames leaked");
+}
+
 #define GRANT_REF  8
 #define GRANT_TEXT "granted by this domU"
 
@@ -482,6 +500,8 @@ __noreturn void domtest_run(const char *spec)
 		test_grant();
 	else if (strcmp(name, "balloon") == 0)
 		test_balloon();
+	else if (strcmp(name, "ports") == 0)
+		run_one("ports", "domu=ports");
 	else
 		fail("unknown scenario");
 	if (failures)

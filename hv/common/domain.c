@@ -43,6 +43,10 @@
 #define RUNSTATE_running 0
 #define RUNSTATE_offline 3
 
+/* Event-channel ports of a domU (dom0 has all 4096): enough for a guest's devices and
+ * vCPUs, and a bound on what one domain can make hv scan. */
+#define DOMU_EVTCHN_PORTS 1024
+
 #define FIRST_DOMU_ID 1
 #define LAST_DOMU_ID  0x7fef
 
@@ -201,6 +205,7 @@ struct domain *domain_create(uint16_t id, bool privileged, unsigned int max_vcpu
 	d->is_privileged = privileged;
 	d->max_vcpus = max_vcpus;
 	d->home_cpu = -1;
+	d->max_evtchn_ports = id == 0 ? 0 : DOMU_EVTCHN_PORTS;
 	d->state = id == 0 ? DOMSTATE_RUNNING : DOMSTATE_CREATED; /* dom0 runs at once */
 	d->built = id == 0;
 	for (i = 0; i < max_vcpus; i++) {

@@ -42,11 +42,14 @@ static bool port_valid(const struct domain *d, uint32_t port)
 	return port > 0 && port < NR_PORTS;
 }
 
+/* The lowest free port below the domain's limit (dom0 sets it per domU; 0 means all). */
 static int alloc_port(struct domain *d)
 {
+	int limit = d->max_evtchn_ports && d->max_evtchn_ports < NR_PORTS ? (int)d->max_evtchn_ports
+	                                                                  : NR_PORTS;
 	int p;
 
-	for (p = 1; p < NR_PORTS; p++)
+	for (p = 1; p < limit; p++)
 		if (d->evtchn[p].state == ECS_FREE)
 			return p;
 	return -ENOSPC;

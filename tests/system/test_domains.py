@@ -85,6 +85,14 @@ def test_balloon_stops_at_guarantee():
                      r"6144 KiB, state shutdown$", out, re.M)
 
 
+def test_event_channel_port_limit():
+    """A domU has ports 1..1023 (dom0 all 4096): it gets them up to 1023, then -ENOSPC."""
+    out = run("ports")
+    m = re.search(r"^\(d\d+\) domu: ports: (\d+) more ports, the highest (\d+), then (-?\d+)$",
+                  out, re.M)
+    assert m and int(m.group(1)) > 1000 and m.group(2) == "1023" and m.group(3) == "-28"
+
+
 def test_create_destroy_loop():
     """100 rounds (half run to their own shutdown, half destroyed while running): no frame
     leaked after any destroy."""

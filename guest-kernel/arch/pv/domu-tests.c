@@ -13,6 +13,7 @@
  *   balloon pages=N            give N pages back to hv (decrease_reservation), one at a
  *                              time, until done or refused (dom0's guarantee), then take
  *                              them back (populate_physmap) and check they work
+ *   ports           allocate unbound ports until hv refuses (the per-domain limit)
  *   grant gref=R               grant one page (text "granted by this domU") to dom0 as
  *                              reference R, then block forever (dom0 maps it, destroys us)
  *
@@ -199,6 +200,25 @@ static void balloon(void)
 	printk("domu: balloon: took back %llu pages\n", (unsigned long long)back);
 }
 
+static void ports(void)
+{
+	unsigned int n = 0, last = 0;
+	long rc;
+
+	for (;;) {
+		struct evtchn_alloc_unbound a = {.dom = DOMID_SELF, .remote_dom = 0};
+
+		rc = HYPERVISOR_event_channel_op(EVTCHNOP_alloc_unbound, &a);
+		if (rc)
+			break;
+		n++;
+		last = a.port > last ? a.port : last;
+		if (a.port >= EVTCHN_2L_NR_CHANNELS)
+			break;
+	}
+	printk("domu: ports: %u more ports, the highest %u, then %ld\n", n, last, rc);
+}
+
 static void try_domctl(void)
 {
 	struct hv_domctl_physinfo pi;
@@ -230,6 +250,8 @@ __noreturn void domu_run(const char *mode)
 		ping();
 	else if (strcmp(mode, "balloon") == 0)
 		balloon();
+	else if (strcmp(mode, "ports") == 0)
+		ports();
 	else if (strcmp(mode, "exit") != 0)
 		printk("domu: unknown mode '%s'\n", mode);
 	platform->shutdown(PLATFORM_POWEROFF);

@@ -94,6 +94,7 @@ struct domain {
 	uint64_t boot_rip, boot_rsp, boot_rsi; /* vCPU 0's first frame, set by the builder */
 	bool built;
 	int home_cpu; /* pCPU that runs vCPU 0 until the scheduler places vCPUs; -1 none */
+	unsigned int max_evtchn_ports; /* ports 1..max-1 may be allocated; 0 = all 4096 */
 };
 
 /* Lifecycle (hv/common/domain.c). Callers hold no lock; the table has its own. */
