@@ -14,8 +14,8 @@
  * - pv_db_entry: #DB on its own IST stack (slot PV_IST_DB). A guest that single-steps into
  *   SYSCALL takes its #DB on hv's first entry instruction, still on the guest stack and with
  *   the guest's GS base; so, like NMI, #DB decides about swapgs by the GS base itself.
- * - pv_copy_raw: the one instruction that touches guest memory for copy_{from,to}_guest; a
- *   fault on it is fixed up by the #PF/#GP handlers (traps-pv.c) to return the bytes left.
+ * - pv_copy_raw: the two instructions that touch guest memory for copy_{from,to}_guest; a
+ *   fault on either is fixed up by the #PF/#GP handlers (traps-pv.c) to return the bytes left.
  */
 #include <hv/layout.h>
 #include <asm/regs.h>
@@ -123,15 +123,30 @@ pv_enter_frame:
 	rep movsb
 	jmp pv_return
 
-/* long pv_copy_raw(void *dst, const void *src, size_t n): 0, or the bytes not copied. */
-	.globl pv_copy_raw, pv_copy_insn, pv_copy_fixup
+/*
+ * long pv_copy_raw(void *dst, const void *src, size_t n): 0, or the bytes not copied. Whole
+ * quadwords first, then the last n % 8 bytes: the hot paths copy 56-72 byte frames (bounce,
+ * HYPERVISOR_iret), and under TCG every iteration of a rep string instruction is a separate
+ * emulated access (and, under -icount, a separate instruction). A fault on either copy resumes
+ * at its fixup (traps-pv.c), which counts what is left.
+ */
+	.globl pv_copy_raw, pv_copy_insn, pv_copy_fixup, pv_copy_tail_insn, pv_copy_tail_fixup
 pv_copy_raw:
 	mov %rdx, %rcx
+	shr $3, %rcx
 pv_copy_insn:
+	rep movsq
+	mov %edx, %ecx
+	and $7, %ecx
+pv_copy_tail_insn:
 	rep movsb
 	xor %eax, %eax
 	ret
-pv_copy_fixup:
+pv_copy_fixup:                           /* RCX quadwords and the tail left */
+	and $7, %edx
+	lea (%rdx,%rcx,8), %rax
+	ret
+pv_copy_tail_fixup:
 	mov %rcx, %rax
 	ret
 

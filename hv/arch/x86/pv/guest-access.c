@@ -1,8 +1,8 @@
 /*
  * copy_from_guest / copy_to_guest (see guest-access.h). The range is checked against hv's
  * reserved range first, so a guest can never make hv read or write hv memory through a
- * hypercall argument; the copy itself is one `rep movsb` (pv_copy_raw in entry-pv.S) between
- * stac and clac, and a fault on it returns -EFAULT through the fixup in traps-pv.c.
+ * hypercall argument; the copy itself is `rep movsq` + `rep movsb` (pv_copy_raw in entry-pv.S)
+ * between stac and clac, and a fault on it returns -EFAULT through the fixups in traps-pv.c.
  */
 #include <asm/processor.h>
 

@@ -107,7 +107,7 @@ void pv_syscall_entry(void);
 void pv_db_entry(void);
 void pv_enter_frame(const struct cpu_user_regs *regs) __noreturn;
 long pv_copy_raw(void *dst, const void *src, size_t n); /* 0 or bytes not copied */
-extern const char pv_copy_insn[], pv_copy_fixup[];
+extern const char pv_copy_insn[], pv_copy_fixup[], pv_copy_tail_insn[], pv_copy_tail_fixup[];
 
 /* mm-hypercall.c: the per-CPU GDT windows */
 void pv_gdt_init(void);

@@ -177,11 +177,15 @@ void pv_exit_to_guest(struct cpu_user_regs *regs)
 		          "event upcall");
 }
 
-/* A fault in hv: the guest-copy instruction gets its fixup, anything else is fatal. */
+/* A fault in hv: the guest-copy instructions get their fixups, anything else is fatal. */
 static void hv_fault(struct cpu_user_regs *regs, const char *why)
 {
 	if (regs->rip == (uint64_t)pv_copy_insn) {
 		regs->rip = (uint64_t)pv_copy_fixup;
+		return;
+	}
+	if (regs->rip == (uint64_t)pv_copy_tail_insn) {
+		regs->rip = (uint64_t)pv_copy_tail_fixup;
 		return;
 	}
 	fatal_trap(regs, why);
