@@ -150,6 +150,15 @@ static bool selector_usable(uint16_t sel, bool code)
 	return code ? (ar & (1u << 11)) != 0 : !(ar & (1u << 11)) && (ar & (1u << 9));
 }
 
+/* The frame's CS and SS: hv's own flat ring-3 selectors (reserved GDT entries no guest can
+ * change) always are, which is nearly every exit; LAR (a GDT read) is for the others. */
+static bool frame_selectors_usable(const struct cpu_user_regs *regs)
+{
+	if (regs->cs == FLAT_RING3_CS64 && regs->ss == FLAT_RING3_DS)
+		return true;
+	return selector_usable(regs->cs, true) && selector_usable(regs->ss, false);
+}
+
 /*
  * Every return to the guest: a frame IRET can take (selectors, no NT: IRET with NT set faults
  * in long mode), timers, then an event upcall if one is pending and unmasked.
@@ -163,7 +172,7 @@ void pv_exit_to_guest(struct cpu_user_regs *regs)
 		return;
 	sched_softirq(regs); /* a scheduling decision may switch to another vCPU here */
 	regs->rflags &= ~RFLAGS_NT;
-	if (!selector_usable(regs->cs, true) || !selector_usable(regs->ss, false))
+	if (!frame_selectors_usable(regs))
 		domain_crash(v->domain, "return to an unusable CS %#x / SS %#x", regs->cs,
 		             regs->ss);
 	/* A non-canonical RIP (a SYSCALL at the very end of the lower half, an emulated
