@@ -108,8 +108,11 @@ void pv_set_wallclock(struct domain *d)
 void pv_timers_check(struct vcpu *v)
 {
 	struct pv_vcpu *p = pv(v);
-	uint64_t now = pv_system_time();
+	uint64_t now;
 
+	if (!p->singleshot && !p->periodic_period)
+		return; /* nothing armed: every exit comes here, do not read the clock */
+	now = pv_system_time();
 	if (p->singleshot && now >= p->singleshot) {
 		p->singleshot = 0;
 		send_guest_vcpu_virq(v, VIRQ_TIMER);
