@@ -200,6 +200,33 @@ static void hv_fault(struct cpu_user_regs *regs, const char *why)
 	fatal_trap(regs, why);
 }
 
+/*
+ * QEMU's TCG pops the frame of an IRETQ with supervisor accesses, so with SMAP on, a guest's
+ * IRETQ at CPL 3 (Linux's sync_core() returns to itself that way) faults on its own stack;
+ * hardware reads that stack as a user access. Such a fault (a read of a present page, from the
+ * guest, at an IRETQ whose frame hv can read) is completed here as the CPU would: a
+ * same-privilege return (CS RPL 3) whose IF and IOPL stay as they are. The exit path checks
+ * the selectors. False (the guest gets its #PF) for anything else.
+ */
+static bool emulate_tcg_iretq(struct vcpu *v, struct cpu_user_regs *regs, uint32_t ec)
+{
+	uint64_t frame[5], keep = RFLAGS_IF | RFLAGS_IOPL;
+	uint8_t insn[2];
+
+	if ((ec & (PFEC_PRESENT | PFEC_WRITE | PFEC_RSVD | PFEC_INSN)) != PFEC_PRESENT ||
+	    !(read_cr4() & X86_CR4_SMAP) || copy_from_guest(insn, regs->rip, 2) ||
+	    insn[0] != 0x48 || insn[1] != 0xcf || copy_from_guest(frame, regs->rsp, sizeof(frame)))
+		return false;
+	if ((frame[1] & 3) != 3 || (frame[4] & 3) != 3)
+		return false;
+	regs->rip = frame[0];
+	regs->cs = (uint16_t)frame[1];
+	regs->rflags = (frame[2] & ~(keep | RFLAGS_VM | RFLAGS_NT)) | (regs->rflags & keep) | 2;
+	regs->rsp = frame[3];
+	regs->ss = (uint16_t)frame[4];
+	return true;
+}
+
 static void pv_page_fault(struct cpu_user_regs *regs)
 {
 	struct vcpu *v = current_vcpu();
@@ -213,6 +240,8 @@ static void pv_page_fault(struct cpu_user_regs *regs)
 	    !(ec & (PFEC_RSVD | PFEC_INSN)) &&
 	    (v->domain->vm_assist & (1UL << VMASST_TYPE_writable_pagetables)) &&
 	    pv_ptwr_fault(v, regs, cr2))
+		goto out;
+	if (emulate_tcg_iretq(v, regs, ec))
 		goto out;
 	/* The guest learns whether *it* was in user mode, not that the CPU was at CPL 3. */
 	if (pv(v)->kernel_mode)
