@@ -78,9 +78,11 @@ struct meminfo {
 };
 #endif
 
+/* Program, heap, mmap area and stack share the first GiB, so that a small process needs one
+ * L2 table (fewer tables for the hypervisor to validate at fork, exec and exit on PV). */
 #define USER_BASE      0x400000UL
-#define USER_MMAP_BASE 0x4000000000UL
-#define USER_STACK_TOP 0x7000000000UL
+#define USER_MMAP_BASE 0x10000000UL
+#define USER_STACK_TOP 0x40000000UL
 #define USER_TOP       0x8000000000UL /* L4 slot 0 */
 
 #endif
