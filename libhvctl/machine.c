@@ -246,9 +246,10 @@ static int build_argv(hvctl_machine *m, const hvctl_machine_config *cfg, const c
 	arg(a, "-monitor");
 	arg(a, "none");
 	arg(a, "-no-reboot");
+	/* On a terminal Ctrl-C stays a signal (QEMU's default signal=on): it stops the
+	 * machine rather than reaching hv. */
 	if (cfg->serial_stdio)
-		snprintf(a->serial, sizeof(a->serial), "stdio,id=ser0,signal=off,logfile=%s",
-		         m->serial_log);
+		snprintf(a->serial, sizeof(a->serial), "stdio,id=ser0,logfile=%s", m->serial_log);
 	else
 		snprintf(a->serial, sizeof(a->serial), "file,id=ser0,path=%s", m->serial_log);
 	arg(a, "-chardev");
@@ -744,8 +745,7 @@ int hvctl_machine_stop(hvctl_machine *m, unsigned timeout_ms, int *status)
 	}
 	if (status)
 		*status = m->status;
-	/* Anything QEMU left in its group (it forks nothing, but be sure). */
-	kill(-m->pid, SIGKILL);
+	/* No kill of QEMU's group here: once reaped, its id may belong to someone else. */
 	pthread_mutex_unlock(&m->lock);
 	machine_free(m);
 	if (rc)
