@@ -192,9 +192,17 @@ static void test_many(unsigned long n)
 			break;
 		}
 	}
-	for (i = 0; i < n && failures == 0; i++)
+	for (i = 0; i < n && failures == 0; i++) {
+		uint64_t end = platform->time_ns() + 20000000000ULL;
+
 		if (wait_state(ids[i], 1U << HV_DOMSTATE_RUNNING, 10000, &info))
 			fail("d%u not running", ids[i]);
+		while (dom_info(ids[i], &info) == 0 && info.cpu_time_ns == 0 &&
+		       platform->time_ns() < end)
+			; /* on its pCPU at the next tick */
+		if (info.cpu_time_ns == 0 || info.nr_vcpus != 1)
+			fail("d%u has not run (%u vCPUs online)", ids[i], info.nr_vcpus);
+	}
 	rc = dom_list(0, list, MAX_MANY + 1, &count);
 	printk("domtest: many: list: %ld, %u domains\n", rc, count);
 	for (i = 0; i < count; i++)

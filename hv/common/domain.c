@@ -221,7 +221,7 @@ struct domain *domain_create(uint16_t id, bool privileged, unsigned int max_vcpu
 		}
 		v->domain = d;
 		v->vcpu_id = i;
-		v->on_cpu = -1;
+		v->on_cpu = id == 0 && i == 0 ? 0 : -1; /* dom0's vCPU 0 starts on the boot CPU */
 	}
 
 	spin_lock(&domtab_lock);

@@ -353,24 +353,27 @@ static long do_iret(struct vcpu *v, struct cpu_user_regs *regs)
 static long do_multicall(struct vcpu *v, struct cpu_user_regs *regs, uint64_t list,
                          unsigned long nr)
 {
-	static bool in_multicall;
+	/* Per CPU: a vCPU stays on its CPU for the whole hypercall, and other CPUs run other
+	 * domains' multicalls at the same time. */
+	static bool in_multicall_on[NR_CPUS];
+	bool *busy = &in_multicall_on[smp_processor_id()];
 	struct {
 		uint64_t op, result, args[6];
 	} e;
 
-	if (in_multicall)
+	if (*busy)
 		return -EINVAL;
-	in_multicall = true;
+	*busy = true;
 	for (unsigned long i = 0; i < nr; i++, list += sizeof(e)) {
 		if (copy_from_guest(&e, list, sizeof(e))) {
-			in_multicall = false;
+			*busy = false;
 			return -EFAULT;
 		}
 		if (e.op == __HYPERVISOR_iret) {
 			/* iret ends the batch: the guest resumes where its frame says. */
 			long rax = do_iret(v, regs);
 
-			in_multicall = false;
+			*busy = false;
 			return rax;
 		}
 		if (e.op == __HYPERVISOR_multicall)
@@ -379,11 +382,11 @@ static long do_multicall(struct vcpu *v, struct cpu_user_regs *regs, uint64_t li
 			e.result =
 			    (uint64_t)pv_do_hypercall(v, regs, e.op, (unsigned long *)e.args);
 		if (copy_to_guest(list + 8, &e.result, 8)) {
-			in_multicall = false;
+			*busy = false;
 			return -EFAULT;
 		}
 	}
-	in_multicall = false;
+	*busy = false;
 	return 0;
 }
 
