@@ -383,3 +383,43 @@ def test_hvctl_against_the_fake_machine(state_dir):
     assert fm.wait(timeout=30) == 0
     r = _hvctl(*m, "--timeout", "2", "list")
     assert r.returncode == 3
+
+
+@needs_tools
+def test_hvctl_against_the_real_machine(state_dir):
+    """hv with dom0 = guest.elf `agent`: hv-machine waits for the agent, hvctl drives hv through
+    the relay, the link and the agent; stop asks dom0 to shut down through the link."""
+    d, procs = state_dir
+    r = subprocess.run([HV_MACHINE, "start", "--detach", "--dir", d, "--hv", HV, "--dom0", DOM0,
+                        "--dom0-cmdline", "agent", "--cpus", "2", "--accel", accel(),
+                        "--wait-agent", "90"], capture_output=True, text=True, timeout=150)
+    try:
+        assert r.returncode == 0, r
+        m = ["--machine", d, "--timeout", "30"]
+        p = _hvctl(*m, "physinfo")
+        assert p.returncode == 0, p
+        assert re.search(r"(?m)^nr_cpus: 2$", p.stdout), p.stdout
+        assert re.search(r"(?m)^0\s+running\s", _hvctl(*m, "list").stdout)
+        r = _hvctl(*m, "create", DOM0, "--memory", "32", "--paused")
+        assert r.returncode == 0, r
+        domid = r.stdout.split()[0]
+        # built, never unpaused: hv calls that "created" (link_ctl.h)
+        assert "state: created" in _hvctl(*m, "info", domid).stdout
+        assert _hvctl(*m, "unpause", domid).returncode == 0
+        # guest.elf with no command line: three ticks, then power off.
+        end = time.monotonic() + 60
+        while "state: shutdown" not in _hvctl(*m, "info", domid).stdout:
+            assert time.monotonic() < end, "the domU did not run to its power-off"
+            time.sleep(0.2)
+        assert _hvctl(*m, "destroy", domid).returncode == 0
+        r = _hvctl(*m, "info", domid)
+        assert r.returncode == 1 and f"domain {domid}" in r.stderr, r  # gone (ESRCH)
+        r = subprocess.run([HV_MACHINE, "status", "--dir", d], capture_output=True, text=True,
+                           timeout=30)
+        assert "agent: answering" in r.stdout, r
+    finally:
+        s = subprocess.run([HV_MACHINE, "stop", "--dir", d], capture_output=True, text=True,
+                           timeout=90)
+    assert s.returncode == 0, s
+    assert "agent: shutdown asked through the link" in open(os.path.join(d, "serial.log")).read()
+    assert _no_qemu_of(d) == []
