@@ -9,7 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <glib-unix.h>
 #include <glib.h>
@@ -194,6 +197,30 @@ static int set_machine_config(Options *o, hvBackendHvctlConfig *m)
 	return 0;
 }
 
+/*
+ * One virthvd per state directory: a second one would attach to the same machine and, failing
+ * to bind the sockets, stop it under the first. The lock is held until the process ends (also
+ * by SIGKILL, so a restart after a crash is never refused).
+ */
+static int lock_state_dir(const char *dir)
+{
+	g_autofree char *path = g_build_filename(dir, "virthvd.lock", NULL);
+	int fd;
+
+	if (g_mkdir_with_parents(dir, 0700) < 0 ||
+	    (fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0) {
+		g_critical("cannot create %s: %s", path, g_strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		g_critical("another virthvd is running with the state directory %s (%s is locked)",
+		           dir, path);
+		close(fd);
+		return -1;
+	}
+	return fd; /* kept open: the lock lives as long as the process */
+}
+
 static gboolean on_signal(gpointer loop)
 {
 	g_message("signal received: shutting down");
@@ -277,6 +304,8 @@ int main(int argc, char **argv)
 	g_unix_signal_add(SIGTERM, on_signal, loop);
 	g_unix_signal_add(SIGINT, on_signal, loop);
 
+	if (lock_state_dir(cfg.state_dir) < 0)
+		goto out;
 	if (!(drv = hv_driver_new(&cfg, &err)))
 		goto out;
 	srv = hv_rpc_server_new(drv, o.max_clients ? o.max_clients : DEFAULT_MAX_CLIENTS);

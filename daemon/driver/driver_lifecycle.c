@@ -293,15 +293,51 @@ int hv_driver_reboot(hvDriver *drv, const unsigned char *uuid, unsigned int flag
 	return rc;
 }
 
+/*
+ * Restarts a running domain at once from its live definition. A machine that cannot reset a
+ * domain in place (hv) gets it destroyed and built again: the domain keeps its name, UUID and
+ * live definition and gets a new domid, as a rebooted Xen guest does.
+ */
+static int restart_domain(hvDriver *drv, hvDomainObj *obj, gboolean *gone, GError **err)
+{
+	g_autoptr(GError) e = NULL;
+	int domid;
+
+	*gone = FALSE;
+	if (drv->be->ops->reboot(drv->be, obj->id, TRUE, &e) == 0)
+		return 0;
+	if (!g_error_matches(e, HV_ERROR, VIR_ERR_OPERATION_UNSUPPORTED)) {
+		g_propagate_error(err, g_steal_pointer(&e));
+		return -1;
+	}
+	hv_console_domain_gone(obj);
+	drv->be->ops->destroy(drv->be, obj->id, NULL);
+	if (drv->be->ops->create(drv->be, obj->live, FALSE, &domid, err) < 0) {
+		*gone = TRUE; /* destroyed, and not built again */
+		return -1;
+	}
+	obj->live->id = domid;
+	hv_obj_set_id(drv, obj, domid);
+	g_message("domain '%s' restarted with id %d", obj->def->name, domid);
+	return 0;
+}
+
 int hv_driver_reset(hvDriver *drv, const unsigned char *uuid, unsigned int flags, GError **err)
 {
 	hvDomainObj *obj;
+	gboolean gone;
 	int rc;
 
 	if (hv_check_flags(flags, 0, "virDomainReset", err) < 0 ||
 	    !(obj = running_obj(drv, uuid, err)))
 		return -1;
-	rc = drv->be->ops->reboot(drv->be, obj->id, TRUE, err);
+	rc = restart_domain(drv, obj, &gone, err);
+	if (gone) {
+		hv_job_end(obj);
+		hv_domain_stopped(drv, obj, VIR_DOMAIN_SHUTOFF_FAILED,
+		                  VIR_DOMAIN_EVENT_STOPPED_FAILED);
+		return -1;
+	}
 	if (rc == 0) {
 		set_state(drv, obj, VIR_DOMAIN_RUNNING, VIR_DOMAIN_RUNNING_BOOTED);
 		hv_emit(drv, obj, VIR_DOMAIN_EVENT_ID_REBOOT, 0);
@@ -354,8 +390,9 @@ int hv_driver_resume(hvDriver *drv, const unsigned char *uuid, GError **err)
 static void restart_in_place(hvDriver *drv, hvDomainObj *obj)
 {
 	g_autoptr(GError) e = NULL;
+	gboolean gone;
 
-	if (drv->be->ops->reboot(drv->be, obj->id, TRUE, &e) < 0) {
+	if (restart_domain(drv, obj, &gone, &e) < 0) {
 		g_warning("restart of '%s' failed: %s", obj->def->name, e->message);
 		hv_domain_stopped(drv, obj, VIR_DOMAIN_SHUTOFF_FAILED,
 		                  VIR_DOMAIN_EVENT_STOPPED_FAILED);
