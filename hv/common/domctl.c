@@ -42,7 +42,7 @@ static void fill_info(struct domain *d, struct hv_domctl_dominfo *info)
 	info->state = (uint32_t)d->state;
 	info->shutdown_reason = d->shutdown_code;
 	for (unsigned int i = 0; i < d->max_vcpus; i++)
-		info->nr_vcpus += d->vcpu[i] && d->vcpu[i]->on_cpu >= 0;
+		info->nr_vcpus += d->vcpu[i] && pv(d->vcpu[i])->online;
 	info->max_vcpus = d->max_vcpus;
 	info->flags = d->is_privileged ? 1 : 0;
 	info->max_mem_kib = d->max_pages * 4;

@@ -6,9 +6,10 @@ domUs are the same image, hv's boot module 1, each with `domu=<mode>` of its own
 final `domtest: <name>: PASS` or `FAIL`; these tests also check hv's own lines (build,
 shutdown reasons, console prefixes) and that nothing panicked.
 
-Until hv's scheduler shares pCPUs (`sched=resv`), every domU needs a pCPU of its own (CPU 0
-runs dom0), so the machines below have enough CPUs for the domUs they run at once; the tests
-of 8 domUs on 2 and 4 pCPUs need the scheduler and are marked so.
+Two ways of running vCPUs are tested. Without hv's scheduler every domU needs a pCPU of its
+own (CPU 0 runs dom0), so those machines have enough CPUs for the domUs they run at once (9
+for 8 domUs). With `sched=resv` on hv's command line the scheduler shares pCPUs: 8 domUs and
+dom0 on 2 and 4 pCPUs, the create/destroy loop and the ping-pong on 2.
 """
 
 import re
@@ -93,19 +94,24 @@ def test_event_channel_port_limit():
     assert m and int(m.group(1)) > 1000 and m.group(2) == "1023" and m.group(3) == "-28"
 
 
-def test_create_destroy_loop():
-    """100 rounds (half run to their own shutdown, half destroyed while running): no frame
-    leaked after any destroy."""
-    out = run("loop:100", cpus=2, timeout=900)
+@pytest.mark.parametrize("rounds,hv_args", [(1000, ""), (100, "sched=resv")],
+                         ids=["1000-own-pcpu", "100-sched"])
+def test_create_destroy_loop(rounds, hv_args):
+    """Half the rounds run to their own shutdown, half are destroyed while running: hv's free
+    frames are the same after every destroy as before the first create."""
+    out = run(f"loop:{rounds}", cpus=2, timeout=1800, hv_args=hv_args,
+              name=f"domains-loop-{rounds}-{hv_args or 'own'}")
     m = re.search(r"^\(d0\) domtest: loop: (\d+) rounds, free frames before (\d+) after (\d+)",
                   out, re.M | re.S)
-    assert m and m.group(1) == "100" and m.group(2) == m.group(3)
+    assert m and int(m.group(1)) == rounds and m.group(2) == m.group(3)
     built = re.findall(r"^domain (\d+) built: ", out, re.M)
-    assert len(set(built)) == 100, "every round is a new domain"
+    assert len(set(built)) == rounds, "every round is a new domain"
 
 
-def test_pingpong_100000():
-    out = run("pingpong:100000", cpus=3, timeout=1200)
+@pytest.mark.parametrize("cpus,hv_args", [(3, ""), (2, "sched=resv")], ids=["own-pcpu", "sched"])
+def test_pingpong_100000(cpus, hv_args):
+    out = run("pingpong:100000", cpus=cpus, timeout=1200, hv_args=hv_args,
+              name=f"domains-pingpong-{hv_args or 'own'}")
     m = re.search(r"^\(d(\d+)\) domu: ping done: (\d+) round trips", out, re.M)
     assert m and m.group(2) == "100000"
     assert re.search(r"^\(d\d+\) domu: pong done: 100000 answered$", out, re.M)
@@ -117,8 +123,9 @@ def test_eight_domus_one_pcpu_each():
     assert re.search(r"^\(d0\) domtest: many: list: 0, 9 domains$", out, re.M)
 
 
-@pytest.mark.skip(reason="needs hv's scheduler to share pCPUs (sched=resv); not wired to domctl yet")
 @pytest.mark.parametrize("cpus", [2, 4])
 def test_eight_domus_shared_pcpus(cpus):
-    out = run("many:8", cpus=cpus, timeout=600, hv_args="sched=resv")
+    """8 domUs and dom0 on 2 and 4 pCPUs, shared by hv's scheduler."""
+    out = run("many:8", cpus=cpus, timeout=600, hv_args="sched=resv",
+              name=f"domains-many-8-sched-{cpus}cpu")
     assert re.search(r"^\(d0\) domtest: many: list: 0, 9 domains$", out, re.M)
