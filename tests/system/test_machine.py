@@ -89,7 +89,9 @@ def _wait_file_match(path, regex, timeout, proc=None):
         if m:
             return m
         if proc is not None and proc.poll() is not None:
-            break
+            why = proc.stderr.read() if proc.stderr else ""
+            raise AssertionError(f"{regex!r} not in {path}: hv-machine exited with "
+                                 f"{proc.returncode}: {why}\nthe log ends:\n{text[-2000:]}")
         time.sleep(0.1)
     raise AssertionError(f"{regex!r} not in {path} within {timeout} s; it ends:\n{text[-2000:]}")
 
