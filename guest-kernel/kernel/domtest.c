@@ -10,6 +10,8 @@
  *                the same after every destroy as before the first create
  *   many:N       N domUs at once (blocked), listed, one paused and unpaused, all destroyed
  *   pingpong:N   two domUs bounce an interdomain event N times
+ *   lifecycle    names and UUIDs, memory settings before build, populate, shutdown by dom0
+ *                with its reason kept, destroy
  *   privilege    dom0's refused operations on itself, a domU's refused domctl, bad versions
  *   crash        a domU that crashes: state and reason kept for dom0, VIRQ_DOM_EXC raised
  *   buffer       a domU built from an image in dom0's memory (its initrd)
@@ -274,7 +276,7 @@ static void test_pingpong(unsigned long n)
 
 static void expect(const char *what, long rc, long want)
 {
-	printk("domtest: privilege: %s: %ld (expected %ld)\n", what, rc, want);
+	printk("domtest: %s: %s: %ld (expected %ld)\n", test_name, what, rc, want);
 	if (rc != want)
 		fail("%s", what);
 }
@@ -311,6 +313,71 @@ static void test_privilege(void)
 	if (rc || wait_state(id, 1U << HV_DOMSTATE_SHUTDOWN, 20000, &info))
 		fail("domU calling domctl did not run to its end (%ld)", rc);
 	dom_destroy(id);
+}
+
+static void test_lifecycle(void)
+{
+	struct hv_domctl op;
+	struct hv_domctl_dominfo info;
+	uint64_t before = free_frames();
+	uint32_t id, other;
+
+	memset(&op, 0, sizeof(op));
+	op.interface_version = HV_DOMCTL_INTERFACE_VERSION;
+	op.cmd = HV_DOMCTL_create;
+	strlcpy(op.u.create.name, "web", sizeof(op.u.create.name));
+	for (int i = 0; i < 16; i++)
+		op.u.create.uuid[i] = (uint8_t)(0xa0 + i);
+	op.u.create.max_vcpus = 1;
+	op.u.create.max_mem_kib = 16 * 1024;
+	op.u.create.current_mem_kib = 12 * 1024;
+	op.u.create.guarantee_kib = 4 * 1024;
+	expect("create \"web\"", domctl_forward(&op), 0);
+	id = op.u.create.domid;
+	expect("create a second \"web\"", dom_create("web", DOMU_MEM_KIB, 1, &other), -XEN_EEXIST);
+	expect(
+	    "create with current > max",
+	    (op.u.create.current_mem_kib = 32 * 1024, op.u.create.domid = 0, domctl_forward(&op)),
+	    -XEN_EINVAL);
+	expect("info", dom_info(id, &info), 0);
+	print_info(&info);
+	if (strcmp(info.name, "web") != 0 || info.uuid[0] != 0xa0 || info.uuid[15] != 0xaf ||
+	    info.max_mem_kib != 16 * 1024 || info.guarantee_kib != 4 * 1024 ||
+	    info.current_mem_kib != 0 || info.state != HV_DOMSTATE_CREATED)
+		fail("info does not show what create set");
+	expect("set_max_mem below the guarantee", dom_set_mem(id, HV_DOMCTL_set_max_mem, 2048),
+	       -XEN_EINVAL);
+	expect("set_max_mem 20 MiB", dom_set_mem(id, HV_DOMCTL_set_max_mem, 20 * 1024), 0);
+	expect("set_current_mem 10 MiB", dom_set_mem(id, HV_DOMCTL_set_current_mem, 10 * 1024), 0);
+	memset(&op, 0, sizeof(op));
+	op.interface_version = HV_DOMCTL_INTERFACE_VERSION;
+	op.cmd = HV_DOMCTL_populate;
+	op.domain = id;
+	expect("populate", domctl_forward(&op), 0);
+	dom_info(id, &info);
+	if (info.current_mem_kib != 10 * 1024)
+		fail("populated %llu KiB, not 10240", (unsigned long long)info.current_mem_kib);
+	expect("set_current_mem after populate, before build",
+	       dom_set_mem(id, HV_DOMCTL_set_current_mem, 8 * 1024), -XEN_EBUSY);
+	expect("build", dom_build_module(id, DOMU_MODULE, "domu=idle"), 0);
+	expect("build twice", dom_build_module(id, DOMU_MODULE, "domu=idle"), -XEN_EEXIST);
+	expect("unpause", dom_unpause(id), 0);
+	if (wait_state(id, 1U << HV_DOMSTATE_RUNNING, 10000, &info))
+		fail("not running");
+	for (uint64_t end = platform->time_ns() + 20000000000ULL;
+	     dom_info(id, &info) == 0 && info.cpu_time_ns == 0 && platform->time_ns() < end;)
+		; /* really on a pCPU before we stop it */
+	expect("shutdown with reason reboot", dom_shutdown(id, 1), 0);
+	expect("info", dom_info(id, &info), 0);
+	print_info(&info);
+	if (info.state != HV_DOMSTATE_SHUTDOWN || info.shutdown_reason != 1 || info.nr_vcpus != 0)
+		fail("shutdown by dom0 not kept as reboot");
+	expect("unpause after shutdown", dom_unpause(id), -XEN_EINVAL);
+	expect("shutdown with reason 9", dom_shutdown(id, 9), -XEN_EINVAL);
+	expect("destroy", dom_destroy(id), 0);
+	expect("info after destroy", dom_info(id, &info), -XEN_ESRCH);
+	if (free_frames() != before)
+		fail("frames leaked");
 }
 
 static void test_crash(void)
@@ -502,6 +569,8 @@ __noreturn void domtest_run(const char *spec)
 		test_privilege();
 	else if (strcmp(name, "crash") == 0)
 		test_crash();
+	else if (strcmp(name, "lifecycle") == 0)
+		test_lifecycle();
 	else if (strcmp(name, "buffer") == 0)
 		test_buffer();
 	else if (strcmp(name, "grant") == 0)

@@ -50,6 +50,14 @@ def test_privilege():
     assert "domain 0 shutdown: poweroff" in out
 
 
+def test_lifecycle():
+    """Name and UUID kept, memory settings, populate, build, shutdown by dom0 with its reason."""
+    out = run("lifecycle")
+    assert re.search(r'^\(d0\) domtest: d(\d+) "web" shutdown reason 1 vcpus 0/1 '
+                     r'mem 10240/20480 KiB cpu [1-9]\d* ns$', out, re.M)
+    assert re.search(r"^domain \d+ shutdown by dom0: reboot$", out, re.M)
+
+
 def test_crash_reason_and_dom_exc():
     out = run("crash")
     m = re.search(r"^domain (\d+) crashed: |^domain (\d+) shutdown: crash", out, re.M)
