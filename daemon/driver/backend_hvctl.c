@@ -175,6 +175,12 @@ static int hb_create(hvBackend *be, const hvDomainDef *def, gboolean paused, int
 	ca.reservation = def->reservation;
 	if ((rc = hvctl_domain_create(hb->h, &ca, &id))) {
 		g_autofree char *what = g_strdup_printf("cannot create domain '%s'", def->name);
+		if (rc == HVCTL_ERR_NO_RESOURCES && def->reservation)
+			return hv_error_set(
+			    err, VIR_ERR_OPERATION_INVALID,
+			    "cannot create domain '%s': its reservation of %u%% per "
+			    "vcpu does not fit beside those already admitted",
+			    def->name, def->reservation);
 		return fail(err, rc, what);
 	}
 
@@ -250,6 +256,19 @@ static int hb_reboot(hvBackend *be, int domid, gboolean hard, GError **err)
 	return 0;
 }
 
+/*
+ * Online vcpus of a live domain. hv counts a vcpu's "online" flag, which its scheduler
+ * (sched=resv) does not keep for domUs today (it reads 0 while the domain runs); vcpu 0 of a
+ * running or paused PV domain is up by construction (the builder starts it), so a live
+ * domain has at least one.
+ */
+static unsigned int online_vcpus(const hvctl_domain_info *di)
+{
+	gboolean live = di->state == HVCTL_DOMAIN_RUNNING || di->state == HVCTL_DOMAIN_PAUSED;
+
+	return live && di->nr_vcpus == 0 ? 1 : di->nr_vcpus;
+}
+
 static int hb_info(hvBackend *be, int domid, hvBackendDomInfo *info, GError **err)
 {
 	hvctl_domain_info di;
@@ -263,7 +282,7 @@ static int hb_info(hvBackend *be, int domid, hvBackendDomInfo *info, GError **er
 	info->cpu_time_ns = di.cpu_time_ns;
 	info->mem_kib = di.current_mem_kib;
 	info->max_mem_kib = di.max_mem_kib;
-	info->vcpus = di.nr_vcpus;
+	info->vcpus = online_vcpus(&di);
 	return 0;
 }
 
@@ -281,11 +300,11 @@ static int hb_vcpu_info(hvBackend *be, int domid, unsigned int vcpu, hvBackendVc
 		return hv_error_set(err, VIR_ERR_INVALID_ARG, "vcpu %u out of range", vcpu);
 	/* hv reports CPU time per domain, not per vcpu, and not where a vcpu runs: the time is
 	 * shared out evenly and the pCPU is unknown (-1), rather than invented. */
-	info->state = vcpu >= di.nr_vcpus                ? VIR_VCPU_OFFLINE
+	info->state = vcpu >= online_vcpus(&di)          ? VIR_VCPU_OFFLINE
 	              : di.state == HVCTL_DOMAIN_RUNNING ? VIR_VCPU_RUNNING
 	                                                 : VIR_VCPU_BLOCKED;
 	info->pcpu = -1;
-	info->cpu_time_ns = di.nr_vcpus ? di.cpu_time_ns / di.nr_vcpus : 0;
+	info->cpu_time_ns = online_vcpus(&di) ? di.cpu_time_ns / online_vcpus(&di) : 0;
 	return 0;
 }
 
@@ -330,6 +349,13 @@ static int hb_set_sched(hvBackend *be, int domid, const hvSchedParams *p, GError
 	hvctl_sched_params sp = {p->weight, p->cap, p->reservation};
 	int rc = hvctl_sched_set(HB(be)->h, domid, &sp);
 
+	if (rc == HVCTL_ERR_NO_RESOURCES)
+		return hv_error_set(
+		    err, VIR_ERR_OPERATION_INVALID,
+		    "a reservation of %u%% for each vcpu of hv domain %d does not fit: "
+		    "hv admits reservations only while those on each physical CPU "
+		    "fit in it (hv's console names the figures)",
+		    p->reservation, domid);
 	if (rc) {
 		g_autofree char *w = g_strdup_printf(
 		    "cannot set weight %u, cap %u%%, reservation %u%% on hv domain %d", p->weight,
