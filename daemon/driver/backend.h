@@ -49,6 +49,7 @@ typedef enum {
 	HV_BACKEND_POWEROFF, /* the guest shut itself down */
 	HV_BACKEND_CRASH,    /* the guest crashed */
 	HV_BACKEND_REBOOT,   /* the guest asked to reboot (it is still running) */
+	HV_BACKEND_LOST,     /* the machine itself went away, and the domain with it */
 } hvBackendEvent;
 
 typedef void (*hvBackendEventFn)(int domid, hvBackendEvent ev, void *opaque);

@@ -482,7 +482,13 @@ static gboolean deliver_event(gpointer data)
 	if (!g_atomic_int_get(&hb->alive) || !hb->base.event_fn)
 		return G_SOURCE_REMOVE;
 	if (ev->kind == HVCTL_EVENT_LINK_DOWN) {
+		g_autoptr(GList) ids = g_hash_table_get_keys(hb->ifaces);
 		g_warning("the machine's link went down: %s", ev->message);
+		/* The relay lives in the machine's holder, and QEMU dies with it: the machine is
+		 * gone, and every domain on it. */
+		for (GList *l = ids; l; l = l->next)
+			hb->base.event_fn(GPOINTER_TO_INT(l->data), HV_BACKEND_LOST,
+			                  hb->base.event_opaque);
 		return G_SOURCE_REMOVE;
 	}
 	if (ev->kind != HVCTL_EVENT_DOMAIN_STATE)

@@ -438,6 +438,11 @@ void hv_driver_backend_event(int domid, hvBackendEvent ev, void *opaque)
 			                  VIR_DOMAIN_EVENT_STOPPED_CRASHED);
 		}
 		break;
+	case HV_BACKEND_LOST:
+		g_warning("domain '%s' is lost: the machine went away", obj->def->name);
+		hv_domain_stopped(drv, obj, VIR_DOMAIN_SHUTOFF_CRASHED,
+		                  VIR_DOMAIN_EVENT_STOPPED_FAILED);
+		break;
 	case HV_BACKEND_REBOOT:
 		g_message("domain '%s': the guest asked to reboot", obj->def->name);
 		action = obj->live->on_reboot;

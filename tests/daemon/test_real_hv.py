@@ -66,8 +66,17 @@ DOMU_XML = """<domain type='hv'>
 """
 
 
-def domu_xml(name, uuid, desc="v0", mem=16):
-    return DOMU_XML.format(name=name, uuid=uuid, desc=desc, mem=mem, kernel=GUEST)
+IFACE_XML = """
+    <interface type='bridge'>
+      <mac address='00:16:3e:00:01:01'/>
+      <source bridge='br0'/>
+      <target dev='vif9.0'/>
+    </interface>"""
+
+
+def domu_xml(name, uuid, desc="v0", mem=16, iface=False):
+    xml = DOMU_XML.format(name=name, uuid=uuid, desc=desc, mem=mem, kernel=GUEST)
+    return xml.replace("<devices>", "<devices>" + IFACE_XML) if iface else xml
 
 
 class RealDaemon(conftest.Daemon):
@@ -442,6 +451,23 @@ def test_kill9_at_random_points_of_define_and_start(real):
     assert "PANIC" not in d.serial()
 
 
+def test_bandwidth_is_not_pretended(real):
+    """hv enforces bandwidth in the split drivers' back ends, which do not exist yet: a limit
+    is refused as unsupported, and a domain without limits runs."""
+    d = real
+    path = os.path.join(d.dir, "bw.xml")
+    with open(path, "w") as f:
+        f.write(domu_xml("bw", uuid(6), iface=True))
+    d.virsh("define", path)
+    d.virsh("start", "bw")
+    d.wait_guest_shell(d.domid("bw"))
+    r = d.virsh("domiftune", "bw", "vif9.0", "--inbound", "1000,2000,100", "--live", check=False)
+    assert r.returncode != 0 and "Operation not supported" in r.stderr, r.stderr
+    assert "bandwidth" in r.stderr or "not implemented" in r.stderr, r.stderr
+    d.virsh("destroy", "bw")
+    d.virsh("undefine", "bw")
+
+
 def test_clean_stop_leaves_no_qemu(real):
     d = real
     assert qemu_pids(d.machine_dir), "the machine should be running"
@@ -451,3 +477,57 @@ def test_clean_stop_leaves_no_qemu(real):
         time.sleep(0.2)
     assert not qemu_pids(d.machine_dir), "QEMU left running after virthvd stopped"
     assert "stopping the machine" in d.log_text()
+
+
+def test_autostart_when_the_machine_starts(real):
+    """After a clean stop (machine stopped too), a new virthvd starts a new machine and the
+    autostart domain with it."""
+    d = real
+    if d.alive():
+        d.stop()
+    d.start()
+    try:
+        d.virsh("define", d.write_xml("auto", uuid(7)))
+        d.virsh("autostart", "auto")
+        assert d.stop() == 0
+        assert not qemu_pids(d.machine_dir)
+        d.start()
+        assert d.state("auto") == "running (booted)", d.log_text()[-2000:]
+        d.wait_guest_shell(d.domid("auto"))
+        assert d.domid("auto") in d.hv_domains()
+        d.virsh("destroy", "auto")
+        d.virsh("autostart", "--disable", "auto")
+        d.virsh("undefine", "auto")
+    finally:
+        assert d.stop() == 0
+    assert not qemu_pids(d.machine_dir)
+
+
+def test_machine_gone_shuts_domains_off(real):
+    """The machine dies under virthvd (its holder killed, QEMU with it): the domains on it
+    are reported shut off (crashed) with a STOPPED Failed event, not left 'running'."""
+    d = real
+    d.start()
+    try:
+        d.virsh("define", d.write_xml("lost", uuid(8)))
+        d.virsh("start", "lost")
+        d.wait_guest_shell(d.domid("lost"))
+        ev = subprocess.Popen(["virsh", "-c", d.uri, "event", "--loop", "--all", "--timeout",
+                               "30"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              text=True)
+        time.sleep(1)
+        with open(os.path.join(d.machine_dir, "hv-machine.pid")) as f:
+            os.kill(int(f.read().split()[0]), signal.SIGKILL)
+        wait_state(d, "lost", "shut off (crashed)")
+        ev.send_signal(signal.SIGINT)
+        out = ev.communicate(timeout=10)[0]
+        assert "for domain 'lost': Stopped Failed" in out, out
+        deadline = time.time() + 10
+        while qemu_pids(d.machine_dir) and time.time() < deadline:
+            time.sleep(0.2)
+        assert not qemu_pids(d.machine_dir)
+        r = d.virsh("start", "lost", check=False)
+        assert r.returncode != 0 and "machine" in r.stderr, r.stderr
+        d.virsh("undefine", "lost")
+    finally:
+        d.stop()
