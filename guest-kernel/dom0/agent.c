@@ -29,6 +29,7 @@
 
 #include "../arch/pv/pv.h"
 #include "agent.h"
+#include "console-back.h"
 #include "dom0.h"
 #include "guest.h"
 #include "link_ctl.h"
@@ -329,6 +330,7 @@ static void ctl_hv_op(struct hvlink_guest_chan *ch, const struct hvlink_msg *m)
 			fail_hv(ch, m, rc, "build", domid);
 			return;
 		}
+		console_back_attach((uint16_t)domid); /* without it the domU still runs */
 		agent_respond(ch, m, 0, NULL, 0);
 		return;
 	case HVLINK_CTL_DOMAIN_SHUTDOWN:
@@ -343,6 +345,8 @@ static void ctl_hv_op(struct hvlink_guest_chan *ch, const struct hvlink_msg *m)
 	case HVLINK_CTL_DOMAIN_UNPAUSE:
 	case HVLINK_CTL_DOMAIN_PAUSE:
 	case HVLINK_CTL_DOMAIN_DESTROY:
+		if (type == HVLINK_CTL_DOMAIN_DESTROY)
+			console_back_detach((uint16_t)domid); /* hv frees the page we map */
 		rc = domctl(type == HVLINK_CTL_DOMAIN_UNPAUSE ? HV_DOMCTL_unpause
 		            : type == HVLINK_CTL_DOMAIN_PAUSE ? HV_DOMCTL_pause
 		                                              : HV_DOMCTL_destroy,
@@ -499,10 +503,45 @@ static void ctl_request(struct hvlink_guest_chan *ch, const struct hvlink_msg *m
 	}
 }
 
+/* Console channel: the domU's log read from the host's cursor, input into its ring. */
 static void console_request(struct hvlink_guest_chan *ch, const struct hvlink_msg *m)
 {
-	if ((m->flags & HVLINK_MSG_KIND_MASK) == HVLINK_MSG_REQUEST)
-		agent_fail(ch, m, HVLINK_ENOSYS, "dom0 has no console back end yet");
+	static uint8_t buf[4096];
+	union {
+		struct hvlink_con_read rd;
+		struct hvlink_con_write wr;
+	} q;
+	uint32_t n = 0, len = m->len;
+	int rc;
+
+	if ((m->flags & HVLINK_MSG_KIND_MASK) != HVLINK_MSG_REQUEST)
+		return;
+	if (m->type == HVLINK_CON_READ && len == sizeof(q.rd)) {
+		hvlink_ring_copy_payload(&ch->rx, 0, &q.rd, sizeof(q.rd));
+		rc = console_back_read((uint16_t)q.rd.head.domid, buf,
+		                       q.rd.max < sizeof(buf) ? q.rd.max : sizeof(buf), &n);
+		if (rc)
+			agent_fail(ch, m, HVLINK_ENOENT, "domain %u has no console",
+			           q.rd.head.domid);
+		else
+			agent_respond(ch, m, 0, buf, n);
+	} else if (m->type == HVLINK_CON_WRITE && len >= sizeof(q.wr) &&
+	           len - sizeof(q.wr) <= sizeof(buf)) {
+		struct hvlink_con_written w = {0};
+
+		hvlink_ring_copy_payload(&ch->rx, 0, &q.wr, sizeof(q.wr));
+		hvlink_ring_copy_payload(&ch->rx, sizeof(q.wr), buf, len - (uint32_t)sizeof(q.wr));
+		rc = console_back_write((uint16_t)q.wr.head.domid, buf,
+		                        len - (uint32_t)sizeof(q.wr), &w.written);
+		if (rc)
+			agent_fail(ch, m, HVLINK_ENOENT, "domain %u has no console",
+			           q.wr.head.domid);
+		else
+			agent_respond(ch, m, 0, &w, sizeof(w));
+	} else {
+		agent_fail(ch, m, HVLINK_EINVAL, "bad console request (type %u, %u bytes)", m->type,
+		           len);
+	}
 }
 
 /* ---- the loop ------------------------------------------------------------------------ */
@@ -640,6 +679,7 @@ __noreturn void dom0_agent_main(void)
 			attached = false;
 			continue;
 		}
+		console_back_poll(); /* domUs' output into their logs (they may wait for room) */
 		for (unsigned int i = 0; attached && i < guest.nr_chans; i++) {
 			struct hvlink_guest_chan *ch = &guest.chans[i];
 			int rc;

@@ -48,6 +48,8 @@ extern volatile uint64_t dom0_link_events;
  * of our own, pass the frames of pages we own. Returns the virtual address or NULL.
  */
 void *dom0_map_frames(const uint64_t *mfns, unsigned long n, bool uc);
+/* Maps one RAM frame of domain domid (privileged foreign mapping), write-back. */
+void *dom0_map_foreign(uint64_t mfn, uint16_t domid);
 void *dom0_map_io(uint64_t paddr, uint64_t size, bool uc);
 /* Removes n pages mapped by dom0_map_frames at va (the range itself is not reused). */
 int dom0_unmap(void *va, unsigned long n);

@@ -79,7 +79,20 @@ static uint64_t *window_l1(unsigned long page)
 	return io_l1[i];
 }
 
+static void *map_frames_of(const uint64_t *mfns, unsigned long n, bool uc, domid_t owner);
+
 void *dom0_map_frames(const uint64_t *mfns, unsigned long n, bool uc)
+{
+	return map_frames_of(mfns, n, uc, DOMID_SELF);
+}
+
+void *dom0_map_foreign(uint64_t mfn, uint16_t domid)
+{
+	return map_frames_of(&mfn, 1, false, domid);
+}
+
+/* owner: whose frames they are (a privileged domain may map another domain's RAM). */
+static void *map_frames_of(const uint64_t *mfns, unsigned long n, bool uc, domid_t owner)
 {
 	uint64_t flags = L1_PROT | (1ULL << 63) | (uc ? XEN_PTE_PCD | XEN_PTE_PWT : 0);
 	struct mmu_update batch[64];
@@ -98,7 +111,7 @@ void *dom0_map_frames(const uint64_t *mfns, unsigned long n, bool uc)
 		batch[nb].ptr = pv_virt_to_maddr(&l1[page % 512]) | MMU_NORMAL_PT_UPDATE;
 		batch[nb].val = (mfns[i] << PAGE_SHIFT) | flags;
 		if (++nb == ARRAY_SIZE(batch) || i + 1 == n) {
-			rc = HYPERVISOR_mmu_update(batch, nb, NULL, DOMID_SELF);
+			rc = HYPERVISOR_mmu_update(batch, nb, NULL, owner);
 			if (rc) {
 				printk("dom0: mapping frame %#llx failed: %ld\n",
 				       (unsigned long long)mfns[i], rc);

@@ -290,6 +290,14 @@ long do_domctl(struct vcpu *v, uint64_t arg)
 			printk("domain %u: %s\n", d->domain_id, msg);
 		break;
 	}
+	case HV_DOMCTL_console_info:
+		if (!d->built || !d->console_mfn)
+			return -ENOENT; /* dom0, or a domU not built yet */
+		memset(&op.u.console, 0, sizeof(op.u.console));
+		op.u.console.mfn = d->console_mfn;
+		op.u.console.port = d->console_port;
+		rc = 0;
+		break;
 	default:
 		rc = -ENOSYS;
 		break;

@@ -251,12 +251,6 @@ static __noreturn void pv_user_enter(const struct trap_frame *f)
 	pv_return_with_frame(top);
 }
 
-static size_t pv_console_read(char *buf, size_t len)
-{
-	long rc = HYPERVISOR_console_io(CONSOLEIO_read, (unsigned int)len, buf);
-	return rc > 0 ? (size_t)rc : 0;
-}
-
 void pv_proc_ops_init(struct platform_ops *ops)
 {
 	ops->console_read = pv_console_read;

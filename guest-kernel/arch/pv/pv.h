@@ -26,6 +26,9 @@ static inline struct vcpu_info *pv_vcpu(void)
 
 /* ---- console.c ---- */
 void pv_console_write(const char *s, size_t len);
+/* A domU's console ring (start_info.console.domU) joins console_io; after events are up. */
+void pv_console_init(void);
+size_t pv_console_read(char *buf, size_t len);
 
 /* ---- traps.c / entry.S ---- */
 

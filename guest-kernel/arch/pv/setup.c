@@ -91,6 +91,7 @@ __noreturn void pv_start(start_info_t *si)
 	map_shared_info();
 	setup_gdt();
 	pv_events_init();
+	pv_console_init();
 	pv_time_init();
 	if ((rc = HYPERVISOR_vm_assist(VMASST_CMD_enable, VMASST_TYPE_writable_pagetables)))
 		panic("vm_assist(writable_pagetables) failed: %ld", rc);

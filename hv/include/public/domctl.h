@@ -57,6 +57,7 @@
 #define HV_DOMCTL_sched_set         16 /* u.sched */
 #define HV_DOMCTL_build_buffer      32 /* u.build (buffer) */
 #define HV_DOMCTL_populate          33 /* allocate current memory now (build does it too) */
+#define HV_DOMCTL_console_info      34 /* -> u.console: a built domU's console page and port */
 
 /* Domain states (hv_domctl_dominfo.state), equal to enum hvlink_dom_state. */
 #define HV_DOMSTATE_CREATED  0
@@ -142,6 +143,14 @@ struct hv_domctl_sched {
 	uint32_t reserved;
 };
 
+/* The console ring page (struct xencons_interface) the builder gave a domU, and the unbound
+ * event channel it allocated towards dom0 for it (dom0 binds it with bind_interdomain). */
+struct hv_domctl_console {
+	uint64_t mfn;  /* machine frame of the page (dom0 maps it as a foreign frame) */
+	uint32_t port; /* the domU's console event channel */
+	uint32_t reserved;
+};
+
 struct hv_domctl {
 	uint32_t interface_version; /* HV_DOMCTL_INTERFACE_VERSION */
 	uint32_t cmd;               /* HV_DOMCTL_* */
@@ -157,6 +166,7 @@ struct hv_domctl {
 		struct hv_domctl_mem mem;
 		struct hv_domctl_vcpus vcpus;
 		struct hv_domctl_sched sched;
+		struct hv_domctl_console console;
 		uint8_t pad[1088];
 	} u;
 };
