@@ -531,3 +531,38 @@ def test_machine_gone_shuts_domains_off(real):
         d.virsh("undefine", "lost")
     finally:
         d.stop()
+
+
+def test_attach_to_a_machine_started_elsewhere(tmp_path):
+    """machine=attach: virthvd uses a machine hv-machine started, and leaves it running."""
+    d = RealDaemon(tmp_path)
+    with open(d.conf) as f:
+        conf = f.read().replace("machine=start", "machine=attach")
+    with open(d.conf, "w") as f:
+        f.write(conf)
+    r = subprocess.run([HV_MACHINE, "start", "--dir", d.machine_dir, "--hv", HV, "--dom0", GUEST,
+                        "--dom0-cmdline", "agent", "--cmdline", "sched=resv", "--cpus", "2",
+                        "--memory", "256", "--accel", "tcg", "--wait-agent", "90", "--detach"],
+                       capture_output=True, text=True, timeout=150)
+    assert r.returncode == 0, r.stdout + r.stderr
+    try:
+        d.start()
+        d.virsh("define", d.write_xml("att", uuid(9)))
+        d.virsh("start", "att")
+        domid = d.domid("att")
+        d.wait_guest_shell(domid)
+        assert d.stop() == 0
+        assert qemu_pids(d.machine_dir), "virthvd stopped a machine it only attached to"
+        assert d.hv_domains().get(domid) == "running"
+        d.start()
+        assert d.domid("att") == domid and d.state("att").startswith("running")
+        d.virsh("destroy", "att")
+        d.virsh("undefine", "att")
+        assert d.stop() == 0
+    finally:
+        d.stop()
+        subprocess.run([HV_MACHINE, "stop", "--dir", d.machine_dir], capture_output=True,
+                       timeout=60)
+        for pid in qemu_pids(d.machine_dir):
+            os.kill(pid, signal.SIGKILL)
+    assert not qemu_pids(d.machine_dir)
