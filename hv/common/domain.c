@@ -351,6 +351,12 @@ void domain_cpu_check(void)
 		vcpu_leave_cpu(v);
 }
 
+/* Is v's frame on some pCPU's stack (the scheduler's view when it has v)? */
+static bool vcpu_on_a_cpu(struct vcpu *v)
+{
+	return v->sched ? READ_ONCE(v->sched->running) : READ_ONCE(v->on_cpu) >= 0;
+}
+
 /* Wait (at most about a second) until no vCPU of d is on a CPU, or held paused if `parked`. */
 static bool wait_vcpus(struct domain *d, bool parked_is_enough)
 {
@@ -359,7 +365,7 @@ static bool wait_vcpus(struct domain *d, bool parked_is_enough)
 	for (unsigned int i = 0; i < d->max_vcpus; i++) {
 		struct vcpu *v = d->vcpu[i];
 
-		while (READ_ONCE(v->on_cpu) >= 0 && !(parked_is_enough && READ_ONCE(v->parked))) {
+		while (vcpu_on_a_cpu(v) && !(parked_is_enough && READ_ONCE(v->parked))) {
 			if (tsc_elapsed_us(start) > 1000000)
 				return false;
 			cpu_relax();
@@ -393,12 +399,14 @@ int domain_unpause(struct domain *d)
 		} else if (sched_active()) {
 			char msg[160];
 
+			/* Running before it can run: it may shut down at once on another pCPU,
+			 * and that state must not be overwritten here. */
+			d->pause_count = 0;
+			d->state = DOMSTATE_RUNNING;
 			rc = sched_domain_start(d, msg, sizeof(msg)); /* admission may refuse */
 			if (rc) {
+				d->state = DOMSTATE_CREATED;
 				printk("domain %u: %s\n", d->domain_id, msg);
-			} else {
-				d->pause_count = 0;
-				d->state = DOMSTATE_RUNNING;
 			}
 		} else if (d->home_cpu < 0 && (d->home_cpu = place_vcpu(d->vcpu[0])) < 0) {
 			rc = -EBUSY; /* no physical CPU free (no scheduler to share one yet) */
@@ -522,7 +530,9 @@ void domain_request_shutdown(struct domain *d, unsigned int reason)
 			sched_domain_pause(d); /* its vCPUs leave their pCPUs for good */
 	}
 	spin_unlock(&domtab_lock);
-	wait_vcpus(d, false);
+	if (wait_vcpus(d, false))
+		for (unsigned int i = 0; i < d->max_vcpus; i++)
+			pv(d->vcpu[i])->online = false; /* down for good (the scheduler's too) */
 	tell_dom0();
 }
 
@@ -556,10 +566,25 @@ int domain_destroy(struct domain *d)
 	if (sched_active())
 		sched_domain_pause(d);
 	spin_unlock(&domtab_lock);
-	if (!wait_vcpus(d, false))
+	if (!wait_vcpus(d, false)) {
+		printk("domain %u: a vCPU did not leave its pCPU; destroy again later\n",
+		       d->domain_id);
 		return -EBUSY; /* stays dying; a later destroy tries again */
-	if (sched_active() && sched_domain_destroy(d))
-		return -EBUSY;
+	}
+	if (sched_active()) {
+		/* The policy lets a vCPU go once its last pCPU has switched away: retry. */
+		uint64_t start = rdtsc();
+
+		while (sched_domain_destroy(d)) {
+			if (tsc_elapsed_us(start) > 1000000) {
+				printk("domain %u: the scheduler still holds a vCPU; destroy again "
+				       "later\n",
+				       d->domain_id);
+				return -EBUSY;
+			}
+			cpu_relax();
+		}
+	}
 
 	evtchn_domain_destroy(d);
 	give_back_frames(d);

@@ -425,9 +425,11 @@ int sched_vcpu_destroy(struct vcpu *v)
 
 	if (!v->sched)
 		return 0;
+	/* Still on a pCPU's stack: not yet, and nothing changed (the caller retries). Checked
+	 * before the removal, which cannot be undone. */
+	if (READ_ONCE(v->sched->running))
+		return -EBUSY;
 	rc = sched_vcpu_remove(&v->sched->sv);
-	if (rc == 0 && v->sched->running)
-		rc = -EBUSY;
 	if (rc)
 		return rc;
 	timer_unpark(v);
