@@ -438,32 +438,105 @@ static int hb_set_iotune(hvBackend *be, int domid, const hvDiskDef *disk, GError
 	return set_bw(hb, domid, &bw, "disk I/O", err);
 }
 
+/*
+ * A domain's console: dom0's console back end keeps its output in a bounded log that we read
+ * from the host's cursor (hvctl_console_read) every CONSOLE_POLL_MS while a session is open;
+ * what was written while nobody listened (the boot lines, the shell's prompt) comes first.
+ * Input goes into the domU's input ring (hvctl_console_write), which may take part of it now.
+ */
+#define CONSOLE_POLL_MS 50
+
+struct hvBackendConsole {
+	HvctlBackend *hb;
+	int domid;
+	hvBackendConsoleFn out;
+	void *opaque;
+	guint timer;
+};
+
+/* Delivers what the log holds. FALSE once the console is gone (out was told, con is freed). */
+static gboolean console_drain(hvBackendConsole *con)
+{
+	for (int round = 0; round < 16; round++) {
+		char buf[4096];
+		size_t got = 0;
+		int rc =
+		    hvctl_console_read(con->hb->h, (uint32_t)con->domid, buf, sizeof(buf), &got);
+
+		if (rc == HVCTL_ERR_TIMEOUT || rc == HVCTL_ERR_BUSY)
+			return TRUE; /* try again at the next tick */
+		if (rc != HVCTL_OK) {
+			if (con->timer)
+				g_source_remove(con->timer);
+			con->timer = 0;
+			con->out(NULL, 0, con->opaque); /* the owner closes con */
+			return FALSE;
+		}
+		if (got == 0)
+			break;
+		con->out(buf, got, con->opaque);
+	}
+	return TRUE;
+}
+
+static gboolean console_tick(gpointer data)
+{
+	hvBackendConsole *con = data;
+	guint timer = con->timer;
+
+	con->timer = 0; /* console_drain must not remove the source we are running in */
+	if (!console_drain(con))
+		return G_SOURCE_REMOVE;
+	con->timer = timer;
+	return G_SOURCE_CONTINUE;
+}
+
 static hvBackendConsole *hb_console_open(hvBackend *be, int domid, hvBackendConsoleFn out,
                                          void *opaque, GError **err)
 {
-	(void)be;
-	(void)out;
-	(void)opaque;
-	/* Today a domU's output reaches hv's own console (the machine's serial log), each line
-	 * prefixed "(dN) ", and nothing carries input back: there is no per-domain channel. */
-	hv_error_set(err, VIR_ERR_OPERATION_UNSUPPORTED,
-	             "hv has no per-domain console channel yet (hv domain %d): its output goes to "
-	             "hv's serial console with lines prefixed '(d%d) ' (see the machine's "
-	             "serial.log); the split console comes with dom0's console back end",
-	             domid, domid);
-	return NULL;
+	HvctlBackend *hb = HB(be);
+	hvBackendConsole *con;
+	size_t got = 0;
+	char probe;
+	int rc;
+
+	/* A read of nothing asks the agent whether the domain has a console at all. */
+	rc = hvctl_console_read(hb->h, (uint32_t)domid, &probe, 0, &got);
+	if (rc != HVCTL_OK) {
+		fail(err, rc, "cannot open the domain's console");
+		return NULL;
+	}
+	con = g_new0(hvBackendConsole, 1);
+	con->hb = hb;
+	con->domid = domid;
+	con->out = out;
+	con->opaque = opaque;
+	con->timer = g_timeout_add(CONSOLE_POLL_MS, console_tick, con);
+	return con;
 }
 
 static void hb_console_write(hvBackendConsole *con, const void *data, size_t len)
 {
-	(void)con;
-	(void)data;
-	(void)len;
+	size_t done = 0;
+
+	/* The input ring holds 1 KiB: what does not fit now goes in as the guest reads. */
+	for (int tries = 0; done < len && tries < 100; tries++) {
+		size_t w = 0;
+
+		if (hvctl_console_write(con->hb->h, (uint32_t)con->domid, (const char *)data + done,
+		                        len - done, &w) != HVCTL_OK)
+			return; /* the domain is going: the next read says so */
+		done += w;
+		if (done < len)
+			g_usleep(10000);
+	}
 }
 
 static void hb_console_close(hvBackendConsole *con)
 {
-	(void)con;
+	if (con->timer)
+		g_source_remove(con->timer);
+	g_free(con);
 }
 
 /* ---- events: libhvctl's thread -> the main loop ---- */

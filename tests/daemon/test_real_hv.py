@@ -3,7 +3,7 @@ agent) itself, under TCG, through hv-machine; the stock clients (virsh, python3-
 domUs (guest-kernel's guest.elf running its shell) through hv+unix:///system?socket=...
 
 Covers what hv supports today and checks that what it does not support (scheduler parameters
-while hv answers -ENOSYS, bandwidth, the per-domain console) is refused with
+while hv answers -ENOSYS, bandwidth) is refused with
 VIR_ERR_OPERATION_UNSUPPORTED rather than faked. Then virthvd is killed with SIGKILL while
 domains run and at random points of define and start: after a restart every definition is the
 old or the new one and running domains are found again. Finally a clean stop of virthvd leaves
@@ -359,12 +359,10 @@ def test_python_api_on_real_hv(real):
             assert e.get_error_code() == libvirt.VIR_ERR_OPERATION_UNSUPPORTED, e
             assert dom.schedulerParameters()["weight"] == 256
         dom.setMemoryFlags(14 * 1024, libvirt.VIR_DOMAIN_AFFECT_LIVE)
-        # The console: no per-domain channel exists yet, and virthvd says so.
+        # The console is served (test_virsh_console_on_real_hv): a stream opens.
         st_ = c.newStream(0)
-        with pytest.raises(libvirt.libvirtError) as ei:
-            dom.openConsole(None, st_, 0)
-        assert ei.value.get_error_code() == libvirt.VIR_ERR_OPERATION_UNSUPPORTED
-        assert "console" in str(ei.value)
+        dom.openConsole(None, st_, 0)
+        st_.abort()
         dom.suspend()
         assert dom.state()[0] == libvirt.VIR_DOMAIN_PAUSED
         dom.resume()
@@ -566,3 +564,33 @@ def test_attach_to_a_machine_started_elsewhere(tmp_path):
         for pid in qemu_pids(d.machine_dir):
             os.kill(pid, signal.SIGKILL)
     assert not qemu_pids(d.machine_dir)
+
+
+def test_virsh_console_on_real_hv(real):
+    """virsh console on a pty: the domU's shell prompt (kept by dom0's console back end while
+    nobody listened) is shown, and a command typed runs with its output shown."""
+    import test_events_console
+    d = real
+    if not d.alive():  # the tests before may have stopped it
+        d.start()
+    d.virsh("define", d.write_xml("con", uuid(9)))
+    d.virsh("start", "con")
+    d.wait_guest_shell(d.domid("con"))
+    c = test_events_console.Pty(d.uri, "con")
+    try:
+        assert c.read_until(b"Connected to domain 'con'", 30), c.out
+        assert c.read_until(b"starting /bin/sh", 30), c.out
+        assert c.read_until(b"$ ", 30), c.out
+        c.write(b"echo hello-console\r")
+        assert c.read_until(b"echo hello-console\n", 30), c.out
+        assert re.search(rb"echo hello-console\r?\nhello-console\r?\n", c.out) or \
+            c.read_until(b"\nhello-console\n", 30), c.out
+        c.write(b"\x1d")
+        assert c.wait(30) == 0
+    finally:
+        if c.pid:
+            try:
+                os.kill(c.pid, 9)
+                os.waitpid(c.pid, 0)
+            except (ProcessLookupError, ChildProcessError):
+                pass
