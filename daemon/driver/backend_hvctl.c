@@ -732,6 +732,9 @@ static int start_machine(HvctlBackend *hb, const hvBackendHvctlConfig *cfg, GErr
 		return hv_error_set(err, VIR_ERR_CONFIG_UNSUPPORTED,
 		                    "dom0's kernel %s does not exist (set dom0_kernel=)",
 		                    cfg->dom0_kernel);
+	if (g_mkdir_with_parents(cfg->machine_dir, 0700) < 0)
+		return hv_error_set(err, VIR_ERR_OPERATION_FAILED, "cannot create %s: %s",
+		                    cfg->machine_dir, g_strerror(errno));
 #define ARG(s) g_ptr_array_add(argv, g_strdup(s))
 	ARG(cfg->hv_machine_tool);
 	ARG("start");
