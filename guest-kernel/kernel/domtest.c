@@ -40,6 +40,8 @@ long arch_grant_map(uint32_t dom, uint32_t ref, const void **va, uint32_t *handl
 long arch_grant_unmap(uint32_t handle);
 long arch_grant_copy(uint32_t dom, uint32_t ref, void *dst, uint16_t len);
 
+unsigned int domtest_sched(unsigned long n); /* weights, cap, reservation of spinning domUs */
+
 static const char *test_name;
 static unsigned int failures;
 
@@ -579,6 +581,8 @@ __noreturn void domtest_run(const char *spec)
 		test_balloon();
 	else if (strcmp(name, "ports") == 0)
 		run_one("ports", "domu=ports");
+	else if (strcmp(name, "sched") == 0)
+		failures += domtest_sched(n); /* kernel/domtest-sched.c */
 	else
 		fail("unknown scenario");
 	if (failures)

@@ -442,6 +442,7 @@ int sched_domain_set_params(struct domain *d, uint32_t weight, uint32_t cap, uin
                             char *msg, size_t msglen)
 {
 	struct sched_params p = {.weight = weight, .cap = cap, .reservation = reservation};
+	int rc;
 
 	msg[0] = 0;
 	if (!sched_on) {
@@ -449,12 +450,12 @@ int sched_domain_set_params(struct domain *d, uint32_t weight, uint32_t cap, uin
 		         "hv runs without its scheduler (no sched=resv on its command line)");
 		return -ENOSYS;
 	}
-	if (!d->sched)
-		sched_domain_create(d);
+	/* The vCPUs join the scheduler now (offline), so that admission sees them. */
+	rc = sched_domain_attach(d, msg, msglen);
+	if (rc)
+		return rc;
 	if (per_vcpu_params) {
 		for (unsigned int i = 0; i < d->max_vcpus; i++) {
-			int rc;
-
 			if (!d->vcpu[i] || !d->vcpu[i]->sched)
 				continue;
 			rc = sched_dom_set_params(&d->vcpu[i]->sched->own_dom, &p, pv_system_time(),

@@ -56,3 +56,39 @@ def test_weights_caps_reservations_on_one_pcpu():
     assert re.search(r"^sched: domain 0: cap 30% is below the reservation 50%\.$", out, re.M)
     assert summary.group(2) == "0", re.findall(r"^\(d0\) selftest: .*FAIL.*$", out, re.M)
     print("weights", weights, "cap", cap_alone, cap_vs, "reservation", resv)
+
+
+def test_domains_weights_cap_reservation_on_one_pcpu():
+    """The same guarantees between domains, set through the control interface (domctl).
+
+    dom0 runs `domtest=sched` (guest-kernel/kernel/domtest-sched.c): domUs that spin
+    (`domu=spin`), their parameters set with HV_DOMCTL_sched_set, shares from the CPU time
+    hv reports for each domain, on one pCPU.
+    """
+    guest = build_path("guest-kernel/guest.elf")
+    with Machine(kernel=build_path("hv/hv.elf"),
+                 cmdline="on_dom0_exit=exit dom0_mem=32M sched=resv",
+                 modules=[(guest, "domtest=sched"), (guest, "domu=exit")],
+                 cpus=1, mem="1G", timeout=300, name="sched-domains") as m:
+        result = m.wait_for(r"^\(d0\) domtest: sched: (PASS|FAIL.*)$", timeout=280)
+        m.wait_for(r"^hv: exit 0$", timeout=30)
+        m.wait_exit(timeout=30)
+        out = m.output()
+    assert "PANIC" not in out
+
+    def dom_shares(name):
+        m = re.search(r"^\(d0\) domtest: sched: %s: ([\d. ]+)$" % re.escape(name), out, re.M)
+        assert m, f"no shares line for {name}"
+        return [float(x) for x in m.group(1).split()]
+
+    weights = dom_shares("weights 256:512:1024")
+    assert close(weights, [100 / 7, 200 / 7, 400 / 7]), weights
+    cap = dom_shares("cap 20 alone")
+    assert close(cap, [20.0]), cap
+    resv = dom_shares("reservation 50 against 7 x weight 2560")
+    assert close(resv[:1], [50.0]), resv
+    assert re.search(r"^\(d0\) domtest: sched: second reservation of 50: -28$", out, re.M)
+    assert re.search(r"^domain \d+: domain \d+ vcpu 0: reservation 50% on pCPU 0 exceeds the "
+                     r"45% still free \(reservations may fill 95% of a pCPU\)\.$", out, re.M)
+    assert result.group(1) == "PASS", result.group(1)
+    print("domains: weights", weights, "cap", cap, "reservation", resv)

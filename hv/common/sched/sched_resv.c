@@ -78,6 +78,14 @@
 #define WAKE_GRAN_NS     1000000ull /* a waking vCPU must be this far behind to preempt */
 #define SCHED_BALANCE_NS 10000000ull
 #define SCHED_SWAP_NS    20000000ull
+/*
+ * Most overrun a cap carries as debt: 10 periods. A late timer interrupt overruns by
+ * microseconds; a stall of the machine itself (a virtual CPU its host did not run for a while)
+ * by tens of milliseconds, which the capped vCPU then pays back over the next periods. A
+ * reservation carries at most one period: a stall that hits other vCPUs makes it miss whole
+ * periods, which nothing gives back, so it keeps part of what a stall gave it.
+ */
+#define MAX_DEBT_NS (10 * SCHED_PERIOD_NS)
 
 struct resv_vcpu {
 	uint64_t vruntime;       /* weighted service, VT units; wraps, compare by difference */
@@ -285,7 +293,7 @@ static void charge(struct sched_vcpu *sv, uint64_t ran)
 	}
 	if (sv->params.cap != 0) {
 		if (ran > r->cap_left)
-			r->cap_debt = min_u64(r->cap_debt + ran - r->cap_left, SCHED_PERIOD_NS);
+			r->cap_debt = min_u64(r->cap_debt + ran - r->cap_left, MAX_DEBT_NS);
 		r->cap_left -= ran < r->cap_left ? ran : r->cap_left;
 	}
 	r->vruntime += vt_of(ran, sv->params.weight);
