@@ -21,6 +21,7 @@
 #include "driver/backend.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
 
@@ -36,11 +37,12 @@ typedef struct {
 	hvBackend base;
 	hvctl *h;
 	char *machine_dir;
-	char *tool;         /* hv-machine, to stop the machine we manage */
-	gboolean owned;     /* stop the machine when virthvd exits */
-	GHashTable *ifaces; /* domid -> GPtrArray of interface MACs (bandwidth index) */
-	GHashTable *disks;  /* domid -> GPtrArray of disk targets */
-	gint alive;         /* cleared at free: late events are dropped */
+	char *tool;           /* hv-machine, to stop the machine we manage */
+	gboolean owned;       /* stop the machine when virthvd exits */
+	GHashTable *ifaces;   /* domid -> GPtrArray of interface MACs (bandwidth index) */
+	GHashTable *disks;    /* domid -> GPtrArray of disk targets */
+	GHashTable *consoles; /* domid -> ConsoleKeeper (the console section below) */
+	gint alive;           /* cleared at free: late events are dropped */
 } HvctlBackend;
 
 static HvctlBackend *HB(hvBackend *be)
@@ -140,6 +142,11 @@ static void forget_devices(HvctlBackend *hb, int domid)
 	g_hash_table_remove(hb->disks, GINT_TO_POINTER(domid));
 }
 
+/* The console section (below): keep a domain's console, stop keeping it, all of them. */
+static void console_keep(HvctlBackend *hb, int domid, const char *name);
+static void keeper_stop(HvctlBackend *hb, int domid);
+static void consoles_free(HvctlBackend *hb);
+
 static int hb_create(hvBackend *be, const hvDomainDef *def, gboolean paused, int *domid,
                      GError **err)
 {
@@ -198,6 +205,7 @@ static int hb_create(hvBackend *be, const hvDomainDef *def, gboolean paused, int
 		return -1;
 	}
 	remember_devices(hb, id, def);
+	console_keep(hb, (int)id, def->name);
 	*domid = id;
 	return 0;
 }
@@ -219,7 +227,10 @@ SIMPLE_OP(hb_unpause, hvctl_domain_unpause, "cannot resume the domain")
 
 static int hb_destroy(hvBackend *be, int domid, GError **err)
 {
-	int rc = hvctl_domain_destroy(HB(be)->h, domid);
+	int rc;
+
+	keeper_stop(HB(be), domid);
+	rc = hvctl_domain_destroy(HB(be)->h, domid);
 
 	forget_devices(HB(be), domid);
 	if (rc) {
@@ -439,62 +450,190 @@ static int hb_set_iotune(hvBackend *be, int domid, const hvDiskDef *disk, GError
 }
 
 /*
- * A domain's console: dom0's console back end keeps its output in a bounded log that we read
- * from the host's cursor (hvctl_console_read) every CONSOLE_POLL_MS while a session is open;
- * what was written while nobody listened (the boot lines, the shell's prompt) comes first.
- * Input goes into the domU's input ring (hvctl_console_write), which may take part of it now.
+ * A domain's console. dom0's console back end keeps each domU's output in a bounded log that
+ * the host reads from its own cursor (hvctl_console_read). virthvd is that one reader: a
+ * keeper per running domain polls it (every CONSOLE_POLL_MS), appends what comes to the
+ * domain's log file <machine_dir>/console/<name>.log (the domain XML has no <log> element;
+ * the file is cut to its second half past CONSOLE_LOG_MAX), and passes it to the open session,
+ * if any. A new session starts with the last CONSOLE_TAIL bytes (the shell's prompt, say),
+ * as a terminal that stayed attached would show them. Input goes into the domU's input ring
+ * (hvctl_console_write), which may take part of it at a time.
  */
 #define CONSOLE_POLL_MS 50
+#define CONSOLE_LOG_MAX (1024 * 1024)
+#define CONSOLE_TAIL    2048
 
-struct hvBackendConsole {
+typedef struct {
 	HvctlBackend *hb;
 	int domid;
+	char *log_path;            /* NULL: no file (a domain we did not create or find) */
+	guint timer;               /* 0 once the console is gone */
+	hvBackendConsole *session; /* the open session, if any */
+	char tail[CONSOLE_TAIL];   /* the last bytes logged: a new session starts with them */
+	size_t tail_len;
+} ConsoleKeeper;
+
+struct hvBackendConsole {
+	ConsoleKeeper
+	    *keeper; /* NULL once the keeper went (the session then only waits for close) */
 	hvBackendConsoleFn out;
 	void *opaque;
-	guint timer;
 };
 
-/* Delivers what the log holds. FALSE once the console is gone (out was told, con is freed). */
-static gboolean console_drain(hvBackendConsole *con)
+static void console_log(ConsoleKeeper *k, const char *buf, size_t len)
+{
+	FILE *f;
+	long size;
+
+	if (!k->log_path || !(f = fopen(k->log_path, "a")))
+		return;
+	fwrite(buf, 1, len, f);
+	size = ftell(f);
+	fclose(f);
+	if (size > CONSOLE_LOG_MAX) { /* keep the newer half */
+		g_autofree char *all = NULL;
+		gsize n = 0;
+
+		if (g_file_get_contents(k->log_path, &all, &n, NULL) && n > CONSOLE_LOG_MAX / 2)
+			g_file_set_contents(k->log_path, all + n - CONSOLE_LOG_MAX / 2,
+			                    CONSOLE_LOG_MAX / 2, NULL);
+	}
+}
+
+static void keep_tail(ConsoleKeeper *k, const char *buf, size_t len)
+{
+	if (len >= sizeof(k->tail)) {
+		memcpy(k->tail, buf + len - sizeof(k->tail), sizeof(k->tail));
+		k->tail_len = sizeof(k->tail);
+		return;
+	}
+	if (k->tail_len + len > sizeof(k->tail)) {
+		size_t drop = k->tail_len + len - sizeof(k->tail);
+
+		memmove(k->tail, k->tail + drop, k->tail_len - drop);
+		k->tail_len -= drop;
+	}
+	memcpy(k->tail + k->tail_len, buf, len);
+	k->tail_len += len;
+}
+
+/* The console went away: the session (if any) is told EOF; its owner closes it later. */
+static void keeper_gone(ConsoleKeeper *k)
+{
+	hvBackendConsole *s = k->session;
+
+	if (k->timer)
+		g_source_remove(k->timer);
+	k->timer = 0;
+	k->session = NULL;
+	if (s) {
+		s->keeper = NULL;
+		s->out(NULL, 0, s->opaque);
+	}
+}
+
+/* Reads what dom0 kept. FALSE once the console is gone. */
+static gboolean keeper_drain(ConsoleKeeper *k)
 {
 	for (int round = 0; round < 16; round++) {
 		char buf[4096];
 		size_t got = 0;
-		int rc =
-		    hvctl_console_read(con->hb->h, (uint32_t)con->domid, buf, sizeof(buf), &got);
+		int rc = hvctl_console_read(k->hb->h, (uint32_t)k->domid, buf, sizeof(buf), &got);
 
 		if (rc == HVCTL_ERR_TIMEOUT || rc == HVCTL_ERR_BUSY)
-			return TRUE; /* try again at the next tick */
-		if (rc != HVCTL_OK) {
-			if (con->timer)
-				g_source_remove(con->timer);
-			con->timer = 0;
-			con->out(NULL, 0, con->opaque); /* the owner closes con */
+			return TRUE; /* again at the next tick */
+		if (rc != HVCTL_OK)
 			return FALSE;
-		}
 		if (got == 0)
 			break;
-		con->out(buf, got, con->opaque);
+		console_log(k, buf, got);
+		keep_tail(k, buf, got);
+		if (k->session)
+			k->session->out(buf, got, k->session->opaque);
 	}
 	return TRUE;
 }
 
-static gboolean console_tick(gpointer data)
+static gboolean keeper_tick(gpointer data)
 {
-	hvBackendConsole *con = data;
-	guint timer = con->timer;
+	ConsoleKeeper *k = data;
 
-	con->timer = 0; /* console_drain must not remove the source we are running in */
-	if (!console_drain(con))
-		return G_SOURCE_REMOVE;
-	con->timer = timer;
-	return G_SOURCE_CONTINUE;
+	if (keeper_drain(k))
+		return G_SOURCE_CONTINUE;
+	k->timer = 0; /* this source ends by returning REMOVE */
+	keeper_gone(k);
+	return G_SOURCE_REMOVE;
+}
+
+static void keeper_free(gpointer data)
+{
+	ConsoleKeeper *k = data;
+
+	keeper_gone(k);
+	g_free(k->log_path);
+	g_free(k);
+}
+
+/* Starts keeping domid's console (replacing an older keeper of the same id). */
+static ConsoleKeeper *keeper_start(HvctlBackend *hb, int domid, const char *name)
+{
+	ConsoleKeeper *k = g_new0(ConsoleKeeper, 1);
+
+	k->hb = hb;
+	k->domid = domid;
+	if (name) {
+		g_autofree char *dir = g_build_filename(hb->machine_dir, "console", NULL);
+
+		if (g_mkdir_with_parents(dir, 0700) == 0) {
+			g_autofree char *file = g_strdup_printf("%s.log", name);
+			k->log_path = g_build_filename(dir, file, NULL);
+		}
+	}
+	k->timer = g_timeout_add(CONSOLE_POLL_MS, keeper_tick, k);
+	g_hash_table_replace(hb->consoles, GINT_TO_POINTER(domid), k);
+	return k;
+}
+
+/* Before destroy: what the domain wrote last still reaches the log and the session. */
+static void keeper_stop(HvctlBackend *hb, int domid)
+{
+	ConsoleKeeper *k = g_hash_table_lookup(hb->consoles, GINT_TO_POINTER(domid));
+
+	if (k && k->timer)
+		keeper_drain(k);
+	g_hash_table_remove(hb->consoles, GINT_TO_POINTER(domid));
+}
+
+static void console_keep(HvctlBackend *hb, int domid, const char *name)
+{
+	keeper_start(hb, domid, name);
+}
+
+/* virthvd is going: sessions are left to the driver (no callbacks now), timers end. */
+static void consoles_free(HvctlBackend *hb)
+{
+	GHashTableIter it;
+	gpointer key, value;
+
+	if (!hb->consoles)
+		return;
+	g_hash_table_iter_init(&it, hb->consoles);
+	while (g_hash_table_iter_next(&it, &key, &value)) {
+		ConsoleKeeper *k = value;
+
+		if (k->session)
+			k->session->keeper = NULL;
+		k->session = NULL;
+	}
+	g_hash_table_unref(hb->consoles);
+	hb->consoles = NULL;
 }
 
 static hvBackendConsole *hb_console_open(hvBackend *be, int domid, hvBackendConsoleFn out,
                                          void *opaque, GError **err)
 {
 	HvctlBackend *hb = HB(be);
+	ConsoleKeeper *k = g_hash_table_lookup(hb->consoles, GINT_TO_POINTER(domid));
 	hvBackendConsole *con;
 	size_t got = 0;
 	char probe;
@@ -506,12 +645,24 @@ static hvBackendConsole *hb_console_open(hvBackend *be, int domid, hvBackendCons
 		fail(err, rc, "cannot open the domain's console");
 		return NULL;
 	}
+	if (!k || !k->timer)
+		k = keeper_start(hb, domid, NULL);
+	if (k->session) { /* the driver allows one session: the old one ends */
+		hvBackendConsole *old = k->session;
+
+		k->session = NULL;
+		old->keeper = NULL;
+		old->out(NULL, 0, old->opaque);
+	}
 	con = g_new0(hvBackendConsole, 1);
-	con->hb = hb;
-	con->domid = domid;
+	con->keeper = k;
 	con->out = out;
 	con->opaque = opaque;
-	con->timer = g_timeout_add(CONSOLE_POLL_MS, console_tick, con);
+	/* What the domain wrote lately (its prompt, say) first, then what comes. */
+	keeper_drain(k);
+	k->session = con;
+	if (k->tail_len)
+		out(k->tail, k->tail_len, opaque);
 	return con;
 }
 
@@ -519,12 +670,14 @@ static void hb_console_write(hvBackendConsole *con, const void *data, size_t len
 {
 	size_t done = 0;
 
+	if (!con->keeper)
+		return;
 	/* The input ring holds 1 KiB: what does not fit now goes in as the guest reads. */
 	for (int tries = 0; done < len && tries < 100; tries++) {
 		size_t w = 0;
 
-		if (hvctl_console_write(con->hb->h, (uint32_t)con->domid, (const char *)data + done,
-		                        len - done, &w) != HVCTL_OK)
+		if (hvctl_console_write(con->keeper->hb->h, (uint32_t)con->keeper->domid,
+		                        (const char *)data + done, len - done, &w) != HVCTL_OK)
 			return; /* the domain is going: the next read says so */
 		done += w;
 		if (done < len)
@@ -534,8 +687,8 @@ static void hb_console_write(hvBackendConsole *con, const void *data, size_t len
 
 static void hb_console_close(hvBackendConsole *con)
 {
-	if (con->timer)
-		g_source_remove(con->timer);
+	if (con->keeper && con->keeper->session == con)
+		con->keeper->session = NULL;
 	g_free(con);
 }
 
@@ -619,6 +772,7 @@ static int hb_find(hvBackend *be, const hvDomainDef *def, int *domid, gboolean *
 				*domid = di->domid;
 				*paused = di->state == HVCTL_DOMAIN_PAUSED;
 				remember_devices(hb, di->domid, def);
+				console_keep(hb, (int)di->domid, def->name);
 				return 1;
 			default:
 				/* Built halfway (virthvd died during start) or already down while
@@ -643,6 +797,7 @@ static void hb_free(hvBackend *be)
 	HvctlBackend *hb = HB(be);
 
 	g_atomic_int_set(&hb->alive, 0);
+	consoles_free(hb);
 	if (hb->h) {
 		hvctl_unsubscribe(hb->h);
 		hvctl_close(hb->h);
@@ -787,6 +942,7 @@ hvBackend *hv_backend_hvctl_new(const hvBackendHvctlConfig *cfg, GError **err)
 	hb->tool = g_strdup(cfg->hv_machine_tool);
 	hb->ifaces = g_hash_table_new_full(NULL, NULL, NULL, (GDestroyNotify)g_ptr_array_unref);
 	hb->disks = g_hash_table_new_full(NULL, NULL, NULL, (GDestroyNotify)g_ptr_array_unref);
+	hb->consoles = g_hash_table_new_full(NULL, NULL, NULL, keeper_free);
 	g_atomic_int_set(&hb->alive, 1);
 
 	/* A machine already running there (left by an earlier virthvd, or started by someone

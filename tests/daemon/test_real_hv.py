@@ -587,6 +587,11 @@ def test_virsh_console_on_real_hv(real):
             c.read_until(b"\nhello-console\n", 30), c.out
         c.write(b"\x1d")
         assert c.wait(30) == 0
+        # virthvd keeps the console's log file (the XML has no <log>): under its machine dir.
+        log = os.path.join(d.machine_dir, "console", "con.log")
+        with open(log, errors="replace") as f:
+            text = f.read()
+        assert "starting /bin/sh" in text and "\nhello-console\n" in text, text
     finally:
         if c.pid:
             try:
