@@ -516,6 +516,17 @@ static void console_request(struct hvlink_guest_chan *ch, const struct hvlink_ms
 
 	if ((m->flags & HVLINK_MSG_KIND_MASK) != HVLINK_MSG_REQUEST)
 		return;
+	if (len >= sizeof(struct hvlink_ctl_head)) {
+		struct hvlink_ctl_head head;
+
+		hvlink_ring_copy_payload(&ch->rx, 0, &head, sizeof(head));
+		if (head.interface_version != HVLINK_CTL_INTERFACE_VERSION) {
+			agent_fail(ch, m, HVLINK_EPROTO,
+			           "control interface version %u, the agent speaks %u",
+			           head.interface_version, HVLINK_CTL_INTERFACE_VERSION);
+			return;
+		}
+	}
 	if (m->type == HVLINK_CON_READ && len == sizeof(q.rd)) {
 		hvlink_ring_copy_payload(&ch->rx, 0, &q.rd, sizeof(q.rd));
 		rc = console_back_read((uint16_t)q.rd.head.domid, buf,

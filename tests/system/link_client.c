@@ -114,8 +114,12 @@ int main(int argc, char **argv)
 	       HVLINK_ENOENT);
 	expect("bulk-end-truncated", HVLINK_CHAN_BULK, HVLINK_BULK_END, &end, 4, HVLINK_EINVAL);
 	expect("bulk-unknown-type", HVLINK_CHAN_BULK, 9, &end, sizeof(end), HVLINK_ENOSYS);
-	expect("console-read", HVLINK_CHAN_CONSOLE, HVLINK_CON_READ, big,
-	       sizeof(struct hvlink_con_read), HVLINK_ENOSYS);
+	expect("console-of-dom0", HVLINK_CHAN_CONSOLE, HVLINK_CON_READ, big,
+	       sizeof(struct hvlink_con_read), HVLINK_ENOENT); /* dom0 has no console ring */
+	expect("console-wrong-version", HVLINK_CHAN_CONSOLE, HVLINK_CON_WRITE, &bad_version,
+	       sizeof(bad_version), HVLINK_EPROTO);
+	expect("console-unknown-type", HVLINK_CHAN_CONSOLE, 9, big, sizeof(struct hvlink_con_read),
+	       HVLINK_EINVAL);
 
 	/* An image whose data arrives out of order: the failure is reported at END. */
 	{
