@@ -19,6 +19,7 @@
  * its older model (one vCPU per pCPU, blocking inside hv).
  */
 #include <hv/cmdline.h>
+#include <hv/console_input.h>
 #include <hv/event.h>
 #include <hv/lib.h>
 #include <hv/mm.h>
@@ -293,6 +294,7 @@ static void sched_timer_interrupt(struct cpu_user_regs *regs)
 
 	this_cpu()->ticks++;
 	apic_eoi();
+	console_input_poll();
 	if (!sched_on)
 		return;
 	cpu_start();

@@ -8,6 +8,11 @@
  * A domU keeps writing to console_io too (hv prefixes it "(dN)" on its own console, where
  * people and tests look for boot messages); a hypervisor that refuses it loses that copy only.
  *
+ * Input of the initial domain: hv (like Xen) queues what is typed on its console and raises
+ * VIRQ_CONSOLE; the handler runs the kernel's console_poll(), which reads it with
+ * CONSOLEIO_read, so a waiting shell wakes at once. The scheduler's periodic poll while a
+ * process waits for input stays as the fallback (a hypervisor that never raises the VIRQ).
+ *
  * The ring never blocks the kernel for long: when out[] stays full (no back end, or one that
  * stopped draining), the bytes that do not fit are dropped after a short wait, since a domU
  * must not hang at its first printk because dom0 is busy.
@@ -27,12 +32,38 @@ static void ring_event(evtchn_port_t port)
 	(void)port; /* input is picked up by the scheduler's console poll */
 }
 
+void console_poll(void); /* kernel/syscall.c (proc.h clashes with pv.h) */
+
+static void virq_console_event(evtchn_port_t port)
+{
+	(void)port;
+	console_poll();
+}
+
+/* dom0: ask for VIRQ_CONSOLE; without it input is still found by the scheduler's poll. */
+static void bind_virq_console(void)
+{
+	struct evtchn_bind_virq b = {.virq = VIRQ_CONSOLE, .vcpu = 0};
+	long rc = HYPERVISOR_event_channel_op(EVTCHNOP_bind_virq, &b);
+
+	if (rc) {
+		printk("pv: VIRQ_CONSOLE not bound (%ld); console input is polled\n", rc);
+		return;
+	}
+	pv_evtchn_bind(b.port, virq_console_event);
+	pv_evtchn_unmask(b.port);
+}
+
 void pv_console_init(void)
 {
 	const start_info_t *si = pv_start_info;
 	uint64_t mfn, pfn;
 
-	if (si->flags & SIF_INITDOMAIN || !si->console.domU.mfn)
+	if (si->flags & SIF_INITDOMAIN) {
+		bind_virq_console();
+		return;
+	}
+	if (!si->console.domU.mfn)
 		return;
 	mfn = si->console.domU.mfn;
 	pfn = pv_m2p()[mfn];

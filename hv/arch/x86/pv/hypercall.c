@@ -11,6 +11,7 @@
  */
 #include <hv/cmdline.h>
 #include <hv/event.h>
+#include <hv/console_input.h>
 #include <asm/processor.h>
 #include <asm/traps.h>
 
@@ -238,16 +239,27 @@ static long do_xen_version(struct vcpu *v, unsigned int cmd, uint64_t arg)
 	}
 }
 
-/* console_io write: the guest's text on hv's console, each line prefixed "(dN) ". */
+/*
+ * console_io read: dom0 takes what was typed on hv's console (console_input.c); -EPERM for the
+ * others. console_io write: the guest's text on hv's console, each line prefixed "(dN) ".
+ */
 static long do_console_io(struct vcpu *v, unsigned int cmd, unsigned long count, uint64_t buf)
 {
 	static char line[200];
 	static unsigned int used;
 	char chunk[64];
 	unsigned long done = 0;
+	size_t n_read;
 
-	if (cmd == CONSOLEIO_read)
-		return 0;
+	if (cmd == CONSOLEIO_read) {
+		/* Input typed on hv's console (console_input.c) belongs to dom0 alone. */
+		if (!v->domain->is_privileged)
+			return -EPERM;
+		n_read = console_input_read(chunk, count < sizeof(chunk) ? count : sizeof(chunk));
+		if (n_read && copy_to_guest(buf, chunk, n_read))
+			return -EFAULT;
+		return (long)n_read;
+	}
 	if (cmd != CONSOLEIO_write)
 		return -ENOSYS;
 	while (done < count) {

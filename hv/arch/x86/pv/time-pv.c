@@ -7,6 +7,7 @@
  * guest's extrapolation and hv's timer deadlines agree. Records are written with the version
  * protocol: odd while being updated, even when consistent.
  */
+#include <hv/console_input.h>
 #include <hv/event.h>
 #include <hv/spinlock.h>
 #include <hv/time.h>
@@ -131,6 +132,7 @@ void pv_tick(struct cpu_user_regs *regs)
 
 	this_cpu()->ticks++;
 	apic_eoi();
+	console_input_poll();
 	if (!v)
 		return;
 	pv_update_vcpu_time(v);
