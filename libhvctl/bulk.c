@@ -2,39 +2,73 @@
  * Kernel and ramdisk images on the link's bulk channel: BEGIN, DATA pieces as large as the
  * ring allows, END with the image's CRC-32. BEGIN and DATA are not answered (NOREPLY), so an
  * image is streamed at the speed of the ring and costs one round trip, for END, whose status
- * is the whole transfer's. One upload at a time per handle (core_bulk_begin/end).
+ * is the whole transfer's. The check is computed piece by piece after each piece is sent, so
+ * it overlaps the machine's copy instead of delaying END: the 64-bit sums of bulk_sum.h (END_SUM)
+ * when the agent speaks link protocol 1.1 or later (asked with HELLO at each upload, as the
+ * agent behind a handle can change), else the CRC-32 (END). One upload at a time per handle
+ * (core_bulk_begin/end).
  */
+#include <endian.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "bulk_sum.h"
 #include "internal.h"
 
 #define BULK_PIECE_MAX (1u << 20)
 
+/*
+ * CRC-32 (IEEE 802.3, zlib's) by slice-by-8: eight tables, one 64-bit load per 8 bytes, about
+ * six times the byte-at-a-time loop's speed. crc is the running value without the final
+ * inversion, so an image's CRC can be computed piece by piece while the machine copies.
+ */
+static uint32_t crc_tab[8][256];
+static pthread_once_t crc_once = PTHREAD_ONCE_INIT;
+
+static void crc_tables_init(void)
+{
+	uint32_t n, c;
+	int k, t;
+
+	for (n = 0; n < 256; n++) {
+		c = n;
+		for (k = 0; k < 8; k++)
+			c = (c & 1) ? 0xedb88320u ^ (c >> 1) : c >> 1;
+		crc_tab[0][n] = c;
+	}
+	for (n = 0; n < 256; n++)
+		for (t = 1; t < 8; t++)
+			crc_tab[t][n] =
+			    crc_tab[0][crc_tab[t - 1][n] & 0xff] ^ (crc_tab[t - 1][n] >> 8);
+}
+
+static uint32_t crc32_update(uint32_t crc, const uint8_t *p, size_t len)
+{
+	while (len && ((uintptr_t)p & 7)) {
+		crc = crc_tab[0][(crc ^ *p++) & 0xff] ^ (crc >> 8);
+		len--;
+	}
+	for (; len >= 8; len -= 8, p += 8) {
+		uint64_t v;
+
+		memcpy(&v, p, 8);
+		v = le64toh(v) ^ crc;
+		crc = crc_tab[7][v & 0xff] ^ crc_tab[6][(v >> 8) & 0xff] ^
+		      crc_tab[5][(v >> 16) & 0xff] ^ crc_tab[4][(v >> 24) & 0xff] ^
+		      crc_tab[3][(v >> 32) & 0xff] ^ crc_tab[2][(v >> 40) & 0xff] ^
+		      crc_tab[1][(v >> 48) & 0xff] ^ crc_tab[0][v >> 56];
+	}
+	while (len--)
+		crc = crc_tab[0][(crc ^ *p++) & 0xff] ^ (crc >> 8);
+	return crc;
+}
+
 uint32_t bulk_crc32(const void *data, size_t len)
 {
-	static uint32_t table[256];
-	static int ready;
-	const uint8_t *p = data;
-	uint32_t crc = 0xffffffffu;
-	size_t i;
-
-	if (!__atomic_load_n(&ready, __ATOMIC_ACQUIRE)) {
-		uint32_t n, k, c;
-
-		/* Idempotent: racing threads compute the same table. */
-		for (n = 0; n < 256; n++) {
-			c = n;
-			for (k = 0; k < 8; k++)
-				c = (c & 1) ? 0xedb88320u ^ (c >> 1) : c >> 1;
-			__atomic_store_n(&table[n], c, __ATOMIC_RELAXED);
-		}
-		__atomic_store_n(&ready, 1, __ATOMIC_RELEASE);
-	}
-	for (i = 0; i < len; i++)
-		crc = table[(crc ^ p[i]) & 0xff] ^ (crc >> 8);
-	return crc ^ 0xffffffffu;
+	pthread_once(&crc_once, crc_tables_init);
+	return crc32_update(0xffffffffu, data, len) ^ 0xffffffffu;
 }
 
 int bulk_upload(hvctl *h, uint32_t kind, const void *data, size_t len, uint32_t *xfer,
@@ -43,8 +77,13 @@ int bulk_upload(hvctl *h, uint32_t kind, const void *data, size_t len, uint32_t 
 	uint32_t max = core_max_payload(h, HVLINK_CHAN_BULK, 1), piece;
 	struct hvlink_bulk_begin begin;
 	struct hvlink_bulk_end end;
+	struct hvlink_bulk_end_sum end_sum;
 	struct hvlink_bulk_data dh;
 	int64_t timeout = core_timeout_ns(h);
+	uint32_t crc = 0xffffffffu;
+	struct hvlink_sum64 sum = {0, 0};
+	hvctl_version agent;
+	int use_sum;
 	uint8_t *msg;
 	size_t off;
 	int rc;
@@ -56,10 +95,13 @@ int bulk_upload(hvctl *h, uint32_t kind, const void *data, size_t len, uint32_t 
 	if (!msg)
 		return err_set(err, HVCTL_ERR_SYSTEM, "out of memory");
 
+	/* An agent that cannot be greeted gets the 1.0 form; sending then says what is wrong. */
+	use_sum = hvctl_hello(h, &agent) == HVCTL_OK && agent.link_minor >= 1;
+	pthread_once(&crc_once, crc_tables_init);
 	*xfer = core_bulk_begin(h);
 	memset(&begin, 0, sizeof(begin));
 	begin.xfer = *xfer;
-	begin.kind = kind;
+	begin.kind = kind | (use_sum ? HVLINK_BULK_SUM64 : 0);
 	begin.total = len;
 	/* Each piece may wait for ring space up to the timeout: a deadline on progress. */
 	rc = core_send(h, HVLINK_CHAN_BULK, HVLINK_BULK_BEGIN, HVLINK_MSG_NOREPLY, &begin,
@@ -74,10 +116,22 @@ int bulk_upload(hvctl *h, uint32_t kind, const void *data, size_t len, uint32_t 
 		memcpy(msg + sizeof(dh), (const uint8_t *)data + off, n);
 		rc = core_send(h, HVLINK_CHAN_BULK, HVLINK_BULK_DATA, HVLINK_MSG_NOREPLY, msg,
 		               sizeof(dh) + n, now_ns() + timeout, err);
+		/* While the machine copies this piece out of the ring. */
+		if (use_sum)
+			hvlink_sum64_update(&sum, (const uint8_t *)data + off, n);
+		else
+			crc = crc32_update(crc, (const uint8_t *)data + off, n);
 	}
-	if (rc == HVCTL_OK) {
+	if (rc == HVCTL_OK && use_sum) {
+		memset(&end_sum, 0, sizeof(end_sum));
+		end_sum.xfer = *xfer;
+		end_sum.sum_a = sum.a;
+		end_sum.sum_b = sum.b;
+		rc = core_call(h, HVLINK_CHAN_BULK, HVLINK_BULK_END_SUM, &end_sum, sizeof(end_sum),
+		               NULL, 0, NULL, err);
+	} else if (rc == HVCTL_OK) {
 		end.xfer = *xfer;
-		end.crc32 = bulk_crc32(data, len);
+		end.crc32 = crc ^ 0xffffffffu;
 		rc = core_call(h, HVLINK_CHAN_BULK, HVLINK_BULK_END, &end, sizeof(end), NULL, 0,
 		               NULL, err);
 	}

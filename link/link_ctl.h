@@ -68,7 +68,17 @@ enum hvlink_bulk_op {
 	HVLINK_BULK_BEGIN = 1, /* hvlink_bulk_begin (NOREPLY) */
 	HVLINK_BULK_DATA = 2,  /* hvlink_bulk_data + bytes (NOREPLY) */
 	HVLINK_BULK_END = 3,   /* hvlink_bulk_end (REQUEST) -> (none): the whole image's status */
+	HVLINK_BULK_END_SUM = 4, /* 1.1: hvlink_bulk_end_sum (REQUEST) -> (none): as END, for an
+	                          * image begun with HVLINK_BULK_SUM64 */
 };
+
+/*
+ * Link protocol 1.1: a flag in hvlink_bulk_begin.kind saying the image is checked with the
+ * 64-bit sums of bulk_sum.h, sent in END_SUM, instead of END's CRC-32 (which the agent then does
+ * not compute). A host sends it only to an agent whose HELLO says minor >= 1; a 1.0 agent would
+ * refuse the image at END ("bad kind"), and answers END_SUM with -HVLINK_ENOSYS.
+ */
+#define HVLINK_BULK_SUM64 0x100u
 
 /* Domain states (hvlink_ctl_dominfo.state), as hv keeps them. */
 enum hvlink_dom_state {
@@ -259,6 +269,12 @@ struct hvlink_bulk_end {
 	uint32_t crc32; /* of the whole image (IEEE 802.3, as zlib's crc32) */
 };
 
+struct hvlink_bulk_end_sum {
+	uint32_t xfer;
+	uint32_t reserved; /* 0 */
+	uint64_t sum_a, sum_b; /* bulk_sum.h, over the whole image */
+};
+
 _Static_assert(sizeof(struct hvlink_ctl_head) == 8, "head");
 _Static_assert(sizeof(struct hvlink_ctl_hello) == 16, "hello");
 _Static_assert(sizeof(struct hvlink_ctl_hello_rsp) == 48, "hello rsp");
@@ -271,5 +287,6 @@ _Static_assert(sizeof(struct hvlink_ctl_sched) == 24, "sched");
 _Static_assert(sizeof(struct hvlink_ctl_bandwidth) == 56, "bandwidth");
 _Static_assert(sizeof(struct hvlink_bulk_begin) == 16, "bulk begin");
 _Static_assert(sizeof(struct hvlink_bulk_data) == 16, "bulk data");
+_Static_assert(sizeof(struct hvlink_bulk_end_sum) == 24, "bulk end sum");
 
 #endif

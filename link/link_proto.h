@@ -64,7 +64,7 @@
 #define HVLINK_MAGIC         "HVLINK\0\0" /* 8 bytes, NULs included */
 #define HVLINK_MAGIC_LEN     8
 #define HVLINK_VERSION_MAJOR 1
-#define HVLINK_VERSION_MINOR 0
+#define HVLINK_VERSION_MINOR 1 /* 1.1: bulk images checked by 64-bit sums (link_ctl.h) */
 
 #define HVLINK_PAGE_SIZE     4096u
 #define HVLINK_MAX_CHANNELS  8u

@@ -2,8 +2,9 @@
  * Images on the management link's bulk channel, for dom0's agent: BEGIN reserves a buffer (dom0
  * pages mapped contiguously in the I/O window, at most IMAGE_MAX, kept for the next image if
  * large enough), DATA pieces must arrive in order and are copied straight from the ring into
- * it while their CRC-32 is computed, END checks length and CRC. Only END is answered: a failure
- * of BEGIN or DATA (NOREPLY messages) is latched and reported there.
+ * it while their check is computed, END checks length and CRC-32 (END_SUM, link protocol 1.1:
+ * the 64-bit sums of bulk_sum.h, much cheaper under emulation). Only END is answered: a
+ * failure of BEGIN or DATA (NOREPLY messages) is latched and reported there.
  */
 #include <kernel.h>
 #include <mm.h>
@@ -12,6 +13,7 @@
 
 #include "../arch/pv/pv.h"
 #include "agent.h"
+#include "bulk_sum.h"
 #include "dom0.h"
 #include "link_ctl.h"
 
@@ -95,6 +97,128 @@ static uint32_t crc32_update(uint32_t crc, const uint8_t *p, uint64_t len)
 	return crc;
 }
 
+/*
+ * How the current image is checked (link protocol 1.1): begun with HVLINK_BULK_SUM64, the
+ * 64-bit sums of bulk_sum.h instead of the CRC. Words are summed as whole 8-byte words of the
+ * image arrive (summed <= got, a multiple of 8); the tail at END. Kept here rather than in
+ * struct agent_image because nothing outside this file needs it.
+ */
+static struct {
+	bool use_sum;
+	uint64_t summed;
+	struct hvlink_sum64 sum;
+} image_check;
+
+static void image_begin(const struct hvlink_bulk_begin *b)
+{
+	uint32_t kind = b->kind & ~HVLINK_BULK_SUM64;
+	bool kind_ok = kind == HVLINK_BULK_KERNEL || kind == HVLINK_BULK_RAMDISK;
+
+	image_check.use_sum = (b->kind & HVLINK_BULK_SUM64) != 0;
+	image_check.summed = 0;
+	image_check.sum.a = image_check.sum.b = 0;
+	if (agent_image.buf && b->total <= agent_image.pages * PAGE_SIZE && b->total) {
+		agent_image.begin_ns = platform->time_ns();
+		/* The previous buffer is large enough: keep it (and its mapping). */
+		agent_image.got = 0;
+		agent_image.complete = false;
+		agent_image.xfer = b->xfer;
+		agent_image.kind = kind;
+		agent_image.total = b->total;
+		agent_image.crc = 0xffffffffu;
+		agent_image.error = kind_ok ? 0 : -HVLINK_EINVAL;
+		return;
+	}
+	image_release();
+	agent_image.begin_ns = platform->time_ns();
+	agent_image.crc = 0xffffffffu;
+	agent_image.xfer = b->xfer;
+	agent_image.kind = kind;
+	agent_image.total = b->total;
+	if (b->xfer == 0 || !kind_ok)
+		agent_image.error = -HVLINK_EINVAL;
+	else if (b->total > IMAGE_MAX)
+		agent_image.error = -HVLINK_E2BIG;
+	else
+		agent_image.error = image_reserve(b->total);
+}
+
+/* The bytes [got, got + n) of the image, straight from the ring into the image's buffer. */
+static void image_data(struct hvlink_guest_chan *ch, uint32_t n)
+{
+	uint8_t *dst = agent_image.buf + agent_image.got;
+	uint64_t upto;
+
+	hvlink_ring_copy_payload(&ch->rx, sizeof(struct hvlink_bulk_data), dst, n);
+	agent_image.got += n;
+	if (!image_check.use_sum) {
+		agent_image.crc = crc32_update(agent_image.crc, dst, n);
+		return;
+	}
+	/* Whole words only, while they are still in the cache; the tail waits for END. */
+	upto = agent_image.got & ~(uint64_t)7;
+
+	hvlink_sum64_update(&image_check.sum, agent_image.buf + image_check.summed,
+	                    upto - image_check.summed);
+	image_check.summed = upto;
+}
+
+/* END or END_SUM of transfer xfer: matched says whether the image's check came out right. */
+static void image_end(struct hvlink_guest_chan *ch, const struct hvlink_msg *m, uint32_t xfer,
+                      bool sum_expected)
+{
+	bool matched = false;
+
+	if (xfer == 0 || xfer != agent_image.xfer) {
+		agent_fail(ch, m, HVLINK_ENOENT, "no image transfer %u", xfer);
+		return;
+	}
+	if (agent_image.error) {
+		agent_fail(ch, m, -agent_image.error, "image transfer %u failed: %s", xfer,
+		           agent_image.error == -HVLINK_E2BIG    ? "image larger than 16 MiB"
+		           : agent_image.error == -HVLINK_ENOMEM ? "no memory in dom0 for the image"
+		           : agent_image.error == -HVLINK_EINVAL ? "bad kind or out-of-order data"
+		                                                 : "error");
+		return;
+	}
+	if (agent_image.got != agent_image.total) {
+		agent_fail(ch, m, HVLINK_EIO, "image transfer %u incomplete: %llu of %llu bytes",
+		           xfer, (unsigned long long)agent_image.got,
+		           (unsigned long long)agent_image.total);
+		return;
+	}
+	if (sum_expected != image_check.use_sum) {
+		agent_fail(ch, m, HVLINK_EINVAL,
+		           "image transfer %u was begun with %s check but ended with %s", xfer,
+		           image_check.use_sum ? "the 64-bit sum" : "the CRC-32",
+		           sum_expected ? "the 64-bit sum" : "the CRC-32");
+		return;
+	}
+	if (sum_expected) {
+		struct hvlink_bulk_end_sum e;
+
+		hvlink_ring_copy_payload(&ch->rx, 0, &e, sizeof(e));
+		hvlink_sum64_update(&image_check.sum, agent_image.buf + image_check.summed,
+		                    agent_image.total - image_check.summed);
+		image_check.summed = agent_image.total;
+		matched = e.sum_a == image_check.sum.a && e.sum_b == image_check.sum.b;
+	} else {
+		struct hvlink_bulk_end e;
+
+		hvlink_ring_copy_payload(&ch->rx, 0, &e, sizeof(e));
+		matched = (agent_image.crc ^ 0xffffffffu) == e.crc32;
+	}
+	if (!matched) {
+		agent_fail(ch, m, HVLINK_EIO, "image transfer %u: checksum mismatch", xfer);
+		return;
+	}
+	agent_image.complete = true;
+	agent_respond(ch, m, 0, NULL, 0);
+	printk("agent: image %u: %llu bytes received and checked (%s) in %llu us\n", xfer,
+	       (unsigned long long)agent_image.total, sum_expected ? "sum64" : "crc32",
+	       (unsigned long long)(platform->time_ns() - agent_image.begin_ns) / 1000);
+}
+
 void bulk_request(struct hvlink_guest_chan *ch, const struct hvlink_msg *m)
 {
 	unsigned int kind = m->flags & HVLINK_MSG_KIND_MASK;
@@ -104,33 +228,7 @@ void bulk_request(struct hvlink_guest_chan *ch, const struct hvlink_msg *m)
 		struct hvlink_bulk_begin b;
 
 		hvlink_ring_copy_payload(&ch->rx, 0, &b, sizeof(b));
-		if (agent_image.buf && b.total <= agent_image.pages * PAGE_SIZE && b.total) {
-			agent_image.begin_ns = platform->time_ns();
-			/* The previous buffer is large enough: keep it (and its mapping). */
-			agent_image.got = 0;
-			agent_image.complete = false;
-			agent_image.xfer = b.xfer;
-			agent_image.kind = b.kind;
-			agent_image.total = b.total;
-			agent_image.crc = 0xffffffffu;
-			agent_image.error =
-			    b.kind == HVLINK_BULK_KERNEL || b.kind == HVLINK_BULK_RAMDISK
-			        ? 0
-			        : -HVLINK_EINVAL;
-			return;
-		}
-		image_release();
-		agent_image.begin_ns = platform->time_ns();
-		agent_image.crc = 0xffffffffu;
-		agent_image.xfer = b.xfer;
-		agent_image.kind = b.kind;
-		agent_image.total = b.total;
-		if (b.xfer == 0 || (b.kind != HVLINK_BULK_KERNEL && b.kind != HVLINK_BULK_RAMDISK))
-			agent_image.error = -HVLINK_EINVAL;
-		else if (b.total > IMAGE_MAX)
-			agent_image.error = -HVLINK_E2BIG;
-		else
-			agent_image.error = image_reserve(b.total);
+		image_begin(&b);
 		return;
 	}
 	if (m->type == HVLINK_BULK_DATA && kind == HVLINK_MSG_NOREPLY &&
@@ -145,48 +243,28 @@ void bulk_request(struct hvlink_guest_chan *ch, const struct hvlink_msg *m)
 			agent_image.error = -HVLINK_EINVAL;
 			return;
 		}
-		hvlink_ring_copy_payload(&ch->rx, sizeof(d), agent_image.buf + agent_image.got, n);
-		agent_image.crc =
-		    crc32_update(agent_image.crc, agent_image.buf + agent_image.got, n);
-		agent_image.got += n;
+		image_data(ch, n);
 		return;
 	}
 	if (m->type == HVLINK_BULK_END && kind == HVLINK_MSG_REQUEST &&
 	    m->len == sizeof(struct hvlink_bulk_end)) {
-		struct hvlink_bulk_end e;
+		uint32_t xfer;
 
-		hvlink_ring_copy_payload(&ch->rx, 0, &e, sizeof(e));
-		if (e.xfer == 0 || e.xfer != agent_image.xfer)
-			agent_fail(ch, m, HVLINK_ENOENT, "no image transfer %u", e.xfer);
-		else if (agent_image.error)
-			agent_fail(
-			    ch, m, -agent_image.error, "image transfer %u failed: %s", e.xfer,
-			    agent_image.error == -HVLINK_E2BIG ? "image larger than 16 MiB"
-			    : agent_image.error == -HVLINK_ENOMEM
-			        ? "no memory in dom0 for the image"
-			    : agent_image.error == -HVLINK_EINVAL ? "bad kind or out-of-order data"
-			                                          : "error");
-		else if (agent_image.got != agent_image.total)
-			agent_fail(ch, m, HVLINK_EIO,
-			           "image transfer %u incomplete: %llu of %llu bytes", e.xfer,
-			           (unsigned long long)agent_image.got,
-			           (unsigned long long)agent_image.total);
-		else if ((agent_image.crc ^ 0xffffffffu) != e.crc32)
-			agent_fail(ch, m, HVLINK_EIO, "image transfer %u: checksum mismatch",
-			           e.xfer);
-		else {
-			agent_image.complete = true;
-			agent_respond(ch, m, 0, NULL, 0);
-			printk("agent: image %u: %llu bytes received and checked in %llu us\n",
-			       e.xfer, (unsigned long long)agent_image.total,
-			       (unsigned long long)(platform->time_ns() - agent_image.begin_ns) /
-			           1000);
-		}
+		hvlink_ring_copy_payload(&ch->rx, 0, &xfer, sizeof(xfer));
+		image_end(ch, m, xfer, false);
+		return;
+	}
+	if (m->type == HVLINK_BULK_END_SUM && kind == HVLINK_MSG_REQUEST &&
+	    m->len == sizeof(struct hvlink_bulk_end_sum)) {
+		uint32_t xfer;
+
+		hvlink_ring_copy_payload(&ch->rx, 0, &xfer, sizeof(xfer));
+		image_end(ch, m, xfer, true);
 		return;
 	}
 	if (kind == HVLINK_MSG_REQUEST || kind == HVLINK_MSG_NOREPLY)
 		agent_fail(ch, m,
-		           m->type >= HVLINK_BULK_BEGIN && m->type <= HVLINK_BULK_END
+		           m->type >= HVLINK_BULK_BEGIN && m->type <= HVLINK_BULK_END_SUM
 		               ? HVLINK_EINVAL
 		               : HVLINK_ENOSYS,
 		           "malformed or unknown bulk message (type %u, kind %u, %u bytes)",

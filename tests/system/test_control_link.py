@@ -123,7 +123,7 @@ def test_hello_physinfo_and_list(machine):
         pytest.skip("hv without the control hypercall (physinfo answers -ENOSYS)")
     info = fields(hvctl(machine, "physinfo").stdout)
     assert info["hv_version"].startswith("4.17"), info
-    assert info["link_version"] == "1.0" and info["interface_version"] == "1", info
+    assert info["link_version"] == "1.1" and info["interface_version"] == "1", info
     assert int(info["nr_cpus"]) == 2, info
     assert 0 < int(info["free_kib"]) < int(info["total_kib"]) <= 512 * 1024, info
     doms = domains(machine)

@@ -18,6 +18,7 @@ void fake_agent_init(struct fake_agent *a, unsigned nr_cpus)
 	a->next_domid = 1;
 	a->nr_cpus = nr_cpus;
 	a->agent_major = HVLINK_VERSION_MAJOR;
+	a->agent_minor = HVLINK_VERSION_MINOR;
 }
 
 void fake_agent_destroy(struct fake_agent *a)
@@ -42,6 +43,23 @@ uint32_t fake_crc32(const void *data, size_t len)
 			crc = (crc & 1) ? 0xedb88320u ^ (crc >> 1) : crc >> 1;
 	}
 	return crc ^ 0xffffffffu;
+}
+
+/* link/bulk_sum.h's sums, written out plainly (word by word, bytes assembled by hand). */
+void fake_sum64(const void *data, size_t len, uint64_t *a, uint64_t *b)
+{
+	const uint8_t *p = data;
+	size_t i, k;
+
+	*a = *b = 0;
+	for (i = 0; i < len; i += 8) {
+		uint64_t w = 0;
+
+		for (k = 0; k < 8 && i + k < len; k++)
+			w |= (uint64_t)p[i + k] << (8 * k);
+		*a += w;
+		*b += *a;
+	}
 }
 
 struct reply_to {
@@ -154,9 +172,13 @@ static void handle_bulk(struct fake_agent *a, struct reply_to *r, const struct h
 		x = &a->xfers[i];
 		memset(x, 0, sizeof(*x));
 		x->xfer = b.xfer;
-		x->kind = b.kind;
+		x->kind = b.kind & ~HVLINK_BULK_SUM64;
+		x->summed = (b.kind & HVLINK_BULK_SUM64) != 0;
 		x->total = b.total;
 		x->data = malloc(b.total ? b.total : 1);
+		/* A 1.0 agent knows no check flag: the kind is bad, END says so. */
+		if (x->summed && a->agent_minor < 1)
+			x->error = -HVLINK_EINVAL;
 	} else if (m->type == HVLINK_BULK_DATA && m->len >= sizeof(struct hvlink_bulk_data)) {
 		struct hvlink_bulk_data d;
 		uint32_t n = m->len - sizeof(d);
@@ -189,6 +211,31 @@ static void handle_bulk(struct fake_agent *a, struct reply_to *r, const struct h
 			if (x->kind == HVLINK_BULK_KERNEL) {
 				a->last_kernel_len = x->total;
 				a->last_kernel_crc = e.crc32;
+				a->last_kernel_summed = 0;
+			}
+			answer(r, 0, NULL, 0);
+		}
+	} else if (m->type == HVLINK_BULK_END_SUM && a->agent_minor < 1) {
+		fail(r, HVLINK_ENOSYS, "unknown bulk message type %u", m->type);
+	} else if (m->type == HVLINK_BULK_END_SUM && m->len == sizeof(struct hvlink_bulk_end_sum)) {
+		struct hvlink_bulk_end_sum e;
+		uint64_t sa, sb;
+
+		memcpy(&e, p, sizeof(e));
+		x = find_xfer(a, e.xfer);
+		if (!x) {
+			fail(r, HVLINK_ENOENT, "no image transfer %u", e.xfer);
+		} else if (x->error || x->got != x->total || !x->summed) {
+			fail(r, HVLINK_EIO, "image transfer %u incomplete or not summed", e.xfer);
+		} else if (fake_sum64(x->data, x->total, &sa, &sb),
+		           sa != e.sum_a || sb != e.sum_b) {
+			fail(r, HVLINK_EIO, "image transfer %u: checksum mismatch", e.xfer);
+		} else {
+			x->complete = 1;
+			if (x->kind == HVLINK_BULK_KERNEL) {
+				a->last_kernel_len = x->total;
+				a->last_kernel_crc = fake_crc32(x->data, x->total);
+				a->last_kernel_summed = 1;
 			}
 			answer(r, 0, NULL, 0);
 		}
@@ -318,7 +365,7 @@ static void handle_control(struct fake_agent *a, struct reply_to *r, const struc
 	switch (op) {
 	case HVLINK_CTL_HELLO: {
 		struct hvlink_ctl_hello_rsp h = {.agent_link_major = a->agent_major,
-		                                 .agent_link_minor = HVLINK_VERSION_MINOR,
+		                                 .agent_link_minor = a->agent_minor,
 		                                 .interface_version = HVLINK_CTL_INTERFACE_VERSION};
 		snprintf(h.hv_version, sizeof(h.hv_version), "fake-agent 0.1");
 		answer(r, 0, &h, sizeof(h));

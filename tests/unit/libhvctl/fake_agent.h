@@ -35,6 +35,7 @@ struct fake_domain {
 
 struct fake_xfer {
 	uint32_t xfer, kind;
+	int summed; /* begun with HVLINK_BULK_SUM64 */
 	uint64_t total, got;
 	uint8_t *data;
 	int error; /* first failure, negative HVLINK_E* */
@@ -54,12 +55,15 @@ struct fake_agent {
 	int delay_ms;         /* sleep before answering each request */
 	int short_reply_op;   /* answer this op with a payload one byte short */
 	uint32_t agent_major; /* what HELLO reports (default HVLINK_VERSION_MAJOR) */
+	uint32_t agent_minor; /* what HELLO reports (default HVLINK_VERSION_MINOR); below 1 the
+	                       * agent acts as a 1.0 one: no 64-bit sums for images */
 	int ugly_errors;      /* put terminal escapes and newlines into error messages */
 
 	/* Observations. */
 	unsigned long requests;
 	size_t last_kernel_len;
-	uint32_t last_kernel_crc;
+	uint32_t last_kernel_crc; /* of the bytes received, whichever check the host sent */
+	int last_kernel_summed;   /* 1: checked by END_SUM, 0: by END's CRC */
 };
 
 typedef void (*fake_reply_fn)(void *ctx, uint16_t chan, const struct hvlink_msg *hdr,
@@ -74,5 +78,6 @@ void fake_agent_handle(struct fake_agent *a, uint16_t chan, const struct hvlink_
 
 /* The same CRC-32 the library sends with an image. */
 uint32_t fake_crc32(const void *data, size_t len);
+void fake_sum64(const void *data, size_t len, uint64_t *a, uint64_t *b);
 
 #endif

@@ -108,7 +108,20 @@ static void test_lifecycle(void)
 	CHECK_EQ(hvctl_domain_build(h, d, &b), HVCTL_OK);
 	CHECK_EQ(agent.last_kernel_len, sizeof(kernel));
 	CHECK_EQ(agent.last_kernel_crc, fake_crc32(kernel, sizeof(kernel)));
+	CHECK_EQ(agent.last_kernel_summed, 1); /* a 1.1 agent: checked by the 64-bit sums */
 	CHECK(strcmp(agent.doms[0].cmdline, "quiet") == 0);
+	/* An odd length (the sums' padded last word), then a 1.0 agent, which gets the CRC-32. */
+	b.kernel_len = sizeof(kernel) - 5;
+	CHECK_EQ(hvctl_domain_build(h, d, &b), HVCTL_OK);
+	CHECK_EQ(agent.last_kernel_summed, 1);
+	CHECK_EQ(agent.last_kernel_len, sizeof(kernel) - 5);
+	CHECK_EQ(agent.last_kernel_crc, fake_crc32(kernel, sizeof(kernel) - 5));
+	KNOB(agent_minor, 0);
+	CHECK_EQ(hvctl_domain_build(h, d, &b), HVCTL_OK);
+	CHECK_EQ(agent.last_kernel_summed, 0);
+	CHECK_EQ(agent.last_kernel_crc, fake_crc32(kernel, sizeof(kernel) - 5));
+	KNOB(agent_minor, HVLINK_VERSION_MINOR);
+	b.kernel_len = sizeof(kernel);
 	/* Not an ELF: refused by the far end with its reason. */
 	kernel[0] = 0;
 	CHECK_EQ(hvctl_domain_build(h, d, &b), HVCTL_ERR_INVALID);
@@ -348,6 +361,7 @@ static void test_timeouts_and_link(void)
 	/* An agent of another major version is refused by wait_ready. */
 	fake_agent_init(&agent, 2);
 	KNOB(agent_major, HVLINK_VERSION_MAJOR + 1);
+	KNOB(agent_minor, 0);
 	t = loopback_new(&agent, 65536);
 	REQUIRE(hvctl_open_transport(t, &h) == HVCTL_OK);
 	CHECK_EQ(hvctl_wait_ready(h, 2000), HVCTL_ERR_VERSION);

@@ -413,7 +413,7 @@ int main(void)
 	wait_disconnected(h);
 	machine_start(&m, MACHINE_WRONG_MAJOR);
 	CHECK_EQ(hvctl_wait_ready(h, 5000), HVCTL_ERR_VERSION);
-	CHECK(has(hvctl_last_error()->message, "speaks management link protocol 2.0"));
+	CHECK(has(hvctl_last_error()->message, "speaks management link protocol 2."));
 	CHECK_EQ(__atomic_load_n(&((struct hvlink_header *)m.c.shm)->host_state, __ATOMIC_ACQUIRE),
 	         HVLINK_STATE_REFUSED);
 	machine_stop(&m, 1);
