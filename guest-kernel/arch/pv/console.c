@@ -13,9 +13,10 @@
  * CONSOLEIO_read, so a waiting shell wakes at once. The scheduler's periodic poll while a
  * process waits for input stays as the fallback (a hypervisor that never raises the VIRQ).
  *
- * The ring never blocks the kernel for long: when out[] stays full (no back end, or one that
- * stopped draining), the bytes that do not fit are dropped after a short wait, since a domU
- * must not hang at its first printk because dom0 is busy.
+ * The ring never blocks the kernel for long: a full out[] is waited for (yielding) only once
+ * a back end has shown it drains the ring, and only for a while; otherwise (no back end, as
+ * under dom0's built-in domain tests, or one that stopped) the bytes that do not fit are
+ * dropped, since a domU must not hang at a printk because nobody serves its console.
  */
 #include <kernel.h>
 #include <mm.h>
@@ -26,13 +27,16 @@
 static struct xencons_interface *ring;
 static evtchn_port_t ring_port;
 static bool ring_stalled; /* out[] stayed full: skip it until the back end drains */
-
-static void ring_event(evtchn_port_t port)
-{
-	(void)port; /* input is picked up by the scheduler's console poll */
-}
+static bool ring_served;  /* a back end has consumed output: worth waiting for */
 
 void console_poll(void); /* kernel/syscall.c (proc.h clashes with pv.h) */
+
+/* The back end wrote input (or made room for output): a waiting shell wakes at once. */
+static void ring_event(evtchn_port_t port)
+{
+	(void)port;
+	console_poll();
+}
 
 static void virq_console_event(evtchn_port_t port)
 {
@@ -92,8 +96,10 @@ static void ring_write(const char *s, size_t len)
 	while (len) {
 		uint32_t cons = READ_ONCE(ring->out_cons), prod = ring->out_prod;
 
+		if (cons)
+			ring_served = true;
 		if (prod - cons >= sizeof(ring->out)) {
-			if (ring_stalled || ++spins > 1000) {
+			if (!ring_served || ring_stalled || ++spins > 1000) {
 				ring_stalled = true;
 				return; /* nobody drains: drop the rest */
 			}
