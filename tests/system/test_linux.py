@@ -66,11 +66,11 @@ def initramfs():
     return path
 
 
-def run_checks(m, prefix):
+def run_checks(m, prefix, marker_timeout=300):
     """Waits for the initramfs' lines (prefix: the console prefix, '(d0) ' on hv)."""
     t0 = time.monotonic()
     p = re.escape(prefix)
-    m.wait_for("^" + p + MARKER, timeout=300)
+    m.wait_for("^" + p + MARKER, timeout=marker_timeout)
     wall = time.monotonic() - t0
     up = float(m.wait_for(p + UPTIME, timeout=30).group(1))
     m.wait_for("^" + p + r"Linux \S+ \d+\.\d+\.\d+\S* .*x86_64", timeout=30)
@@ -95,14 +95,14 @@ def boot_native(kernel, initramfs):
     return r
 
 
-def boot_dom0(kernel, initramfs, cpus):
+def boot_dom0(kernel, initramfs, cpus, marker_timeout=300):
     hv_cmdline = "on_dom0_exit=exit dom0_mem=256M" + (f" dom0_max_vcpus={cpus}" if cpus > 1 else "")
     with Machine(kernel=build_path("hv/hv.elf"), cmdline=hv_cmdline,
                  modules=[(kernel, "console=hvc0 earlyprintk=xen"), (initramfs, "")],
                  cpus=cpus, mem="512M", timeout=500, name=f"linux-dom0-{cpus}cpu") as m:
         m.wait_for(r"^dom0: bzImage: xz payload of \d+ KiB decoded to a \d+ KiB ELF", timeout=120)
         m.wait_for(r"^dom0: linux kernel, 256 MiB", timeout=60)
-        r = run_checks(m, "(d0) ")
+        r = run_checks(m, "(d0) ", marker_timeout)
         m.wait_for(r"^domain 0 shutdown: poweroff \(code 0\)", timeout=60)
         m.wait_for(r"^hv: exit 0$", timeout=30)
         status = m.wait_exit(timeout=30)
@@ -131,4 +131,6 @@ def test_native_and_dom0(kernel, initramfs):
 
 @pytest.mark.xfail(reason="Linux's second vCPU does not come up on hv yet", strict=False)
 def test_dom0_2vcpus(kernel, initramfs):
-    boot_dom0(kernel, initramfs, 2)
+    # One vCPU reaches the marker in well under a minute of Linux time; do not wait 5 minutes
+    # for the known hang (docs/linux-pv.md, "What is left").
+    boot_dom0(kernel, initramfs, 2, marker_timeout=150)
