@@ -242,6 +242,24 @@ int hvlink_ring_copy_payload(struct hvlink_ring *r, uint32_t off, void *buf, uin
 	return 0;
 }
 
+int hvlink_ring_payload_spans(struct hvlink_ring *r, uint32_t off, uint32_t len, const uint8_t **p1,
+                              uint32_t *n1, const uint8_t **p2, uint32_t *n2)
+{
+	uint32_t pos, first;
+
+	if (r->fault)
+		return ring_faulted(r);
+	if (!r->have_cur || off > r->cur.len || len > r->cur.len - off)
+		return -HVLINK_EINVAL;
+	pos = (r->pvt + HVLINK_MSG_HDR_SIZE + off) & (r->size - 1);
+	first = r->size - pos < len ? r->size - pos : len;
+	*p1 = r->data + pos;
+	*n1 = first;
+	*p2 = r->data;
+	*n2 = len - first;
+	return 0;
+}
+
 int hvlink_ring_consume(struct hvlink_ring *r)
 {
 	uint32_t old = r->pvt, ev;

@@ -92,6 +92,15 @@ int hvlink_ring_peek(struct hvlink_ring *r, struct hvlink_msg *hdr);
 /* Consumer: copies len bytes of the current record's payload from offset off. 0 or -EINVAL. */
 int hvlink_ring_copy_payload(struct hvlink_ring *r, uint32_t off, void *buf, uint32_t len);
 
+/*
+ * Consumer: where len bytes of the current record's payload from offset off lie in the data
+ * area, for a consumer that processes them as it copies them (dom0's image check): n1 bytes at
+ * p1, then n2 (0 unless they wrap around the end) at p2. The memory is shared and the peer may
+ * scribble on it: read each byte once and use only what was read. 0 or -EINVAL or a fault.
+ */
+int hvlink_ring_payload_spans(struct hvlink_ring *r, uint32_t off, uint32_t len, const uint8_t **p1,
+                              uint32_t *n1, const uint8_t **p2, uint32_t *n2);
+
 /* Consumer: releases the current record. Returns 1 if the peer must be notified, 0 if not. */
 int hvlink_ring_consume(struct hvlink_ring *r);
 
