@@ -285,6 +285,50 @@ static void test_suppression(void)
 	CHECK(memcmp(payload + 100, "5678", 4) == 0);
 }
 
+/* payload_spans: the payload's place in the ring, split where a record wraps; the two spans
+ * hold exactly the bytes copy_payload gives; ranges beyond the record are refused. */
+static void test_payload_spans(void)
+{
+	static uint8_t shm[64 << 10];
+	struct hvlink_chan_spec spec = {.type = HVLINK_CHAN_CONTROL, .size = {1024, 1024}};
+	struct hvlink_header hdr;
+	struct hvlink_ring htx, hrx, gtx, grx;
+	struct hvlink_msg m = {.len = 300, .type = 1}, got;
+	uint8_t payload[300], joined[300], copied[300];
+	const uint8_t *p1, *p2;
+	uint32_t n1, n2, i;
+	int wrapped = 0, round;
+
+	for (i = 0; i < sizeof(payload); i++)
+		payload[i] = (uint8_t)(i * 7 + 3);
+	REQUIRE(hvlink_layout_init(shm, sizeof(shm), &spec, 1, 1, 0, 1, &hdr) == 0);
+	REQUIRE(hvlink_channel_attach(shm, &hdr, 0, true, &htx, &hrx) == 0);
+	REQUIRE(hvlink_channel_attach(shm, &hdr, 0, false, &gtx, &grx) == 0);
+	CHECK_EQ(hvlink_ring_payload_spans(&grx, 0, 1, &p1, &n1, &p2, &n2), -HVLINK_EINVAL);
+	/* 320-byte records in a 1024-byte ring: every fourth one or so wraps. */
+	for (round = 0; round < 8; round++) {
+		CHECK_EQ(hvlink_ring_write(&htx, &m, payload), 0);
+		hvlink_ring_publish(&htx);
+		REQUIRE(hvlink_ring_peek(&grx, &got) == 1);
+		CHECK_EQ(hvlink_ring_payload_spans(&grx, 16, 284, &p1, &n1, &p2, &n2), 0);
+		CHECK_EQ(n1 + n2, 284);
+		CHECK(p1 >= grx.data && p1 + n1 <= grx.data + grx.size);
+		CHECK(n2 == 0 || (p1 + n1 == grx.data + grx.size && p2 == grx.data));
+		wrapped |= n2 != 0;
+		memcpy(joined, p1, n1);
+		memcpy(joined + n1, p2, n2);
+		CHECK_EQ(hvlink_ring_copy_payload(&grx, 16, copied, 284), 0);
+		CHECK(memcmp(joined, copied, 284) == 0);
+		CHECK(memcmp(joined, payload + 16, 284) == 0);
+		CHECK_EQ(hvlink_ring_payload_spans(&grx, 16, 285, &p1, &n1, &p2, &n2),
+		         -HVLINK_EINVAL);
+		CHECK_EQ(hvlink_ring_payload_spans(&grx, 301, 0, &p1, &n1, &p2, &n2),
+		         -HVLINK_EINVAL);
+		hvlink_ring_consume(&grx);
+	}
+	CHECK(wrapped);
+}
+
 /* The layout the host writes passes the checker; the spec limits are enforced. */
 static void test_layout(void)
 {
@@ -325,6 +369,7 @@ int main(void)
 	alarm(120); /* a lost wake-up shows as a hang: make it a failure instead */
 	test_layout();
 	test_suppression();
+	test_payload_spans();
 	test_threads(256);
 	test_threads(4096);
 	CHECK_DONE();
