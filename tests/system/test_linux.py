@@ -129,7 +129,7 @@ def test_native_and_dom0(kernel, initramfs):
     assert n["forkexec_s"] > 0 and p["forkexec_s"] > 0
 
 
-@pytest.mark.xfail(reason="Linux's second vCPU does not come up on hv yet", strict=False)
+@pytest.mark.xfail(reason="with 2 vCPUs Linux stalls after bringing up CPU1 (both vCPUs blocked in hv)", strict=False)
 def test_dom0_2vcpus(kernel, initramfs):
     # One vCPU reaches the marker in well under a minute of Linux time; do not wait 5 minutes
     # for the known hang (docs/linux-pv.md, "What is left").
