@@ -65,6 +65,8 @@ struct relay {
 	uint32_t next_id, next_xfer;
 	int up, code;
 	char msg[256];
+	void *frame_buf; /* relay thread: the payload of the frame being relayed */
+	size_t frame_cap;
 };
 
 int relay_read_full(int fd, void *buf, size_t n, int64_t deadline_ns)
@@ -278,6 +280,23 @@ static void translate_xfers(struct relay *r, struct client *c, uint16_t chan,
 	}
 }
 
+/*
+ * Relay thread: room for one frame's payload, kept from frame to frame. Image pieces are 1 MiB:
+ * a fresh allocation each time would be a new mapping, faulted in page by page, per piece.
+ */
+static void *frame_buffer(struct relay *r, size_t len)
+{
+	if (len > r->frame_cap) {
+		void *p = realloc(r->frame_buf, len);
+
+		if (!p)
+			return NULL;
+		r->frame_buf = p;
+		r->frame_cap = len;
+	}
+	return r->frame_buf;
+}
+
 /* Relay thread: one frame from client c. Returns 0, or -1 to drop the client. */
 static int client_frame(struct relay *r, struct client *c)
 {
@@ -298,17 +317,13 @@ static int client_frame(struct relay *r, struct client *c)
 	    hdr.len != f.len - HVLINK_MSG_HDR_SIZE)
 		return -1;
 	if (hdr.len) {
-		payload = malloc(hdr.len);
-		if (!payload || relay_read_full(c->fd, payload, hdr.len, now + WRITE_DEADLINE)) {
-			free(payload);
+		payload = frame_buffer(r, hdr.len);
+		if (!payload || relay_read_full(c->fd, payload, hdr.len, now + WRITE_DEADLINE))
 			return -1;
-		}
 	}
 	kind = hdr.flags & HVLINK_MSG_KIND_MASK;
-	if (kind != HVLINK_MSG_REQUEST && kind != HVLINK_MSG_NOREPLY) {
-		free(payload);
+	if (kind != HVLINK_MSG_REQUEST && kind != HVLINK_MSG_NOREPLY)
 		return -1;
-	}
 	translate_xfers(r, c, f.chan, &hdr, payload);
 	/* Turning events off for one client must not turn them off for the others. */
 	if (f.chan == HVLINK_CHAN_CONTROL && hdr.type == HVLINK_CTL_SUBSCRIBE &&
@@ -318,16 +333,13 @@ static int client_frame(struct relay *r, struct client *c)
 		memcpy(&s, payload, sizeof(s));
 		if (!s.enable) {
 			answer(r, c, f.chan, &hdr, 0, NULL);
-			free(payload);
 			return 0;
 		}
 	}
 
 	rt = calloc(1, sizeof(*rt));
-	if (!rt) {
-		free(payload);
+	if (!rt)
 		return -1;
-	}
 	pthread_mutex_lock(&r->lock);
 	for (pp = &r->routes; *pp;) /* forget old NOREPLY routes */
 		if (now - (*pp)->born > ROUTE_MAX_AGE_NS) {
@@ -367,7 +379,6 @@ static int client_frame(struct relay *r, struct client *c)
 			answer(r, c, f.chan, &hdr, -HVLINK_EIO, text);
 		}
 	}
-	free(payload);
 	return 0;
 }
 
@@ -554,5 +565,6 @@ void relay_stop(struct relay *r)
 	if (r->kick[1] >= 0)
 		close(r->kick[1]);
 	pthread_mutex_destroy(&r->lock);
+	free(r->frame_buf);
 	free(r);
 }

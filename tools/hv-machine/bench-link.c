@@ -77,12 +77,17 @@ static unsigned long long dom0_image_us(const char *serial, char *check, size_t 
 
 	snprintf(check, check_size, "?");
 	while (f && fgets(line, sizeof(line), f)) {
-		if (!strstr(line, "agent: image ") || !(p = strstr(line, "checked (")) ||
-		    !(q = strstr(p, ") in ")))
+		if (!strstr(line, "agent: image "))
 			continue;
-		p += strlen("checked (");
-		snprintf(check, check_size, "%.*s", (int)(q - p), p);
-		us = strtoull(q + strlen(") in "), NULL, 10);
+		if ((p = strstr(line, "checked (")) && (q = strstr(p, ") in "))) {
+			p += strlen("checked (");
+			snprintf(check, check_size, "%.*s", (int)(q - p), p);
+			us = strtoull(q + strlen(") in "), NULL, 10);
+		} else if ((q = strstr(line, "checked in "))) { /* a 1.0 agent: CRC-32 */
+			snprintf(check, check_size, "crc32");
+			us = strtoull(q + strlen("checked in "), NULL, 10);
+		} else
+			continue;
 		if (us && (!best || us < best))
 			best = us;
 	}
