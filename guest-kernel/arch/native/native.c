@@ -2,10 +2,13 @@
  * The native platform: the guest kernel on the bare machine (QEMU's -kernel multiboot load),
  * in ring 0 with its own GDT, IDT, TSS and page tables.
  *
- * Devices: COM1 for the console (polled both ways: output waits for the transmitter, input is
- * polled from the timer while a process waits for it), the 8259 PIC and the PIT at 1 kHz for
- * the timer (timer_set records a deadline; the tick that passes it calls kernel_timer_tick),
- * the TSC calibrated against PIT channel 2 for time, QEMU's isa-debug-exit to power off.
+ * Devices: COM1 for the console (output waits for the transmitter; input arrives by IRQ 4
+ * through the IOAPIC, routed by apic.c from the MADT, and runs the kernel's console_poll; with
+ * no IOAPIC it is polled from the timer while a process waits for it), the TSC calibrated
+ * against PIT channel 2 for time, the local APIC timer in one-shot mode (calibrated against
+ * the TSC) for timer_set. The 8259 PIC and the PIT serve only the calibration: the PIC is
+ * remapped to vectors 32-47 and fully masked, PIT channel 0 is left idle. Power off: QEMU's
+ * isa-debug-exit if present, else ACPI S5 (apic.c).
  * Page tables are ordinary memory here: sealing is a no-op and entries are plain stores.
  *
  * Invariants: interrupts are off whenever the kernel runs a trap (interrupt gates, SFMASK
@@ -14,48 +17,25 @@
 #include <kernel.h>
 #include <mm.h>
 #include <platform.h>
+#include <proc.h>
 #include <x86.h>
 #include <klib/string.h>
+#include "native.h"
 
-#define PHYS_BASE   0x200000UL
+#define PHYS_BASE   NATIVE_PHYS_BASE
 #define COM1        0x3f8
 #define USER_CS     0x23
 #define USER_SS     0x1b
-#define PIT_HZ      1000
 #define VEC_SYSCALL 258
 
 extern uint64_t native_kernel_l4[512];
 extern char native_kernel_stack_top[], _image_end[];
-extern const uint64_t native_vectors[48];
+extern const uint64_t native_vectors[NATIVE_NR_VECTORS];
 extern char native_syscall_entry[];
 __noreturn void native_return_with_frame(struct trap_frame *f);
 __noreturn void native_start(uint32_t magic, uint32_t info);
 void native_trap_dispatch(struct trap_frame *f);
 
-static inline void outb(uint16_t port, uint8_t v)
-{
-	__asm__ __volatile__("outb %0, %1" ::"a"(v), "Nd"(port));
-}
-static inline uint8_t inb(uint16_t port)
-{
-	uint8_t v;
-	__asm__ __volatile__("inb %1, %0" : "=a"(v) : "Nd"(port));
-	return v;
-}
-static inline void outl(uint16_t port, uint32_t v)
-{
-	__asm__ __volatile__("outl %0, %1" ::"a"(v), "Nd"(port));
-}
-static inline void wrmsr(uint32_t msr, uint64_t v)
-{
-	__asm__ __volatile__("wrmsr" ::"c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)));
-}
-static inline uint64_t rdmsr(uint32_t msr)
-{
-	uint32_t lo, hi;
-	__asm__ __volatile__("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
-	return ((uint64_t)hi << 32) | lo;
-}
 static inline uint64_t phys_of(const void *va)
 {
 	return (uintptr_t)va - KERNEL_VIRT_BASE + PHYS_BASE;
@@ -74,13 +54,13 @@ static inline uint64_t read_cr2(void)
 /* ---- console ---- */
 static void serial_init(void)
 {
-	outb(COM1 + 1, 0x00); /* no interrupts */
+	outb(COM1 + 1, 0x00); /* no interrupts until the IOAPIC routes IRQ 4 */
 	outb(COM1 + 3, 0x80); /* DLAB */
 	outb(COM1 + 0, 0x01); /* 115200 */
 	outb(COM1 + 1, 0x00);
 	outb(COM1 + 3, 0x03); /* 8N1 */
 	outb(COM1 + 2, 0xc7); /* FIFO */
-	outb(COM1 + 4, 0x03);
+	outb(COM1 + 4, 0x0b); /* DTR, RTS, OUT2 (gates the IRQ line on PCs) */
 }
 
 static void native_console_write(const char *s, size_t len)
@@ -107,8 +87,8 @@ static size_t native_console_read(char *buf, size_t len)
 
 /* ---- time ---- */
 static uint64_t tsc0, tsc_mul; /* ns = (tsc - tsc0) * tsc_mul >> 32 */
-static uint64_t tsc_khz;
-static volatile uint64_t timer_deadline;
+static uint64_t tsc_khz, lapic_khz;
+static volatile uint64_t timer_deadline; /* 0: none armed */
 
 static void calibrate_tsc(void)
 {
@@ -139,14 +119,28 @@ static uint64_t native_wallclock_ns(void)
 	return 0;
 }
 
+/* Arms the local APIC's one-shot count for `deadline_ns`; a count that cannot reach that far
+ * fires early and the interrupt arms the rest. */
+static void lapic_arm(uint64_t deadline_ns)
+{
+	uint64_t now = native_time_ns();
+	uint64_t delta = deadline_ns > now ? deadline_ns - now : 0;
+
+	if (delta > 1000000000000ULL)
+		delta = 1000000000000ULL;
+	native_lapic_oneshot(delta * lapic_khz / 1000000);
+}
+
 static void native_timer_set(uint64_t deadline_ns)
 {
 	timer_deadline = deadline_ns ? deadline_ns : 1;
+	lapic_arm(timer_deadline);
 }
 
-static void pic_pit_init(void)
+static void pic_pit_quiet(void)
 {
-	/* PIC: IRQ 0-7 at vectors 32-39, 8-15 at 40-47; only IRQ 0 (the PIT) unmasked. */
+	/* PIC: IRQ 0-7 at vectors 32-39, 8-15 at 40-47 (so a spurious IRQ 7/15 is recognised),
+	 * all masked; PIT channel 0 in mode 0 without a count, so it never ticks. */
 	outb(0x20, 0x11);
 	outb(0xa0, 0x11);
 	outb(0x21, 32);
@@ -155,12 +149,9 @@ static void pic_pit_init(void)
 	outb(0xa1, 2);
 	outb(0x21, 1);
 	outb(0xa1, 1);
-	outb(0x21, 0xfe);
+	outb(0x21, 0xff);
 	outb(0xa1, 0xff);
-	uint16_t div = (uint16_t)(1193182 / PIT_HZ);
-	outb(0x43, 0x34);
-	outb(0x40, div & 0xff);
-	outb(0x40, div >> 8);
+	outb(0x43, 0x30);
 }
 
 /* ---- interrupts ---- */
@@ -190,6 +181,8 @@ static __noreturn void native_shutdown(int reason)
 	if (reason == PLATFORM_REBOOT)
 		outb(0x64, 0xfe); /* keyboard controller reset (QEMU -no-reboot exits) */
 	outl(0xf4, reason == PLATFORM_CRASH ? 1 : 0); /* isa-debug-exit */
+	if (reason == PLATFORM_POWEROFF)
+		native_acpi_poweroff(); /* no isa-debug-exit device: we are still here */
 	for (;;)
 		__asm__ __volatile__("cli; hlt");
 }
@@ -203,7 +196,7 @@ struct tss {
 
 static uint64_t gdt[7] __aligned(16);
 static struct tss tss __aligned(16);
-static uint64_t idt[256 * 2] __aligned(16);
+static uint64_t idt[NATIVE_NR_VECTORS * 2] __aligned(16);
 
 static void load_tables(void)
 {
@@ -224,7 +217,7 @@ static void load_tables(void)
 	                          ip = {sizeof(idt) - 1, (uint64_t)idt};
 	__asm__ __volatile__("lgdt %0" ::"m"(gp));
 	__asm__ __volatile__("ltr %w0" ::"r"(0x28));
-	for (int v = 0; v < 48; v++) {
+	for (int v = 0; v < NATIVE_NR_VECTORS; v++) {
 		uint64_t a = native_vectors[v];
 		unsigned int dpl = (v == 3 || v == 4) ? 3 : 0;
 		idt[2 * v] = (a & 0xffff) | (0x08ULL << 16) | ((0x8eULL | (dpl << 5)) << 40) |
@@ -321,7 +314,6 @@ static __noreturn void native_user_enter(const struct trap_frame *f)
 }
 
 /* ---- traps ---- */
-static uint64_t pit_ticks;
 
 /*
  * `ptfloor` on the command line: reload CR3 on every entry from and every return to user mode,
@@ -355,13 +347,26 @@ void native_trap_dispatch(struct trap_frame *f)
 		user_trap(f, TRAP_SYSCALL, 0);
 		return;
 	}
-	if (f->vector >= 32 && f->vector < 48) {
-		outb(0x20, 0x20); /* EOI (only IRQ 0 is unmasked) */
-		pit_ticks++;
-		uint64_t dl = timer_deadline;
-		if (dl && native_time_ns() >= dl) {
-			timer_deadline = 0;
-			kernel_timer_tick();
+	if (f->vector >= VEC_PIC_BASE && f->vector < VEC_PIC_BASE + 16)
+		return; /* the 8259 is masked: only its spurious IRQ 7/15 come, which take no EOI */
+	if (f->vector == VEC_APIC_SPURIOUS)
+		return;
+	if (f->vector == VEC_APIC_TIMER || f->vector == VEC_COM1) {
+		native_lapic_eoi();
+		if (f->vector == VEC_COM1) {
+			/* Input is taken (and echoed) only while a process reads the console, as
+			 * with polling: what is typed before the prompt stays in the UART's FIFO,
+			 * and the scheduler's console poll takes it once a reader waits. */
+			if (console_has_readers())
+				console_poll();
+		} else {
+			uint64_t dl = timer_deadline;
+			if (dl && native_time_ns() >= dl) {
+				timer_deadline = 0;
+				kernel_timer_tick();
+			} else if (dl) {
+				lapic_arm(dl);
+			}
 		}
 		if (user)
 			user_trap(f, TRAP_IRQ, 0);
@@ -437,16 +442,25 @@ __noreturn void native_start(uint32_t magic, uint32_t info_pa)
 		end_pfn = 511UL * 512UL;
 
 	ptfloor = cmdline_get(native_cmdline, "ptfloor", NULL, 0) == 0;
+	native_acpi_scan();      /* the tables are read through the identity map */
 	native_kernel_l4[0] = 0; /* user space belongs to processes from now on */
 	native_tlb_flush();
 	load_tables();
 	calibrate_tsc();
-	pic_pit_init();
+	pic_pit_quiet();
+	native_apic_map(native_kernel_l4);
+	lapic_khz = native_lapic_init(tsc_khz);
 	page_alloc_add_range(first_pfn, end_pfn);
 	printk("native: multiboot, %llu MiB, tsc %llu kHz, image end pfn %llu%s\n",
 	       (unsigned long long)(mem_end >> 20), (unsigned long long)tsc_khz,
 	       (unsigned long long)first_pfn,
 	       ptfloor ? ", ptfloor (CR3 reload per transition)" : "");
+	printk("native: timer: local APIC one-shot, %llu kHz (calibrated against the TSC)\n",
+	       (unsigned long long)lapic_khz);
+	if (native_ioapic_route_com1())
+		outb(COM1 + 1, 0x01); /* interrupt on received data */
+	else
+		printk("native: no IOAPIC in the MADT: COM1 input is polled\n");
 	__asm__ __volatile__("sti");
 	kernel_main();
 }

@@ -38,10 +38,15 @@ static void ring_event(evtchn_port_t port)
 	console_poll();
 }
 
+int console_has_readers(void); /* kernel/syscall.c */
+
+/* Input is taken only while a process reads the console (the scheduler's poll takes it once
+ * one waits): what is typed before the prompt stays queued in the hypervisor, not echoed. */
 static void virq_console_event(evtchn_port_t port)
 {
 	(void)port;
-	console_poll();
+	if (console_has_readers())
+		console_poll();
 }
 
 /* dom0: ask for VIRQ_CONSOLE; without it input is still found by the scheduler's poll. */
