@@ -184,6 +184,7 @@ static void fire_parked_timers(uint64_t now)
 			continue;
 		list_del(&vs->timer_link);
 		vs->timer_cpu = SCHED_NO_PCPU;
+		vs->firing = true; /* sched_vcpu_destroy waits for this to clear */
 		due[n++] = vs->v;
 	}
 	spin_unlock(&timer_lock);
@@ -195,10 +196,12 @@ static void fire_parked_timers(uint64_t now)
 		if (vs->polling && vs->poll_timeout && now >= vs->poll_timeout)
 			sched_vcpu_unblock(&vs->sv, now);
 		spin_lock(&timer_lock);
-		if (!vs->running && vs->timer_cpu == SCHED_NO_PCPU && vcpu_deadline(v)) {
+		if (!vs->running && !vs->dead && vs->timer_cpu == SCHED_NO_PCPU &&
+		    vcpu_deadline(v)) {
 			vs->timer_cpu = me();
 			list_add_tail(&vs->timer_link, &sc->timers);
 		}
+		__atomic_store_n(&vs->firing, false, __ATOMIC_RELEASE);
 		spin_unlock(&timer_lock);
 	}
 }
@@ -423,6 +426,7 @@ unsigned int sched_dom0_vcpus(void)
 
 int sched_vcpu_destroy(struct vcpu *v)
 {
+	struct vcpu_sched *vs;
 	int rc;
 
 	if (!v->sched)
@@ -434,9 +438,18 @@ int sched_vcpu_destroy(struct vcpu *v)
 	rc = sched_vcpu_remove(&v->sched->sv);
 	if (rc)
 		return rc;
+	/* No timer may fire it any more, and no event may reach it, once it is freed. */
+	spin_lock(&timer_lock);
+	v->sched->dead = true;
+	spin_unlock(&timer_lock);
+	while (__atomic_load_n(&v->sched->firing, __ATOMIC_ACQUIRE))
+		cpu_relax(); /* another pCPU is firing its timer right now */
 	timer_unpark(v);
-	free_pages_virt(v->sched, order_for(sizeof(struct vcpu_sched)));
+	vs = v->sched;
+	evtchn_lock(); /* event senders (vcpu_kick) hold it while they look at v->sched */
 	v->sched = NULL;
+	evtchn_unlock();
+	free_pages_virt(vs, order_for(sizeof(struct vcpu_sched)));
 	return 0;
 }
 
@@ -549,7 +562,7 @@ void sched_vcpu_kick(struct vcpu *v)
 {
 	struct vcpu_sched *vs = v->sched;
 
-	if (!sched_on || !vs)
+	if (!sched_on || !vs || vs->dead)
 		return;
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	if (READ_ONCE(vs->sv.state) == SCHED_BLOCKED && wake_condition(v))

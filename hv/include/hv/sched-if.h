@@ -53,6 +53,8 @@ struct vcpu_sched {
 	/* Timer list of pCPU timer_cpu (SCHED_NO_PCPU when on none); timer lock. */
 	unsigned int timer_cpu;
 	struct list_head timer_link;
+	volatile bool firing; /* taken off a list by a pCPU that fires its timers now */
+	bool dead;            /* being destroyed: never put on a list again */
 
 	/* sched_debug: the vCPU has its own sched_dom (per-vCPU parameters for tests). */
 	struct sched_dom own_dom;
