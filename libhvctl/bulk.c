@@ -1,11 +1,12 @@
 /*
  * Kernel and ramdisk images on the link's bulk channel: BEGIN, DATA pieces as large as the
- * ring allows, END with the image's CRC-32. BEGIN and DATA are not answered (NOREPLY), so an
- * image is streamed at the speed of the ring and costs one round trip, for END, whose status
+ * ring allows, END_SUM (or END) with the image's check. BEGIN and DATA are not answered (NOREPLY),
+ * so an image is streamed at the speed of the ring and costs one round trip, for END, whose status
  * is the whole transfer's. The check is computed piece by piece after each piece is sent, so
- * it overlaps the machine's copy instead of delaying END: the 64-bit sums of bulk_sum.h (END_SUM)
- * when the agent speaks link protocol 1.1 or later (asked with HELLO at each upload, as the
- * agent behind a handle can change), else the CRC-32 (END). One upload at a time per handle
+ * it overlaps the machine's copy instead of delaying END: the 64-bit sums of bulk_sum.h
+ * (END_SUM, link protocol 1.1). A 1.0 agent answers END_SUM with ENOSYS; the image is then sent
+ * again with END's CRC-32 (costs one more transfer with an old agent, instead of a HELLO round
+ * trip before every image with every agent). One upload at a time per handle
  * (core_bulk_begin/end).
  */
 #include <endian.h>
@@ -71,10 +72,14 @@ uint32_t bulk_crc32(const void *data, size_t len)
 	return crc32_update(0xffffffffu, data, len) ^ 0xffffffffu;
 }
 
-int bulk_upload(hvctl *h, uint32_t kind, const void *data, size_t len, uint32_t *xfer,
-                hvctl_error *err)
+/*
+ * One attempt: BEGIN, DATA pieces, then END_SUM (use_sum) or END. *end_refused says the agent
+ * did not know END_SUM (a 1.0 agent), so the caller may send the image again with the CRC.
+ */
+static int upload_once(hvctl *h, uint32_t kind, const void *data, size_t len, uint8_t *msg,
+                       uint32_t piece, int use_sum, uint32_t *xfer, int *end_refused,
+                       hvctl_error *err)
 {
-	uint32_t max = core_max_payload(h, HVLINK_CHAN_BULK, 1), piece;
 	struct hvlink_bulk_begin begin;
 	struct hvlink_bulk_end end;
 	struct hvlink_bulk_end_sum end_sum;
@@ -82,22 +87,10 @@ int bulk_upload(hvctl *h, uint32_t kind, const void *data, size_t len, uint32_t 
 	int64_t timeout = core_timeout_ns(h);
 	uint32_t crc = 0xffffffffu;
 	struct hvlink_sum64 sum = {0, 0};
-	hvctl_version agent;
-	int use_sum;
-	uint8_t *msg;
 	size_t off;
 	int rc;
 
-	if (max <= sizeof(dh))
-		return err_set(err, HVCTL_ERR_UNSUPPORTED, "the machine offers no bulk channel");
-	piece = max - sizeof(dh) < BULK_PIECE_MAX ? max - sizeof(dh) : BULK_PIECE_MAX;
-	msg = malloc(sizeof(dh) + piece);
-	if (!msg)
-		return err_set(err, HVCTL_ERR_SYSTEM, "out of memory");
-
-	/* An agent that cannot be greeted gets the 1.0 form; sending then says what is wrong. */
-	use_sum = hvctl_hello(h, &agent) == HVCTL_OK && agent.link_minor >= 1;
-	pthread_once(&crc_once, crc_tables_init);
+	*end_refused = 0;
 	*xfer = core_bulk_begin(h);
 	memset(&begin, 0, sizeof(begin));
 	begin.xfer = *xfer;
@@ -129,6 +122,7 @@ int bulk_upload(hvctl *h, uint32_t kind, const void *data, size_t len, uint32_t 
 		end_sum.sum_b = sum.b;
 		rc = core_call(h, HVLINK_CHAN_BULK, HVLINK_BULK_END_SUM, &end_sum, sizeof(end_sum),
 		               NULL, 0, NULL, err);
+		*end_refused = rc == HVCTL_ERR_UNSUPPORTED;
 	} else if (rc == HVCTL_OK) {
 		end.xfer = *xfer;
 		end.crc32 = crc ^ 0xffffffffu;
@@ -136,6 +130,30 @@ int bulk_upload(hvctl *h, uint32_t kind, const void *data, size_t len, uint32_t 
 		               NULL, err);
 	}
 	core_bulk_end(h);
+	return rc;
+}
+
+int bulk_upload(hvctl *h, uint32_t kind, const void *data, size_t len, uint32_t *xfer,
+                hvctl_error *err)
+{
+	uint32_t max = core_max_payload(h, HVLINK_CHAN_BULK, 1), piece;
+	uint8_t *msg;
+	int rc, refused;
+
+	if (max <= sizeof(struct hvlink_bulk_data))
+		return err_set(err, HVCTL_ERR_UNSUPPORTED, "the machine offers no bulk channel");
+	piece = max - sizeof(struct hvlink_bulk_data) < BULK_PIECE_MAX
+	            ? max - sizeof(struct hvlink_bulk_data)
+	            : BULK_PIECE_MAX;
+	msg = malloc(sizeof(struct hvlink_bulk_data) + piece);
+	if (!msg)
+		return err_set(err, HVCTL_ERR_SYSTEM, "out of memory");
+	pthread_once(&crc_once, crc_tables_init);
+
+	/* The 1.1 form first; a 1.0 agent refuses END_SUM (ENOSYS): then again, with the CRC. */
+	rc = upload_once(h, kind, data, len, msg, piece, 1, xfer, &refused, err);
+	if (rc != HVCTL_OK && refused)
+		rc = upload_once(h, kind, data, len, msg, piece, 0, xfer, &refused, err);
 	free(msg);
 	if (rc != HVCTL_OK && err) {
 		char m[sizeof(err->message)];

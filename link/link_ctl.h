@@ -75,8 +75,8 @@ enum hvlink_bulk_op {
 /*
  * Link protocol 1.1: a flag in hvlink_bulk_begin.kind saying the image is checked with the
  * 64-bit sums of bulk_sum.h, sent in END_SUM, instead of END's CRC-32 (which the agent then does
- * not compute). A host sends it only to an agent whose HELLO says minor >= 1; a 1.0 agent would
- * refuse the image at END ("bad kind"), and answers END_SUM with -HVLINK_ENOSYS.
+ * not compute). A 1.0 agent refuses such an image cleanly: the flag makes the kind bad, and it
+ * answers END_SUM with -HVLINK_ENOSYS; libhvctl then sends the image again with END.
  */
 #define HVLINK_BULK_SUM64 0x100u
 

@@ -152,17 +152,26 @@ static void image_begin(const struct hvlink_bulk_begin *b)
 static void copy_sum_words(uint64_t *dst, const hvlink_u64_any *src, uint64_t words,
                            struct hvlink_sum64 *s)
 {
-	uint64_t a = s->a, b = s->b, w0, w1, w2, w3;
+	uint64_t a = s->a, b = s->b, w0, w1, w2, w3, w4, w5, w6, w7;
 
-	for (; words >= 4; words -= 4, src += 4, dst += 4) {
+	/* Eight words a turn: under TCG each turn of the loop is a translated block's exit. */
+	for (; words >= 8; words -= 8, src += 8, dst += 8) {
 		w0 = src[0];
 		w1 = src[1];
 		w2 = src[2];
 		w3 = src[3];
+		w4 = src[4];
+		w5 = src[5];
+		w6 = src[6];
+		w7 = src[7];
 		dst[0] = w0;
 		dst[1] = w1;
 		dst[2] = w2;
 		dst[3] = w3;
+		dst[4] = w4;
+		dst[5] = w5;
+		dst[6] = w6;
+		dst[7] = w7;
 		a += w0;
 		b += a;
 		a += w1;
@@ -170,6 +179,14 @@ static void copy_sum_words(uint64_t *dst, const hvlink_u64_any *src, uint64_t wo
 		a += w2;
 		b += a;
 		a += w3;
+		b += a;
+		a += w4;
+		b += a;
+		a += w5;
+		b += a;
+		a += w6;
+		b += a;
+		a += w7;
 		b += a;
 	}
 	for (; words; words--, src++, dst++) {
