@@ -13,9 +13,25 @@ Must-show of the "Many domains" issue, each within 2 percentage points:
 - an over-committed reservation is refused (-ENOSPC) with a message that names the numbers.
 """
 
+import os
 import re
 
+import pytest
+
 from hvtest import Machine, build_path
+
+# hv accounts wall-clock time. Under QEMU TCG on a host with several times more runnable
+# threads than cores, the emulated CPU itself is not run for long stretches, and that time is
+# charged to whichever vCPU was current (docs/scheduler.md, "Host stalls under emulation"):
+# shares then measure the host, not hv. Such a host is told, not tested.
+OVERLOAD = 3.0
+
+
+def require_quiet_host():
+    load, ncpu = os.getloadavg()[0], os.cpu_count() or 1
+    if load > OVERLOAD * ncpu:
+        pytest.skip(f"host overloaded (load {load:.1f} on {ncpu} CPUs): time-based CPU shares "
+                    "of an emulated machine are not meaningful")
 
 SUMMARY = r"^\(d0\) selftest: summary: (\d+) passed, (\d+) failed"
 
@@ -31,6 +47,7 @@ def close(got, want, tol=2.0):
 
 
 def test_weights_caps_reservations_on_one_pcpu():
+    require_quiet_host()
     with Machine(kernel=build_path("hv/hv.elf"),
                  cmdline="on_dom0_exit=exit dom0_max_vcpus=9 sched_debug",
                  modules=[(build_path("guest-kernel/guest.elf"), "selftest smp_shares")],
@@ -65,6 +82,7 @@ def test_domains_weights_cap_reservation_on_one_pcpu():
     (`domu=spin`), their parameters set with HV_DOMCTL_sched_set, shares from the CPU time
     hv reports for each domain, on one pCPU.
     """
+    require_quiet_host()
     guest = build_path("guest-kernel/guest.elf")
     with Machine(kernel=build_path("hv/hv.elf"),
                  cmdline="on_dom0_exit=exit dom0_mem=32M sched=resv",
