@@ -462,6 +462,8 @@ static int hb_set_iotune(hvBackend *be, int domid, const hvDiskDef *disk, GError
 #define CONSOLE_POLL_MS 50
 #define CONSOLE_LOG_MAX (1024 * 1024)
 #define CONSOLE_TAIL    2048
+#define CONSOLE_CALL_MS 1000 /* a console read may not hold the main loop for longer */
+#define CONSOLE_BACKOFF 20   /* ticks skipped after a read timed out (a machine in trouble) */
 
 typedef struct {
 	HvctlBackend *hb;
@@ -470,6 +472,7 @@ typedef struct {
 	guint timer;               /* 0 once the console is gone */
 	hvBackendConsole *session; /* the open session, if any */
 	char tail[CONSOLE_TAIL];   /* the last bytes logged: a new session starts with them */
+	unsigned skip;             /* ticks to let pass before reading again */
 	size_t tail_len;
 } ConsoleKeeper;
 
@@ -538,10 +541,15 @@ static gboolean keeper_drain(ConsoleKeeper *k)
 	for (int round = 0; round < 16; round++) {
 		char buf[4096];
 		size_t got = 0;
-		int rc = hvctl_console_read(k->hb->h, (uint32_t)k->domid, buf, sizeof(buf), &got);
+		int rc;
 
-		if (rc == HVCTL_ERR_TIMEOUT || rc == HVCTL_ERR_BUSY)
-			return TRUE; /* again at the next tick */
+		hvctl_set_timeout(k->hb->h, CONSOLE_CALL_MS);
+		rc = hvctl_console_read(k->hb->h, (uint32_t)k->domid, buf, sizeof(buf), &got);
+		hvctl_set_timeout(k->hb->h, CALL_TIMEOUT_MS);
+		if (rc == HVCTL_ERR_TIMEOUT || rc == HVCTL_ERR_BUSY) {
+			k->skip = CONSOLE_BACKOFF; /* again later: the other calls go first */
+			return TRUE;
+		}
 		if (rc != HVCTL_OK)
 			return FALSE;
 		if (got == 0)
@@ -558,6 +566,10 @@ static gboolean keeper_tick(gpointer data)
 {
 	ConsoleKeeper *k = data;
 
+	if (k->skip) {
+		k->skip--;
+		return G_SOURCE_CONTINUE;
+	}
 	if (keeper_drain(k))
 		return G_SOURCE_CONTINUE;
 	k->timer = 0; /* this source ends by returning REMOVE */

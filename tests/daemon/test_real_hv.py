@@ -373,6 +373,41 @@ def test_python_api_on_real_hv(real):
         c.close()
 
 
+def test_virsh_console_on_real_hv(real):
+    """virsh console on a pty: the domU's shell prompt (kept by dom0's console back end while
+    nobody listened) is shown, and a command typed runs with its output shown."""
+    import test_events_console
+    d = real
+    if not d.alive():  # the tests before may have stopped it
+        d.start()
+    d.virsh("define", d.write_xml("con", uuid(9)))
+    d.virsh("start", "con")
+    d.wait_guest_shell(d.domid("con"))
+    c = test_events_console.Pty(d.uri, "con")
+    try:
+        assert c.read_until(b"Connected to domain 'con'", 30), c.out
+        assert c.read_until(b"starting /bin/sh", 30), c.out
+        assert c.read_until(b"$ ", 30), c.out
+        c.write(b"echo hello-console\r")
+        assert c.read_until(b"echo hello-console\n", 30), c.out
+        assert re.search(rb"echo hello-console\r?\nhello-console\r?\n", c.out) or \
+            c.read_until(b"\nhello-console\n", 30), c.out
+        c.write(b"\x1d")
+        assert c.wait(30) == 0
+        # virthvd keeps the console's log file (the XML has no <log>): under its machine dir.
+        log = os.path.join(d.machine_dir, "console", "con.log")
+        with open(log, errors="replace") as f:
+            text = f.read()
+        assert "starting /bin/sh" in text and "\nhello-console\n" in text, text
+    finally:
+        if c.pid:
+            try:
+                os.kill(c.pid, 9)
+                os.waitpid(c.pid, 0)
+            except (ProcessLookupError, ChildProcessError):
+                pass
+
+
 def test_kill9_while_domains_run(real):
     d = real
     d.virsh("define", d.write_xml("k1", uuid(4)))
@@ -564,38 +599,3 @@ def test_attach_to_a_machine_started_elsewhere(tmp_path):
         for pid in qemu_pids(d.machine_dir):
             os.kill(pid, signal.SIGKILL)
     assert not qemu_pids(d.machine_dir)
-
-
-def test_virsh_console_on_real_hv(real):
-    """virsh console on a pty: the domU's shell prompt (kept by dom0's console back end while
-    nobody listened) is shown, and a command typed runs with its output shown."""
-    import test_events_console
-    d = real
-    if not d.alive():  # the tests before may have stopped it
-        d.start()
-    d.virsh("define", d.write_xml("con", uuid(9)))
-    d.virsh("start", "con")
-    d.wait_guest_shell(d.domid("con"))
-    c = test_events_console.Pty(d.uri, "con")
-    try:
-        assert c.read_until(b"Connected to domain 'con'", 30), c.out
-        assert c.read_until(b"starting /bin/sh", 30), c.out
-        assert c.read_until(b"$ ", 30), c.out
-        c.write(b"echo hello-console\r")
-        assert c.read_until(b"echo hello-console\n", 30), c.out
-        assert re.search(rb"echo hello-console\r?\nhello-console\r?\n", c.out) or \
-            c.read_until(b"\nhello-console\n", 30), c.out
-        c.write(b"\x1d")
-        assert c.wait(30) == 0
-        # virthvd keeps the console's log file (the XML has no <log>): under its machine dir.
-        log = os.path.join(d.machine_dir, "console", "con.log")
-        with open(log, errors="replace") as f:
-            text = f.read()
-        assert "starting /bin/sh" in text and "\nhello-console\n" in text, text
-    finally:
-        if c.pid:
-            try:
-                os.kill(c.pid, 9)
-                os.waitpid(c.pid, 0)
-            except (ProcessLookupError, ChildProcessError):
-                pass
