@@ -20,7 +20,11 @@
  * Events (flags HVLINK_MSG_EVENT) travel on the control channel's G2H ring once the host has
  * subscribed: HVLINK_CTL_EV_DOMAIN_STATE whenever a domain's state changes.
  *
- * Console channel: HVLINK_CON_READ/WRITE. Bulk channel: images streamed as BEGIN, DATA...,
+ * Console channel: HVLINK_CON_READ/WRITE on a domU's console (dom0's console back end,
+ * guest-kernel/dom0/console-back.c): READ returns bytes of the domain's output log (64 KiB,
+ * oldest dropped) the host has not read yet, from one host cursor; WRITE puts what fits into
+ * the domU's input ring and answers the count. A domain without a console ring (dom0, one
+ * not built) is -HVLINK_ENOENT. Bulk channel: images streamed as BEGIN, DATA...,
  * END; only END is answered (DATA is HVLINK_MSG_NOREPLY: the agent answers only a failure, and
  * then also fails the END), so an image costs one round trip, not one per piece.
  */
