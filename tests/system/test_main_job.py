@@ -41,7 +41,18 @@ def processes_naming(text):
 
 def assert_nothing_left(work):
     left = processes_naming(work)
-    assert not left, "processes of the demo still running: %s" % left
+    deadline = time.time() + 10  # processes killed by the script may still be exiting
+    while left and time.time() < deadline:
+        time.sleep(0.2)
+        left = processes_naming(work)
+    descr = []
+    for pid in left:
+        try:
+            with open("/proc/%d/cmdline" % pid, "rb") as f:
+                descr.append("%d: %s" % (pid, f.read().replace(b"\0", b" ").decode()[:200]))
+        except OSError:
+            pass
+    assert not left, "processes of the demo still running:\n" + "\n".join(descr)
 
 
 def test_main_job_check_mode(tmp_path):
@@ -168,3 +179,31 @@ def test_main_job_stops_on_sigterm_while_the_console_is_attached(tmp_path):
             os.waitpid(pid, 0)
         os.close(fd)
     assert_nothing_left(work)
+
+
+def test_main_job_stops_when_the_terminal_goes_away(tmp_path):
+    """The terminal closed under the console (SIGHUP to the session): virthvd, in its own
+    session, does not die with it; the script's way out stops it and its machine in order."""
+    work = str(tmp_path / "demo")
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execv(DEMO, [DEMO, "--build-tree", B, "--work-dir", work])
+    seen = bytearray()
+    try:
+        read_until(fd, rb"Escape character is", 300, seen)
+    finally:
+        os.close(fd)
+    for _ in range(900):
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        time.sleep(0.1)
+    else:
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+        raise AssertionError("the script did not exit after the hang-up")
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) != 0, status
+    assert_nothing_left(work)
+    with open(os.path.join(work, "virthvd.log"), errors="replace") as f:
+        log = f.read()
+    assert "stopping the machine" in log, log[-3000:]
