@@ -173,5 +173,6 @@ struct hv_domctl {
 
 _Static_assert(sizeof(struct hv_domctl) == 16 + 1088, "hv_domctl layout is ABI");
 _Static_assert(sizeof(struct hv_domctl_dominfo) == 136, "hv_domctl_dominfo layout is ABI");
+_Static_assert(sizeof(struct hv_domctl_console) == 16, "hv_domctl_console layout is ABI");
 
 #endif
