@@ -241,12 +241,12 @@ static long do_xen_version(struct vcpu *v, unsigned int cmd, uint64_t arg)
 
 /*
  * console_io read: dom0 takes what was typed on hv's console (console_input.c); -EPERM for the
- * others. console_io write: the guest's text on hv's console, each line prefixed "(dN) ".
+ * others. console_io write: the guest's text on hv's console, a line at a time, each prefixed
+ * "(dN) ". Each domain has its own unfinished line, so domains never interleave mid-line.
  */
 static long do_console_io(struct vcpu *v, unsigned int cmd, unsigned long count, uint64_t buf)
 {
-	static char line[200];
-	static unsigned int used;
+	struct pv_domain *pd = pvd(v->domain);
 	char chunk[64];
 	unsigned long done = 0;
 	size_t n_read;
@@ -270,15 +270,15 @@ static long do_console_io(struct vcpu *v, unsigned int cmd, unsigned long count,
 		for (size_t i = 0; i < n; i++) {
 			char c = chunk[i];
 
-			if (c == '\n' || used == sizeof(line) - 1) {
-				line[used] = 0;
-				printk("(d%u) %s\n", v->domain->domain_id, line);
-				used = 0;
+			if (c == '\n' || pd->console_used == sizeof(pd->console_line) - 1) {
+				pd->console_line[pd->console_used] = 0;
+				printk("(d%u) %s\n", v->domain->domain_id, pd->console_line);
+				pd->console_used = 0;
 				if (c == '\n')
 					continue;
 			}
 			if ((c >= ' ' && c < 0x7f) || c == '\t')
-				line[used++] = c;
+				pd->console_line[pd->console_used++] = c;
 		}
 		done += n;
 	}
