@@ -452,18 +452,19 @@ static int hb_set_iotune(hvBackend *be, int domid, const hvDiskDef *disk, GError
 /*
  * A domain's console. dom0's console back end keeps each domU's output in a bounded log that
  * the host reads from its own cursor (hvctl_console_read). virthvd is that one reader: a
- * keeper per running domain polls it (every CONSOLE_POLL_MS), appends what comes to the
- * domain's log file <machine_dir>/console/<name>.log (the domain XML has no <log> element;
- * the file is cut to its second half past CONSOLE_LOG_MAX), and passes it to the open session,
- * if any. A new session starts with the last CONSOLE_TAIL bytes (the shell's prompt, say),
+ * keeper per running domain polls it (every CONSOLE_POLL_MS while a session is open, less
+ * often without one), appends what comes to the domain's log file
+ * <machine_dir>/console/<name>.log (the domain XML has no <log> element; the file is cut to
+ * its second half past CONSOLE_LOG_MAX), and passes it to the open session, if any. A new session starts with the last CONSOLE_TAIL bytes (the shell's prompt, say),
  * as a terminal that stayed attached would show them. Input goes into the domU's input ring
  * (hvctl_console_write), which may take part of it at a time.
  */
-#define CONSOLE_POLL_MS 50
-#define CONSOLE_LOG_MAX (1024 * 1024)
-#define CONSOLE_TAIL    2048
-#define CONSOLE_CALL_MS 1000 /* a console read may not hold the main loop for longer */
-#define CONSOLE_BACKOFF 20   /* ticks skipped after a read timed out (a machine in trouble) */
+#define CONSOLE_POLL_MS    50
+#define CONSOLE_LOG_MAX    (1024 * 1024)
+#define CONSOLE_TAIL       2048
+#define CONSOLE_CALL_MS    1000 /* a console read may not hold the main loop for longer */
+#define CONSOLE_BACKOFF    20   /* ticks skipped after a read timed out (a machine in trouble) */
+#define CONSOLE_IDLE_EVERY 5    /* without a session, read at every 5th tick (250 ms) */
 
 typedef struct {
 	HvctlBackend *hb;
@@ -473,6 +474,7 @@ typedef struct {
 	hvBackendConsole *session; /* the open session, if any */
 	char tail[CONSOLE_TAIL];   /* the last bytes logged: a new session starts with them */
 	unsigned skip;             /* ticks to let pass before reading again */
+	unsigned ticks;
 	size_t tail_len;
 } ConsoleKeeper;
 
@@ -570,6 +572,8 @@ static gboolean keeper_tick(gpointer data)
 		k->skip--;
 		return G_SOURCE_CONTINUE;
 	}
+	if (!k->session && ++k->ticks % CONSOLE_IDLE_EVERY)
+		return G_SOURCE_CONTINUE; /* only the log file waits: read less often */
 	if (keeper_drain(k))
 		return G_SOURCE_CONTINUE;
 	k->timer = 0; /* this source ends by returning REMOVE */
