@@ -9,6 +9,7 @@ TLB. Here we also check the CPU share each spinning vCPU got: 4 spinners on P pC
 min(100, 100 * P / 4) percent of a pCPU each (more vCPUs than pCPUs on 1 and 2 pCPUs).
 """
 
+import os
 import re
 
 import pytest
@@ -43,8 +44,15 @@ def test_dom0_five_vcpus(cpus):
     shares = {int(v): float(p) for v, _, p in re.findall(SHARE, out, re.M)}
     assert sorted(shares) == [1, 2, 3, 4]
     want = min(100.0, 100.0 * cpus / 4)
-    for vcpu, share in shares.items():
-        assert abs(share - want) <= 3.0, f"vcpu {vcpu}: {share}% of a pCPU, expected {want}%"
+    # hv charges wall-clock time: when the host stops running QEMU's vCPU threads (more emulated
+    # CPUs than host cores, other machines booting beside this one), the vCPU that was current is
+    # charged, so the shares are only checked on a host that is not overloaded (as test_sched).
+    load, ncpu = os.getloadavg()[0], os.cpu_count() or 1
+    if load <= 2 * ncpu:
+        for vcpu, share in shares.items():
+            assert abs(share - want) <= 3.0, f"vcpu {vcpu}: {share}% of a pCPU, expected {want}%"
+    else:
+        print(f"host load {load:.1f} on {ncpu} CPUs: shares not checked")
     assert sum(shares.values()) <= 100.0 * cpus + 0.5
 
     trips, us = map(int, re.search(PINGPONG, out, re.M).groups())
