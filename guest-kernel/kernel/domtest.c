@@ -41,6 +41,7 @@ long arch_grant_unmap(uint32_t handle);
 long arch_grant_copy(uint32_t dom, uint32_t ref, void *dst, uint16_t len);
 
 unsigned int domtest_sched(unsigned long n); /* weights, cap, reservation of spinning domUs */
+unsigned int domtest_bench(const char *name, unsigned long n); /* kernel/domtest-bench.c */
 
 static const char *test_name;
 static unsigned int failures;
@@ -581,6 +582,8 @@ __noreturn void domtest_run(const char *spec)
 		test_balloon();
 	else if (strcmp(name, "ports") == 0)
 		run_one("ports", "domu=ports");
+	else if (strncmp(name, "bench-", 6) == 0)
+		failures += domtest_bench(name, n); /* kernel/domtest-bench.c */
 	else if (strcmp(name, "sched") == 0)
 		failures += domtest_sched(n); /* kernel/domtest-sched.c */
 	else
