@@ -32,7 +32,8 @@
 #define SYS_open        23 /* ("/dev/null" | "/dev/zero" | "/dev/console") */
 #define SYS_getppid     24
 #define SYS_platform    25 /* (char *buf, len): the platform's name */
-#define NR_SYSCALLS     26
+#define SYS_domctl      26 /* (struct hv_domctl *, size): dom0 on hv only (kernel/sys_domctl.c) */
+#define NR_SYSCALLS     27
 
 #define E_PERM  1
 #define E_NOENT 2

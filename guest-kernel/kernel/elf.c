@@ -15,7 +15,7 @@ extern const char userland_elf_start[], userland_elf_end[];
 static const char *const program_names[] = {
     "sh",       "ps",       "free",     "uptime",  "echo",      "cat",   "bench",
     "selftest", "spin",     "poweroff", "reboot",  "true",      "false", "kill",
-    "sleep",    "forktest", "pipering", "cowtest", "faulttest", "yes",
+    "sleep",    "forktest", "pipering", "cowtest", "faulttest", "yes",   "dom",
 };
 
 struct elf64_ehdr {

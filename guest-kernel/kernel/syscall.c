@@ -448,6 +448,7 @@ static long sys_procinfo(uint64_t index, uint64_t uinfo)
 }
 
 extern uint64_t kernel_total_pages;
+long sys_domctl(uint64_t uop, uint64_t size); /* sys_domctl.c */
 
 long syscall_dispatch(struct trap_frame *f)
 {
@@ -520,6 +521,8 @@ long syscall_dispatch(struct trap_frame *f)
 		size_t n = MIN(strlen(platform->name) + 1, a2);
 		return copy_to_user(&p->vm, a1, platform->name, n) ? -E_FAULT : (long)n;
 	}
+	case SYS_domctl:
+		return sys_domctl(a1, a2);
 	default:
 		return -E_NOSYS;
 	}

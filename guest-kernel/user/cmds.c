@@ -135,6 +135,7 @@ static const struct {
     {"cowtest", cmd_cowtest},
     {"faulttest", cmd_faulttest},
     {"yes", cmd_yes},
+    {"dom", cmd_dom},
 };
 
 command_fn find_command(const char *name)

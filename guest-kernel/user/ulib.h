@@ -67,6 +67,7 @@ int cmd_forktest(int, char **);
 int cmd_pipering(int, char **);
 int cmd_cowtest(int, char **);
 int cmd_faulttest(int, char **);
+int cmd_dom(int, char **);
 command_fn find_command(const char *name);
 
 #endif
