@@ -13,6 +13,9 @@ import hvtest  # noqa: E402
 
 
 def pytest_configure(config):
+    # Tests whose checks are timing figures of the emulated machine (CPU shares, many emulated
+    # CPUs on few host cores) run alone, after the parallel part (tests/system/run-pytest).
+    config.addinivalue_line("markers", "serial: run alone, not beside other machines")
     # Decided here, in the controlling process, before any pytest-xdist worker starts: the workers
     # inherit the decision through the environment (HV_ACCEL_DECIDED).
     if not hasattr(config, "workerinput"):

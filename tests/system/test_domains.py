@@ -129,6 +129,7 @@ def test_pingpong_100000(cpus, hv_args):
     assert re.search(r"^\(d\d+\) domu: pong done: 100000 answered$", out, re.M)
 
 
+@pytest.mark.serial
 def test_eight_domus_one_pcpu_each():
     """8 domUs and dom0, each vCPU on its own pCPU (9 CPUs): the model without the scheduler."""
     out = run("many:8", cpus=9, timeout=600)

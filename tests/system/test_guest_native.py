@@ -39,7 +39,7 @@ def test_native_interactive_shell():
         m.send("echo typed into the console\r")
         m.wait_for(r"^typed into the console$", timeout=20)
         m.send("uptime\r")
-        up = m.wait_for(r"^uptime: (\d+)\.(\d{3}) s on native", timeout=20)
+        up = m.wait_for(r"^uptime: (\d+)\.(\d{3}) s on native", timeout=60)
         m.send("nosuchprogram\r")
         m.wait_for(r"sh: nosuchprogram: not found", timeout=20)
         m.send("poweroff\r")

@@ -20,6 +20,8 @@ import pytest
 
 from hvtest import Machine, build_path
 
+pytestmark = pytest.mark.serial
+
 # hv accounts wall-clock time. Under QEMU TCG on a host with several times more runnable
 # threads than cores, the emulated CPU itself is not run for long stretches, and that time is
 # charged to whichever vCPU was current (docs/scheduler.md, "Host stalls under emulation"):

@@ -34,6 +34,7 @@ def run_selftest(cmdline, cpus, guest_args="selftest", timeout=240, name="smp"):
     return out
 
 
+@pytest.mark.serial
 @pytest.mark.parametrize("cpus", [1, 2, 4])
 def test_dom0_five_vcpus(cpus):
     out = run_selftest("dom0_max_vcpus=5", cpus, name=f"smp-5vcpu-{cpus}cpu")
