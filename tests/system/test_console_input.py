@@ -14,9 +14,9 @@ def test_dom0_shell_typed_on_hv():
                  cpus=1, mem="512M", timeout=120, name="console-input-hv") as m:
         m.wait_for(r"^\(d0\) hvguest: starting /bin/sh$", timeout=60)
         m.send("echo typed-on-hv\r")
-        m.wait_for(r"^\(d0\) typed-on-hv\s*$", timeout=20)
+        m.wait_for(r"^\(d0\) (?:\$ )?typed-on-hv\s*$", timeout=20)
         m.send("uptime\r")
-        m.wait_for(r"^\(d0\) uptime: \d+\.\d{3} s on xen-pv", timeout=20)
+        m.wait_for(r"^\(d0\) (?:\$ )?uptime: \d+\.\d{3} s on xen-pv", timeout=20)
         m.send("poweroff\r")
         m.wait_for(r"^domain 0 shutdown: poweroff", timeout=30)
         m.wait_exit(timeout=30)
