@@ -368,60 +368,43 @@ static int16_t copy_grant(struct vcpu *v, const struct gnttab_copy *op)
 	return GNTST_okay;
 }
 
+/*
+ * One element of a batched op that carries its own status: copied in, done under the PV lock,
+ * copied back with the status. A guest pointer that cannot be read or written ends the batch
+ * with -EFAULT (the ops before it stay done).
+ */
+#define BATCH_OP(type, worker)                                                                   \
+	({                                                                                       \
+		type op_;                                                                        \
+		uint64_t at_ = arg + i * sizeof(op_);                                            \
+		long rc_ = -EFAULT;                                                              \
+		if (!copy_from_guest(&op_, at_, sizeof(op_))) {                                  \
+			pv_lock();                                                               \
+			op_.status = worker(v, &op_);                                            \
+			pv_unlock();                                                             \
+			rc_ = copy_to_guest(at_, &op_, sizeof(op_)) ? -EFAULT : 0;               \
+		}                                                                                \
+		rc_;                                                                             \
+	})
+
 long do_grant_table_op(struct vcpu *v, unsigned int cmd, uint64_t arg, unsigned int count)
 {
 	long rc = 0;
 
 	for (unsigned int i = 0; i < count && rc == 0; i++) {
 		switch (cmd) {
-		case GNTTABOP_map_grant_ref: {
-			struct gnttab_map_grant_ref op;
-			uint64_t at = arg + i * sizeof(op);
-
-			if (copy_from_guest(&op, at, sizeof(op)))
-				return -EFAULT;
-			pv_lock();
-			op.status = map_grant(v, &op);
-			pv_unlock();
-			rc = copy_to_guest(at, &op, sizeof(op)) ? -EFAULT : 0;
+		case GNTTABOP_map_grant_ref:
+			rc = BATCH_OP(struct gnttab_map_grant_ref, map_grant);
 			break;
-		}
-		case GNTTABOP_unmap_grant_ref: {
-			struct gnttab_unmap_grant_ref op;
-			uint64_t at = arg + i * sizeof(op);
-
-			if (copy_from_guest(&op, at, sizeof(op)))
-				return -EFAULT;
-			pv_lock();
-			op.status = unmap_grant(v, &op);
-			pv_unlock();
-			rc = copy_to_guest(at, &op, sizeof(op)) ? -EFAULT : 0;
+		case GNTTABOP_unmap_grant_ref:
+			rc = BATCH_OP(struct gnttab_unmap_grant_ref, unmap_grant);
 			break;
-		}
-		case GNTTABOP_unmap_and_replace: {
-			struct gnttab_unmap_and_replace op;
-			uint64_t at = arg + i * sizeof(op);
-
-			if (copy_from_guest(&op, at, sizeof(op)))
-				return -EFAULT;
-			pv_lock();
-			op.status = unmap_and_replace(v, &op);
-			pv_unlock();
-			rc = copy_to_guest(at, &op, sizeof(op)) ? -EFAULT : 0;
+		case GNTTABOP_unmap_and_replace:
+			rc = BATCH_OP(struct gnttab_unmap_and_replace, unmap_and_replace);
 			break;
-		}
-		case GNTTABOP_copy: {
-			struct gnttab_copy op;
-			uint64_t at = arg + i * sizeof(op);
-
-			if (copy_from_guest(&op, at, sizeof(op)))
-				return -EFAULT;
-			pv_lock();
-			op.status = copy_grant(v, &op);
-			pv_unlock();
-			rc = copy_to_guest(at, &op, sizeof(op)) ? -EFAULT : 0;
+		case GNTTABOP_copy:
+			rc = BATCH_OP(struct gnttab_copy, copy_grant);
 			break;
-		}
 		case GNTTABOP_setup_table:
 			rc = setup_table(v, arg + i * sizeof(struct gnttab_setup_table));
 			break;
