@@ -373,18 +373,18 @@ static int16_t copy_grant(struct vcpu *v, const struct gnttab_copy *op)
  * copied back with the status. A guest pointer that cannot be read or written ends the batch
  * with -EFAULT (the ops before it stay done).
  */
-#define BATCH_OP(type, worker)                                                                   \
-	({                                                                                       \
-		type op_;                                                                        \
-		uint64_t at_ = arg + i * sizeof(op_);                                            \
-		long rc_ = -EFAULT;                                                              \
-		if (!copy_from_guest(&op_, at_, sizeof(op_))) {                                  \
-			pv_lock();                                                               \
-			op_.status = worker(v, &op_);                                            \
-			pv_unlock();                                                             \
-			rc_ = copy_to_guest(at_, &op_, sizeof(op_)) ? -EFAULT : 0;               \
-		}                                                                                \
-		rc_;                                                                             \
+#define BATCH_OP(type, worker)                                                                     \
+	({                                                                                         \
+		type op_;                                                                          \
+		uint64_t at_ = arg + i * sizeof(op_);                                              \
+		long rc_ = -EFAULT;                                                                \
+		if (!copy_from_guest(&op_, at_, sizeof(op_))) {                                    \
+			pv_lock();                                                                 \
+			op_.status = worker(v, &op_);                                              \
+			pv_unlock();                                                               \
+			rc_ = copy_to_guest(at_, &op_, sizeof(op_)) ? -EFAULT : 0;                 \
+		}                                                                                  \
+		rc_;                                                                               \
 	})
 
 long do_grant_table_op(struct vcpu *v, unsigned int cmd, uint64_t arg, unsigned int count)
