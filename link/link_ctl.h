@@ -33,7 +33,7 @@
 
 #include <stdint.h>
 
-#define HVLINK_CTL_INTERFACE_VERSION 1
+#define HVLINK_CTL_INTERFACE_VERSION 2 /* 2: DEVICE_ADD / DEVICE_REMOVE */
 
 /* Control channel request types (hvlink_msg.type). Stable numbers: they cross the link. */
 enum hvlink_ctl_op {
@@ -56,6 +56,8 @@ enum hvlink_ctl_op {
 	HVLINK_CTL_BANDWIDTH_GET = 17, /* hvlink_ctl_bandwidth (key only) -> hvlink_ctl_bandwidth */
 	HVLINK_CTL_BANDWIDTH_SET = 18, /* hvlink_ctl_bandwidth -> (none) */
 	HVLINK_CTL_SUBSCRIBE = 19,     /* hvlink_ctl_subscribe -> (none) */
+	HVLINK_CTL_DEVICE_ADD = 20,    /* hvlink_ctl_device -> (none): after build, before unpause */
+	HVLINK_CTL_DEVICE_REMOVE = 21, /* hvlink_ctl_device (kind, devid) -> (none) */
 	HVLINK_CTL_OP_COUNT,           /* not an op */
 
 	HVLINK_CTL_EV_DOMAIN_STATE = 0x100, /* event: hvlink_ctl_ev_state */
@@ -223,6 +225,31 @@ struct hvlink_ctl_bandwidth {
 	uint64_t iops;    /* block: operations/s, 0 = unlimited */
 };
 
+/* Device kinds (hvlink_ctl_device.kind): the Xen split-driver classes. */
+enum hvlink_dev_kind {
+	HVLINK_DEV_VBD = 1, /* block device: blkfront <-> dom0's blkback <-> host file (link_io.h) */
+	HVLINK_DEV_VIF = 2, /* network interface: netfront <-> dom0's switch <-> host TAP */
+};
+
+#define HVLINK_DEV_READONLY 0x1u /* VBD: the guest may not write */
+
+/*
+ * A device of a domain. dom0's agent writes the XenStore nodes of the front and back end
+ * (backend/<kind>/<domid>/<devid>, /local/domain/<domid>/device/<kind>/<devid>) and starts its
+ * back end; a domain's devices go with it when it is destroyed. The host attaches whatever
+ * backs the device (the file, the TAP) before it adds the device.
+ */
+struct hvlink_ctl_device {
+	struct hvlink_ctl_head head;
+	uint16_t kind;    /* enum hvlink_dev_kind */
+	uint16_t devid;   /* VBD: Xen's virtual device number (51712 = xvda); VIF: 0, 1, ... */
+	uint32_t flags;   /* HVLINK_DEV_* */
+	uint64_t sectors; /* VBD: size in 512-byte sectors */
+	uint8_t mac[6];   /* VIF: the guest's MAC address */
+	uint16_t reserved0;
+	uint32_t reserved[2];
+};
+
 struct hvlink_ctl_subscribe {
 	struct hvlink_ctl_head head;
 	uint32_t enable; /* 1: send domain events, 0: stop */
@@ -289,6 +316,7 @@ _Static_assert(sizeof(struct hvlink_ctl_dominfo) == 72, "dominfo");
 _Static_assert(sizeof(struct hvlink_ctl_mem) == 16, "mem");
 _Static_assert(sizeof(struct hvlink_ctl_sched) == 24, "sched");
 _Static_assert(sizeof(struct hvlink_ctl_bandwidth) == 56, "bandwidth");
+_Static_assert(sizeof(struct hvlink_ctl_device) == 40, "device");
 _Static_assert(sizeof(struct hvlink_bulk_begin) == 16, "bulk begin");
 _Static_assert(sizeof(struct hvlink_bulk_data) == 16, "bulk data");
 _Static_assert(sizeof(struct hvlink_bulk_end_sum) == 24, "bulk end sum");

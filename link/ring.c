@@ -129,7 +129,8 @@ int64_t hvlink_ring_space(struct hvlink_ring *r)
 	return r->size - (r->pvt - r->peer_seen);
 }
 
-int hvlink_ring_write(struct hvlink_ring *r, const struct hvlink_msg *hdr, const void *payload)
+int hvlink_ring_write2(struct hvlink_ring *r, const struct hvlink_msg *hdr, const void *head,
+                       uint32_t head_len, const void *data)
 {
 	struct hvlink_msg h;
 	int64_t space;
@@ -139,7 +140,7 @@ int hvlink_ring_write(struct hvlink_ring *r, const struct hvlink_msg *hdr, const
 		return ring_faulted(r);
 	if (!r->producer)
 		return -HVLINK_EINVAL;
-	if (hdr->len > r->max_msg)
+	if (hdr->len > r->max_msg || head_len > hdr->len)
 		return -HVLINK_EMSGSIZE;
 	need = (uint32_t)HVLINK_RECORD_SIZE(hdr->len);
 	space = hvlink_ring_space(r);
@@ -150,9 +151,15 @@ int hvlink_ring_write(struct hvlink_ring *r, const struct hvlink_msg *hdr, const
 
 	h = *hdr;
 	copy_in(r, r->pvt, &h, HVLINK_MSG_HDR_SIZE);
-	copy_in(r, r->pvt + HVLINK_MSG_HDR_SIZE, payload, h.len);
+	copy_in(r, r->pvt + HVLINK_MSG_HDR_SIZE, head, head_len);
+	copy_in(r, r->pvt + HVLINK_MSG_HDR_SIZE + head_len, data, h.len - head_len);
 	r->pvt += need;
 	return 0;
+}
+
+int hvlink_ring_write(struct hvlink_ring *r, const struct hvlink_msg *hdr, const void *payload)
+{
+	return hvlink_ring_write2(r, hdr, payload, hdr->len, NULL);
 }
 
 int hvlink_ring_publish(struct hvlink_ring *r)

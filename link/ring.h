@@ -70,6 +70,10 @@ void hvlink_ring_idx_init(struct hvlink_ring_idx *idx);
  * -HVLINK_EMSGSIZE if hdr->len > max_msg; -HVLINK_EAGAIN if the ring has no room now; a fault.
  */
 int hvlink_ring_write(struct hvlink_ring *r, const struct hvlink_msg *hdr, const void *payload);
+/* As hvlink_ring_write, the payload in two parts: head_len bytes of head, then the remaining
+ * hdr->len - head_len bytes of data (a data channel's struct and its block or frame). */
+int hvlink_ring_write2(struct hvlink_ring *r, const struct hvlink_msg *hdr, const void *head,
+                       uint32_t head_len, const void *data);
 
 /* Producer: free bytes now (refreshing the consumer index), or a fault (< 0). */
 int64_t hvlink_ring_space(struct hvlink_ring *r);

@@ -29,6 +29,7 @@
 
 #include "../arch/pv/pv.h"
 #include "agent.h"
+#include "backends.h"
 #include "console-back.h"
 #include "dom0.h"
 #include "guest.h"
@@ -93,6 +94,29 @@ static int send_msg(struct hvlink_guest_chan *ch, const struct hvlink_msg *m, co
 	if (rc == 0 && hvlink_ring_publish(&ch->tx) == 1)
 		ring_host(ch->vector);
 	return rc;
+}
+
+int agent_link_send(struct hvlink_guest_chan *ch, uint16_t type, uint16_t flags, uint32_t id,
+                    const void *head, uint32_t head_len, const void *data, uint32_t data_len)
+{
+	struct hvlink_msg m = {.len = head_len + data_len, .type = type, .flags = flags, .id = id};
+	int rc;
+
+	if (!attached)
+		return -HVLINK_EAGAIN;
+	rc = hvlink_ring_write2(&ch->tx, &m, head, head_len, data);
+	if (hvlink_is_fault(rc)) {
+		link_fault(&ch->tx, "a data ring");
+		return rc;
+	}
+	if (rc == 0 && hvlink_ring_publish(&ch->tx) == 1)
+		ring_host(ch->vector);
+	return rc;
+}
+
+struct hvlink_guest_chan *agent_link_channel(uint16_t type)
+{
+	return attached ? hvlink_guest_chan(&guest, type) : NULL;
 }
 
 void agent_respond(struct hvlink_guest_chan *ch, const struct hvlink_msg *req, int32_t status,
@@ -215,6 +239,9 @@ static uint32_t ctl_req_size(uint16_t op)
 		return sizeof(struct hvlink_ctl_bandwidth);
 	case HVLINK_CTL_SUBSCRIBE:
 		return sizeof(struct hvlink_ctl_subscribe);
+	case HVLINK_CTL_DEVICE_ADD:
+	case HVLINK_CTL_DEVICE_REMOVE:
+		return sizeof(struct hvlink_ctl_device);
 	default:
 		return 0;
 	}
@@ -242,6 +269,7 @@ static union {
 	struct hvlink_ctl_sched sched;
 	struct hvlink_ctl_bandwidth bw;
 	struct hvlink_ctl_subscribe sub;
+	struct hvlink_ctl_device dev;
 } q; /* the request being served (copied out of the ring) */
 
 /* Domain 0 itself asked to shut down: answer, close the link in order, go. */
@@ -331,6 +359,9 @@ static void ctl_hv_op(struct hvlink_guest_chan *ch, const struct hvlink_msg *m)
 			return;
 		}
 		console_back_attach((uint16_t)domid); /* without it the domU still runs */
+		if ((rc = backends_domain_built((uint16_t)domid)))
+			printk("agent: domain %u has no XenStore (%ld): it gets no devices\n", domid,
+			       rc);
 		agent_respond(ch, m, 0, NULL, 0);
 		return;
 	case HVLINK_CTL_DOMAIN_SHUTDOWN:
@@ -345,8 +376,10 @@ static void ctl_hv_op(struct hvlink_guest_chan *ch, const struct hvlink_msg *m)
 	case HVLINK_CTL_DOMAIN_UNPAUSE:
 	case HVLINK_CTL_DOMAIN_PAUSE:
 	case HVLINK_CTL_DOMAIN_DESTROY:
-		if (type == HVLINK_CTL_DOMAIN_DESTROY)
-			console_back_detach((uint16_t)domid); /* hv frees the page we map */
+		if (type == HVLINK_CTL_DOMAIN_DESTROY) {
+			backends_domain_destroy((uint16_t)domid); /* unmaps all we map of it */
+			console_back_detach((uint16_t)domid);     /* hv frees the page we map */
+		}
 		rc = domctl(type == HVLINK_CTL_DOMAIN_UNPAUSE ? HV_DOMCTL_unpause
 		            : type == HVLINK_CTL_DOMAIN_PAUSE ? HV_DOMCTL_pause
 		                                              : HV_DOMCTL_destroy,
@@ -489,10 +522,41 @@ static void ctl_request(struct hvlink_guest_chan *ch, const struct hvlink_msg *m
 			shutdown_self(ch, m);
 		ctl_hv_op(ch, m);
 		return;
-	case HVLINK_CTL_BANDWIDTH_GET:
-	case HVLINK_CTL_BANDWIDTH_SET:
-		agent_fail(ch, m, HVLINK_ENOSYS, "bandwidth limits are not implemented yet");
+	case HVLINK_CTL_BANDWIDTH_GET: {
+		struct hvlink_ctl_bandwidth bw = q.bw;
+		int rc = backends_bandwidth_get(&bw);
+
+		if (rc)
+			agent_fail(ch, m, -rc, "no bandwidth settings for kind %u index %u of domain %u",
+			           q.bw.kind, q.bw.index, q.head.domid);
+		else
+			agent_respond(ch, m, 0, &bw, sizeof(bw));
 		return;
+	}
+	case HVLINK_CTL_BANDWIDTH_SET: {
+		int rc = backends_bandwidth_set(&q.bw);
+
+		if (rc)
+			agent_fail(ch, m, -rc, "bandwidth of kind %u index %u of domain %u not set",
+			           q.bw.kind, q.bw.index, q.head.domid);
+		else
+			agent_respond(ch, m, 0, NULL, 0);
+		return;
+	}
+	case HVLINK_CTL_DEVICE_ADD:
+	case HVLINK_CTL_DEVICE_REMOVE: {
+		int rc = type == HVLINK_CTL_DEVICE_ADD
+		             ? devices_add(&q.dev)
+		             : devices_remove((uint16_t)q.head.domid, q.dev.kind, q.dev.devid);
+
+		if (rc)
+			agent_fail(ch, m, -rc, "device kind %u id %u of domain %u: %s failed (%d)",
+			           q.dev.kind, q.dev.devid, q.head.domid,
+			           type == HVLINK_CTL_DEVICE_ADD ? "add" : "remove", rc);
+		else
+			agent_respond(ch, m, 0, NULL, 0);
+		return;
+	}
 	case HVLINK_CTL_SUBSCRIBE:
 		subscribed = q.sub.enable != 0;
 		agent_respond(ch, m, 0, NULL, 0);
@@ -570,6 +634,10 @@ static bool serve_channel(struct hvlink_guest_chan *ch)
 			bulk_request(ch, &m);
 		else if (ch->type == HVLINK_CHAN_CONSOLE)
 			console_request(ch, &m);
+		else if (ch->type == HVLINK_CHAN_BLOCK)
+			backends_link_block(ch, &m);
+		else if (ch->type == HVLINK_CHAN_NET)
+			backends_link_net(ch, &m);
 		else if ((m.flags & HVLINK_MSG_KIND_MASK) == HVLINK_MSG_REQUEST)
 			agent_fail(ch, &m, HVLINK_ENOSYS, "channel type %u is not served",
 			           ch->type);
@@ -673,6 +741,7 @@ __noreturn void dom0_agent_main(void)
 	       (unsigned long long)(spin_ns / 1000));
 	crc32_init_tables();
 	memcpy_bandwidth();
+	backends_init();
 	platform->irq_save();
 	for (;;) {
 		bool again = false;
@@ -691,6 +760,8 @@ __noreturn void dom0_agent_main(void)
 			continue;
 		}
 		console_back_poll(); /* domUs' output into their logs (they may wait for room) */
+		if (backends_poll())
+			again = true; /* a back end did work: look at every ring again before idling */
 		for (unsigned int i = 0; attached && i < guest.nr_chans; i++) {
 			struct hvlink_guest_chan *ch = &guest.chans[i];
 			int rc;
