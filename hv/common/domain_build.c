@@ -107,6 +107,8 @@ int domain_build(struct domain *d, const void *image, unsigned long len, const c
 	d->boot_rsi = boot.rsi;
 	d->console_mfn = pvd(d)->frames[layout.console_pfn];
 	d->console_port = (uint32_t)console;
+	d->store_mfn = pvd(d)->frames[layout.xenstore_pfn];
+	d->store_port = (uint32_t)store;
 	d->built = true;
 	printk("domain %u built: %s kernel, %lu KiB, entry %#lx, command line \"%s\"\n",
 	       d->domain_id, elf.guest_os[0] ? elf.guest_os : "PV",

@@ -298,6 +298,14 @@ long do_domctl(struct vcpu *v, uint64_t arg)
 		op.u.console.port = d->console_port;
 		rc = 0;
 		break;
+	case HV_DOMCTL_store_info:
+		if (!d->built || !d->store_mfn)
+			return -ENOENT; /* dom0, or a domU not built yet */
+		memset(&op.u.console, 0, sizeof(op.u.console));
+		op.u.console.mfn = d->store_mfn;
+		op.u.console.port = d->store_port;
+		rc = 0;
+		break;
 	default:
 		rc = -ENOSYS;
 		break;

@@ -92,8 +92,10 @@ struct domain {
 	uint64_t guarantee_pages; /* ballooning cannot go below this */
 	uint64_t target_pages;    /* current memory asked by dom0 (populate, balloon target) */
 	uint64_t boot_rip, boot_rsp, boot_rsi; /* vCPU 0's first frame, set by the builder */
-	uint64_t console_mfn;  /* domU console ring page (builder), 0 = none */
-	uint32_t console_port; /* its unbound event channel towards dom0 */
+	uint64_t console_mfn;                  /* domU console ring page (builder), 0 = none */
+	uint32_t console_port;                 /* its unbound event channel towards dom0 */
+	uint64_t store_mfn;                    /* domU XenStore ring page (builder), 0 = none */
+	uint32_t store_port;                   /* its unbound event channel towards dom0 */
 	bool built;
 	int home_cpu; /* pCPU that runs vCPU 0 until the scheduler places vCPUs; -1 none */
 	unsigned int max_evtchn_ports; /* ports 1..max-1 may be allocated; 0 = all 4096 */

@@ -10,9 +10,9 @@
  *
  * The operations are those of the management link's control channel (link/link_ctl.h) and
  * carry the same numbers, so dom0's agent forwards a link request without translating it.
- * Two build operations differ, because images do not travel over the link yet:
- * HV_DOMCTL_build_module builds from one of hv's boot modules, HV_DOMCTL_build_buffer from an
- * image in the caller's memory (the agent will use this one for images it received).
+ * Two build operations differ, because images travel over the link's bulk channel, not in the
+ * control request: HV_DOMCTL_build_module builds from hv's boot modules, HV_DOMCTL_build_buffer
+ * from images in the caller's memory (the agent uses this one for the images it received).
  *
  * Version rule: HV_DOMCTL_INTERFACE_VERSION goes up by one whenever any struct below changes
  * size or meaning, or an operation changes meaning. Adding a new operation number does not
@@ -37,7 +37,7 @@
 #define __HYPERVISOR_domctl 36
 #endif
 
-#define HV_DOMCTL_INTERFACE_VERSION 1
+#define HV_DOMCTL_INTERFACE_VERSION 2 /* 2: hv_domctl_build has a ramdisk */
 
 /* Operations (hv_domctl.cmd): numbers shared with enum hvlink_ctl_op. */
 #define HV_DOMCTL_physinfo          2 /* -> u.physinfo */
@@ -58,6 +58,7 @@
 #define HV_DOMCTL_build_buffer      32 /* u.build (buffer) */
 #define HV_DOMCTL_populate          33 /* allocate current memory now (build does it too) */
 #define HV_DOMCTL_console_info      34 /* -> u.console: a built domU's console page and port */
+#define HV_DOMCTL_store_info        35 /* -> u.console: its XenStore ring page and port */
 
 /* Domain states (hv_domctl_dominfo.state), equal to enum hvlink_dom_state. */
 #define HV_DOMSTATE_CREATED  0
@@ -91,12 +92,19 @@ struct hv_domctl_create {
 
 #define HV_DOMCTL_CMDLINE_MAX 1024
 
+/*
+ * The kernel is a PV ELF or a Linux bzImage (hv decodes its xz payload). The ramdisk, if any,
+ * is placed as the kernel asks (mapped after the image, or after the mapped region as a PFN
+ * with SIF_MOD_START_PFN) and named by start_info's mod_start and mod_len.
+ */
 struct hv_domctl_build {
-	uint32_t module; /* build_module: index of hv's boot module holding the kernel */
-	uint32_t reserved;
-	uint64_t image;     /* build_buffer: guest address of the ELF image in the caller */
-	uint64_t image_len; /* bytes; at most 16 MiB */
+	uint32_t module;         /* build_module: index of hv's boot module holding the kernel */
+	uint32_t ramdisk_module; /* build_module: boot module holding the ramdisk, 0 = none */
+	uint64_t image;          /* build_buffer: guest address of the kernel image in the caller */
+	uint64_t image_len;      /* bytes; at most 16 MiB */
 	char cmdline[HV_DOMCTL_CMDLINE_MAX]; /* NUL-terminated; "" = the module's own */
+	uint64_t ramdisk;     /* build_buffer: guest address of the ramdisk, 0 = none */
+	uint64_t ramdisk_len; /* bytes; at most 16 MiB (0 with ramdisk 0) */
 };
 
 struct hv_domctl_shutdown {
@@ -144,7 +152,9 @@ struct hv_domctl_sched {
 };
 
 /* The console ring page (struct xencons_interface) the builder gave a domU, and the unbound
- * event channel it allocated towards dom0 for it (dom0 binds it with bind_interdomain). */
+ * event channel it allocated towards dom0 for it (dom0 binds it with bind_interdomain).
+ * HV_DOMCTL_store_info answers with the same struct for the XenStore ring page (struct
+ * xenstore_domain_interface, start_info.store_mfn) and its port (start_info.store_evtchn). */
 struct hv_domctl_console {
 	uint64_t mfn;  /* machine frame of the page (dom0 maps it as a foreign frame) */
 	uint32_t port; /* the domU's console event channel */
@@ -174,5 +184,6 @@ struct hv_domctl {
 _Static_assert(sizeof(struct hv_domctl) == 16 + 1088, "hv_domctl layout is ABI");
 _Static_assert(sizeof(struct hv_domctl_dominfo) == 136, "hv_domctl_dominfo layout is ABI");
 _Static_assert(sizeof(struct hv_domctl_console) == 16, "hv_domctl_console layout is ABI");
+_Static_assert(sizeof(struct hv_domctl_build) == 1064, "hv_domctl_build layout is ABI");
 
 #endif
