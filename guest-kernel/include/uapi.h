@@ -33,9 +33,7 @@
 #define SYS_getppid     24
 #define SYS_platform    25 /* (char *buf, len): the platform's name */
 #define SYS_domctl      26 /* (struct hv_domctl *, size): dom0 on hv only (kernel/sys_domctl.c) */
-/* The network stack (guest-kernel/net/sys_net.c; structures in uapi-net.h). Sockets have their
- * own descriptors (not file descriptors), owned by the process that opened them. */
-#define SYS_socket      27 /* (NET_SOCK_UDP | NET_SOCK_ICMP) -> socket descriptor */
+#define SYS_socket      27 /* (NET_SOCK_*) -> sd, not an fd (net/sys_net.c, uapi-net.h) */
 #define SYS_bind        28 /* (sd, port) */
 #define SYS_sendto      29 /* (sd, buf, len, const struct net_sockaddr *) */
 #define SYS_recvfrom    30 /* (sd, buf, len, struct net_sockaddr *, deadline_ns) -> len */
