@@ -231,6 +231,7 @@ struct hvlink_msg {
 #define HVLINK_EBUSY      16
 #define HVLINK_EEXIST     17
 #define HVLINK_EINVAL     22
+#define HVLINK_EROFS      30
 #define HVLINK_ENOSPC     28
 #define HVLINK_ERANGE     34
 #define HVLINK_ENOSYS     38
