@@ -29,4 +29,7 @@ int gnttab_unmap(void *va, grant_handle_t handle);
  * Returns 0 if the hypercall ran (check every status), else a negative errno. */
 int gnttab_copy(struct gnttab_copy *ops, unsigned int n);
 
+/* A GNTST_* status as a negative Xen errno (0 for GNTST_okay). */
+int gnttab_status_errno(int16_t status);
+
 #endif

@@ -26,6 +26,7 @@
 #include "public/io/console.h"
 #include "public/io/xs_wire.h"
 #include "public/io/ring.h"
+#include "public/io/blkif.h"
 
 #define SIZE(type, n) _Static_assert(sizeof(type) == (n), "sizeof " #type " != " #n)
 #define OFF(type, field, n)                                                                        \
