@@ -39,7 +39,8 @@
 #define SYS_recvfrom    30 /* (sd, buf, len, struct net_sockaddr *, deadline_ns) -> len */
 #define SYS_sockclose   31 /* (sd) */
 #define SYS_netinfo     32 /* (NET_INFO_*, index, buf, len) */
-#define NR_SYSCALLS     33
+#define SYS_blk         33 /* (BLK_OP_*, dev, sector, count, buf) (kernel/sys_blk.c, uapi-blk.h) */
+#define NR_SYSCALLS     34
 
 #define E_PERM  1
 #define E_NOENT 2
