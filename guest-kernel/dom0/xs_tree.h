@@ -94,4 +94,8 @@ unsigned int xs_tree_nodes_of(uint16_t dom);
 /* Every node of the tree (for leak checks). */
 unsigned int xs_tree_node_count(void);
 
+/* dom0's helper beside backends.h's xs_* (xenstored.c): path owned by owner, nobody else may
+ * read it but reader (0: nobody); watches fire. */
+int xs_set_perms(const char *path, uint16_t owner, uint16_t reader);
+
 #endif
