@@ -449,6 +449,7 @@ static long sys_procinfo(uint64_t index, uint64_t uinfo)
 
 extern uint64_t kernel_total_pages;
 long sys_domctl(uint64_t uop, uint64_t size); /* sys_domctl.c */
+long sys_net(struct trap_frame *f);          /* net/sys_net.c */
 
 long syscall_dispatch(struct trap_frame *f)
 {
@@ -523,6 +524,13 @@ long syscall_dispatch(struct trap_frame *f)
 	}
 	case SYS_domctl:
 		return sys_domctl(a1, a2);
+	case SYS_socket:
+	case SYS_bind:
+	case SYS_sendto:
+	case SYS_recvfrom:
+	case SYS_sockclose:
+	case SYS_netinfo:
+		return sys_net(f);
 	default:
 		return -E_NOSYS;
 	}

@@ -136,6 +136,11 @@ static const struct {
     {"faulttest", cmd_faulttest},
     {"yes", cmd_yes},
     {"dom", cmd_dom},
+    {"ping", cmd_ping},
+    {"udpsend", cmd_udpsend},
+    {"udpsink", cmd_udpsink},
+    {"ifconfig", cmd_ifconfig},
+    {"netstat", cmd_netstat},
 };
 
 command_fn find_command(const char *name)

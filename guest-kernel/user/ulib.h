@@ -68,6 +68,11 @@ int cmd_pipering(int, char **);
 int cmd_cowtest(int, char **);
 int cmd_faulttest(int, char **);
 int cmd_dom(int, char **);
+int cmd_ping(int, char **);
+int cmd_udpsend(int, char **);
+int cmd_udpsink(int, char **);
+int cmd_ifconfig(int, char **);
+int cmd_netstat(int, char **);
 command_fn find_command(const char *name);
 
 #endif
