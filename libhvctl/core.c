@@ -184,7 +184,8 @@ static void sink_deliver(void *core, uint16_t chan, const struct hvlink_msg *hdr
 			         p->cap);
 			p->done = 1;
 		} else {
-			memcpy(p->buf, payload, hdr->len);
+			if (hdr->len)
+				memcpy(p->buf, payload, hdr->len);
 			p->len = hdr->len;
 			p->code = HVCTL_OK;
 			p->done = 1;

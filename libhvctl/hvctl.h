@@ -193,7 +193,7 @@ typedef enum hvctl_bandwidth_kind {
 
 typedef struct hvctl_bandwidth {
 	hvctl_bandwidth_kind kind;
-	unsigned index;   /* interface or disk index in the domain */
+	unsigned index;   /* the device's devid: interface 0, 1, ...; disk 51712 (xvda), ... */
 	uint64_t average; /* KiB/s, 0 = unlimited */
 	uint64_t peak;    /* KiB/s */
 	uint64_t burst;   /* KiB */
@@ -203,6 +203,80 @@ typedef struct hvctl_bandwidth {
 
 int hvctl_bandwidth_get(hvctl *h, uint32_t domid, hvctl_bandwidth *bw); /* kind, index in */
 int hvctl_bandwidth_set(hvctl *h, uint32_t domid, const hvctl_bandwidth *bw);
+
+/* ---- Devices (split I/O) ---- */
+
+/*
+ * A domain's disks and network interfaces are Xen split drivers: the front end in the domain,
+ * the back end in dom0, and what backs them on the management host: a file for a disk, a TAP
+ * device for an interface, held by the process that holds the machine's link (hv-machine,
+ * virthvd's machine). Order for a new domain: create, build, attach the backing
+ * (hvctl_disk_attach / hvctl_nic_attach), add the device (hvctl_device_add), unpause. A
+ * domain's backing goes when the domain is destroyed or the device removed through any handle.
+ * The attach calls need a handle opened with hvctl_open_machine (they act in the holder
+ * process); on another handle they fail with HVCTL_ERR_UNSUPPORTED.
+ *
+ * Device numbers: a disk's devid is Xen's virtual device number (xvda = 51712 = 202 << 8,
+ * xvdb = 51728, ...: hvctl_disk_devid); an interface's is its index in the domain (0, 1, ...).
+ * The bandwidth calls name a device by the same number (hvctl_bandwidth.index = devid).
+ */
+typedef enum hvctl_device_kind {
+	HVCTL_DEVICE_DISK = 1, /* a Xen VBD */
+	HVCTL_DEVICE_NIC = 2,  /* a Xen VIF */
+} hvctl_device_kind;
+
+typedef struct hvctl_device {
+	hvctl_device_kind kind;
+	unsigned devid;
+	int readonly;     /* disk: the domain may only read */
+	uint64_t sectors; /* disk: 512-byte sectors (what hvctl_disk_attach found) */
+	uint8_t mac[6];   /* interface: the domain's MAC address */
+} hvctl_device;
+
+/* Xen's virtual device number of a disk name ("xvda" -> 51712, "xvdb" -> 51728, ...,
+ * "xvdp" -> 51952), or -1 for any other name. */
+int hvctl_disk_devid(const char *name);
+
+/*
+ * Opens path (a file or a block device; made absolute here) as the backing of disk devid of
+ * domain domid; *sectors (if not NULL) gets its size in 512-byte sectors. Attaching an attached
+ * device again replaces its backing.
+ */
+int hvctl_disk_attach(hvctl *h, uint32_t domid, unsigned devid, const char *path, int readonly,
+                      uint64_t *sectors);
+
+/*
+ * Makes the TAP of interface devid of domain domid: named tap (NULL or "": hv<domid>.<devid>),
+ * up, with the IPv4 address ipv4_cidr ("10.77.0.1/24"; NULL: none). tap_out (if not NULL, 16
+ * bytes) gets the name. Needs CAP_NET_ADMIN in the holder process.
+ */
+int hvctl_nic_attach(hvctl *h, uint32_t domid, unsigned devid, const char *tap,
+                     const char *ipv4_cidr, char tap_out[16]);
+
+/* Forgets the backing of one device (the file is closed, the TAP removed). */
+int hvctl_device_detach(hvctl *h, uint32_t domid, hvctl_device_kind kind, unsigned devid);
+/* Forgets the backing of every device of a domain (none attached is not an error). */
+int hvctl_domain_detach_all(hvctl *h, uint32_t domid);
+
+typedef struct hvctl_backing {
+	uint32_t domid;
+	hvctl_device_kind kind;
+	unsigned devid;
+	int readonly;
+	uint64_t sectors;
+	/* disk: reads, writes, flushes, discards done; bytes read, written.
+	 * interface: frames to the TAP, from the TAP (ops[0], ops[1]) and their bytes. */
+	uint64_t ops[4], bytes[2];
+	uint64_t errors; /* requests answered with an error, frames dropped */
+	char name[256];  /* the file or the TAP */
+} hvctl_backing;
+
+/* Lists what the holder process backs: up to max entries, *count gets how many. */
+int hvctl_backing_list(hvctl *h, hvctl_backing *out, unsigned max, unsigned *count);
+
+/* Adds a device to a built domain: dom0 writes its XenStore nodes and starts its back end. */
+int hvctl_device_add(hvctl *h, uint32_t domid, const hvctl_device *dev);
+int hvctl_device_remove(hvctl *h, uint32_t domid, hvctl_device_kind kind, unsigned devid);
 
 /* ---- Console ---- */
 

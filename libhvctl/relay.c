@@ -12,6 +12,11 @@
  * (by serial number) and the id that client chose; a route is removed when its response
  * passes, when its client goes, or when it is older than ROUTE_MAX_AGE (NOREPLY messages get a
  * response only on failure). A client is freed by the relay thread only.
+ *
+ * Split I/O (hostio.h): records dom0 sends on the BLOCK and NET channels go to the relay's
+ * hostio (under r->lock, which hostio_deliver never holds for long: it queues or writes to a
+ * non-blocking TAP); host operations (RELAY_CHAN_HOST) are answered by the relay thread; a
+ * route remembers a DOMAIN_DESTROY or DEVICE_REMOVE so that its success detaches the backing.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -25,6 +30,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "hostio.h"
 #include "internal.h"
 #include "relay.h"
 
@@ -37,6 +43,9 @@ struct route {
 	uint32_t relay_id, client_id;
 	unsigned client;
 	int64_t born;
+	uint16_t watch; /* HVLINK_CTL_DOMAIN_DESTROY / DEVICE_REMOVE: detach on success */
+	uint16_t kind, devid;
+	uint32_t domid;
 };
 
 struct client {
@@ -52,6 +61,7 @@ struct client {
 
 struct relay {
 	struct hvctl_transport *link;
+	struct hostio *io;
 	int listen_fd;
 	char path[108];
 	int kick[2]; /* wakes the relay thread to stop */
@@ -188,7 +198,11 @@ static void sink_deliver(void *core, uint16_t chan, const struct hvlink_msg *hdr
 	struct client *c;
 
 	pthread_mutex_lock(&r->lock);
-	if (kind == HVLINK_MSG_RESPONSE) {
+	if (chan == HVLINK_CHAN_BLOCK || chan == HVLINK_CHAN_NET) {
+		/* dom0's requests and frames: the host backs them, no client is involved. */
+		if (r->io)
+			hostio_deliver(r->io, chan, hdr, payload);
+	} else if (kind == HVLINK_MSG_RESPONSE) {
 		for (pp = &r->routes; *pp && (*pp)->relay_id != hdr->id; pp = &(*pp)->next)
 			;
 		rt = *pp;
@@ -200,11 +214,23 @@ static void sink_deliver(void *core, uint16_t chan, const struct hvlink_msg *hdr
 			c = find_client(r, rt->client);
 			if (c)
 				client_send_msg(c, chan, &back, payload);
+			if (rt->watch && hdr->status == 0 && r->io)
+				hostio_detach(r->io, rt->domid,
+				              rt->watch == HVLINK_CTL_DEVICE_REMOVE ? rt->kind : 0,
+				              rt->devid);
 			free(rt);
 		}
 	} else if (kind == HVLINK_MSG_EVENT) {
 		for (c = r->clients; c; c = c->next)
 			client_send_msg(c, chan, hdr, payload);
+		if (chan == HVLINK_CHAN_CONTROL && hdr->type == HVLINK_CTL_EV_DOMAIN_STATE &&
+		    hdr->len >= sizeof(struct hvlink_ctl_ev_state) && r->io) {
+			struct hvlink_ctl_ev_state st;
+
+			memcpy(&st, payload, sizeof(st));
+			if (st.state == HVLINK_DOM_GONE)
+				hostio_detach(r->io, st.domid, 0, 0);
+		}
 	}
 	pthread_mutex_unlock(&r->lock);
 }
@@ -235,6 +261,32 @@ static void answer(struct relay *r, struct client *c, uint16_t chan, const struc
 	pthread_mutex_lock(&r->lock);
 	client_send_msg(c, chan, &rsp, text);
 	pthread_mutex_unlock(&r->lock);
+}
+
+/* Relay thread: a host operation (RELAY_CHAN_HOST), answered here. */
+static void host_op(struct relay *r, struct client *c, const struct hvlink_msg *req,
+                    const void *payload)
+{
+	static uint8_t rsp[sizeof(struct relay_host_list_rsp) +
+	                   RELAY_HOST_LIST_MAX * sizeof(struct relay_host_entry)];
+	char text[HVLINK_ERRMSG_MAX] = "";
+	uint32_t len = 0;
+	int rc;
+
+	if ((req->flags & HVLINK_MSG_KIND_MASK) != HVLINK_MSG_REQUEST)
+		return;
+	rc = hostio_op(r->io, req->type, payload, req->len, rsp, sizeof(rsp), &len, text,
+	               sizeof(text));
+	if (rc) {
+		answer(r, c, RELAY_CHAN_HOST, req, rc, text[0] ? text : NULL);
+	} else {
+		struct hvlink_msg m = {
+		    .len = len, .type = req->type, .flags = HVLINK_MSG_RESPONSE, .id = req->id};
+
+		pthread_mutex_lock(&r->lock);
+		client_send_msg(c, RELAY_CHAN_HOST, &m, rsp);
+		pthread_mutex_unlock(&r->lock);
+	}
 }
 
 /*
@@ -324,6 +376,10 @@ static int client_frame(struct relay *r, struct client *c)
 	kind = hdr.flags & HVLINK_MSG_KIND_MASK;
 	if (kind != HVLINK_MSG_REQUEST && kind != HVLINK_MSG_NOREPLY)
 		return -1;
+	if (f.chan == RELAY_CHAN_HOST) {
+		host_op(r, c, &hdr, payload);
+		return 0;
+	}
 	translate_xfers(r, c, f.chan, &hdr, payload);
 	/* Turning events off for one client must not turn them off for the others. */
 	if (f.chan == HVLINK_CHAN_CONTROL && hdr.type == HVLINK_CTL_SUBSCRIBE &&
@@ -355,6 +411,23 @@ static int client_frame(struct relay *r, struct client *c)
 	rt->client_id = hdr.id;
 	rt->client = c->serial;
 	rt->born = now;
+	if (f.chan == HVLINK_CHAN_CONTROL && hdr.type == HVLINK_CTL_DOMAIN_DESTROY &&
+	    hdr.len >= sizeof(struct hvlink_ctl_head)) {
+		struct hvlink_ctl_head h;
+
+		memcpy(&h, payload, sizeof(h));
+		rt->watch = HVLINK_CTL_DOMAIN_DESTROY;
+		rt->domid = h.domid;
+	} else if (f.chan == HVLINK_CHAN_CONTROL && hdr.type == HVLINK_CTL_DEVICE_REMOVE &&
+	           hdr.len >= sizeof(struct hvlink_ctl_device)) {
+		struct hvlink_ctl_device d;
+
+		memcpy(&d, payload, sizeof(d));
+		rt->watch = HVLINK_CTL_DEVICE_REMOVE;
+		rt->domid = d.head.domid;
+		rt->kind = d.kind;
+		rt->devid = d.devid;
+	}
 	rt->next = r->routes;
 	r->routes = rt;
 	hdr.id = rt->relay_id;
@@ -515,6 +588,9 @@ int relay_start(struct hvctl_transport *link, const char *path, struct relay **o
 		             strerror(errno));
 		goto fail;
 	}
+	rc = hostio_new(link, &r->io, err);
+	if (rc)
+		goto fail;
 	sink.core = r;
 	rc = link->ops->start(link, &sink, err);
 	if (rc)
@@ -545,9 +621,12 @@ void relay_stop(struct relay *r)
 			perror("relay: kick");
 		pthread_join(r->thread, NULL);
 	}
-	/* The link first: after its close the sink is never called again. */
+	/* The host's I/O threads stop sending, then the link closes (after its close the sink
+	 * is never called again), then the files and TAPs go. */
+	hostio_stop(r->io);
 	if (r->link)
 		r->link->ops->close(r->link);
+	hostio_free(r->io);
 	while (r->clients)
 		drop_client(r, r->clients);
 	while (r->routes) {

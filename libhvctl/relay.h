@@ -14,6 +14,15 @@
  * the machine), sent once, first, to every new client.
  *
  * Image transfer ids (bulk channel) are per client too: the relay renames them (relay.c).
+ *
+ * Host operations. RELAY_MSG frames on the pseudo-channel RELAY_CHAN_HOST (never a link
+ * channel type: those are below HVLINK_MAX_CHANNELS) are answered by the relay itself, as
+ * request/response pairs with the client's id, status 0 or -HVLINK_E* with a message: they
+ * attach and detach what backs a domain's devices in the holder process (hostio.h: the file of
+ * a disk, the TAP of a network interface). A client attaches the backing before it adds the
+ * device on the control channel (HVLINK_CTL_DEVICE_ADD). The relay also watches the control
+ * channel pass by: when a DOMAIN_DESTROY or DEVICE_REMOVE succeeds, or a domain's GONE event
+ * arrives, it detaches what backed that domain or device.
  */
 #ifndef HVCTL_RELAY_H
 #define HVCTL_RELAY_H
@@ -40,6 +49,66 @@ struct relay_frame {
 };
 
 _Static_assert(sizeof(struct relay_frame) == 24, "relay frame");
+
+#define RELAY_CHAN_HOST 0x100
+
+enum relay_host_op {
+	RELAY_HOST_DISK_ATTACH = 1,   /* relay_host_disk -> relay_host_disk_rsp */
+	RELAY_HOST_NIC_ATTACH = 2,    /* relay_host_nic -> relay_host_nic_rsp */
+	RELAY_HOST_DETACH = 3,        /* relay_host_dev -> (none) */
+	RELAY_HOST_DETACH_DOMAIN = 4, /* relay_host_dev (domid only) -> (none) */
+	RELAY_HOST_LIST = 5,          /* (none) -> relay_host_list_rsp + relay_host_entry[] */
+};
+
+#define RELAY_HOST_RO 0x1u /* disk: the guest may only read */
+
+struct relay_host_disk {
+	uint32_t domid;
+	uint16_t devid;  /* Xen virtual device number (51712 = xvda) */
+	uint16_t flags;  /* RELAY_HOST_RO */
+	char path[4096]; /* absolute, NUL-terminated */
+};
+
+struct relay_host_disk_rsp {
+	uint64_t sectors; /* 512-byte sectors in the file */
+};
+
+struct relay_host_nic {
+	uint32_t domid;
+	uint16_t devid; /* the VIF's number in the domain: 0, 1, ... */
+	uint8_t prefix; /* ipv4's prefix length, with ipv4 */
+	uint8_t reserved;
+	uint32_t ipv4; /* network byte order; 0: the TAP gets no address */
+	char tap[16];  /* "": hv<domid>.<devid> */
+};
+
+struct relay_host_nic_rsp {
+	char tap[16]; /* the TAP's name */
+};
+
+struct relay_host_dev {
+	uint32_t domid;
+	uint16_t kind; /* HVLINK_DEV_VBD or HVLINK_DEV_VIF */
+	uint16_t devid;
+};
+
+struct relay_host_list_rsp {
+	uint32_t count; /* entries that follow */
+	uint32_t reserved;
+};
+
+struct relay_host_entry {
+	uint32_t domid;
+	uint16_t kind, devid;
+	uint32_t flags, reserved;
+	uint64_t sectors;
+	uint64_t ops[4];   /* VBD: reads, writes, flushes, discards answered with success */
+	uint64_t bytes[2]; /* VBD: read, written; VIF: frames to the TAP, from the TAP */
+	uint64_t errors;   /* requests answered with an error, frames dropped */
+	char name[256];    /* the file (possibly cut) or the TAP */
+};
+
+#define RELAY_HOST_LIST_MAX 256
 
 struct relay;
 

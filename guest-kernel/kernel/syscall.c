@@ -449,7 +449,7 @@ static long sys_procinfo(uint64_t index, uint64_t uinfo)
 
 extern uint64_t kernel_total_pages;
 long sys_domctl(uint64_t uop, uint64_t size); /* sys_domctl.c */
-long sys_net(struct trap_frame *f);          /* net/sys_net.c */
+long sys_net(struct trap_frame *f);
 
 long syscall_dispatch(struct trap_frame *f)
 {

@@ -309,9 +309,114 @@ static uint32_t req_size(uint16_t op)
 		return sizeof(struct hvlink_ctl_bandwidth);
 	case HVLINK_CTL_SUBSCRIBE:
 		return sizeof(struct hvlink_ctl_subscribe);
+	case HVLINK_CTL_DEVICE_ADD:
+	case HVLINK_CTL_DEVICE_REMOVE:
+		return sizeof(struct hvlink_ctl_device);
 	default:
 		return sizeof(struct hvlink_ctl_head);
 	}
+}
+
+/* The test-only operations of fake_agent.h: the agent plays dom0's back ends. */
+static void handle_test_op(struct fake_agent *a, struct reply_to *r, const struct hvlink_msg *m,
+                           const uint8_t *p)
+{
+	if (m->type == FAKE_OP_BLOCK) {
+		struct fake_blk_op op;
+		struct hvlink_msg b = {.flags = HVLINK_MSG_REQUEST};
+		unsigned i;
+
+		if (m->len < sizeof(op)) {
+			fail(r, HVLINK_EINVAL, "short block test op");
+			return;
+		}
+		for (i = 0; i < 16 && a->blk_pending[i].blk_id; i++)
+			;
+		if (i == 16) {
+			fail(r, HVLINK_EBUSY, "too many block requests in flight");
+			return;
+		}
+		memcpy(&op, p, sizeof(op));
+		if (op.fill_len > (4u << 20)) {
+			fail(r, HVLINK_EINVAL, "fill of %u bytes", op.fill_len);
+			return;
+		}
+		a->blk_pending[i].blk_id = b.id =
+		    ++a->next_blk_id ? a->next_blk_id : ++a->next_blk_id;
+		a->blk_pending[i].ctl_id = m->id;
+		b.type = (uint16_t)op.blk_type;
+		b.len = m->len - (uint32_t)sizeof(op) + op.fill_len;
+		{
+			uint8_t *req = malloc(b.len + 1);
+			uint32_t k, given = m->len - (uint32_t)sizeof(op);
+
+			if (!req) {
+				a->blk_pending[i].blk_id = 0;
+				fail(r, HVLINK_ENOMEM, "no memory");
+				return;
+			}
+			memcpy(req, p + sizeof(op), given);
+			for (k = 0; k < op.fill_len; k++)
+				req[given + k] = fake_pattern(k, op.seed);
+			r->fn(r->ctx, HVLINK_CHAN_BLOCK, &b, req);
+			free(req);
+		}
+	} else if (m->type == FAKE_OP_NET_SEND) {
+		struct hvlink_msg n = {
+		    .len = m->len, .type = HVLINK_NET_FRAME, .flags = HVLINK_MSG_NOREPLY};
+
+		r->fn(r->ctx, HVLINK_CHAN_NET, &n, p);
+		answer(r, 0, NULL, 0);
+	} else {
+		if (a->net_count == 0) {
+			fail(r, HVLINK_ENOENT, "no frame from the host");
+			return;
+		}
+		answer(r, 0, a->net_q[a->net_head].data, a->net_q[a->net_head].len);
+		a->net_head = (a->net_head + 1) % FAKE_NET_QUEUE;
+		a->net_count--;
+	}
+}
+
+/* The host's answer to a block request sent by FAKE_OP_BLOCK: answers that call. */
+static void handle_block(struct fake_agent *a, struct reply_to *r, const struct hvlink_msg *m,
+                         const uint8_t *p)
+{
+	uint8_t out[sizeof(struct fake_blk_result) + FAKE_BLK_HEAD];
+	struct fake_blk_result res = {.len = m->len, .crc32 = fake_crc32(p, m->len)};
+	struct hvlink_msg c = {
+	    .type = FAKE_OP_BLOCK, .flags = HVLINK_MSG_RESPONSE, .status = m->status};
+	uint32_t head = m->len < FAKE_BLK_HEAD ? m->len : FAKE_BLK_HEAD;
+	unsigned i;
+
+	if ((m->flags & HVLINK_MSG_KIND_MASK) != HVLINK_MSG_RESPONSE)
+		return;
+	for (i = 0; i < 16 && a->blk_pending[i].blk_id != m->id; i++)
+		;
+	if (i == 16 || m->id == 0)
+		return; /* an answer to nothing: dom0 drops it */
+	c.id = a->blk_pending[i].ctl_id;
+	a->blk_pending[i].blk_id = 0;
+	memcpy(out, &res, sizeof(res));
+	memcpy(out + sizeof(res), p, head);
+	c.len = (uint32_t)sizeof(res) + head;
+	r->fn(r->ctx, HVLINK_CHAN_CONTROL, &c, out);
+}
+
+/* A frame from the host's TAP: kept for FAKE_OP_NET_RECV. */
+static void handle_net(struct fake_agent *a, const struct hvlink_msg *m, const uint8_t *p)
+{
+	unsigned tail;
+
+	if (m->type != HVLINK_NET_FRAME || m->len > sizeof(a->net_q[0].data) ||
+	    a->net_count == FAKE_NET_QUEUE) {
+		a->net_dropped++;
+		return;
+	}
+	tail = (a->net_head + a->net_count) % FAKE_NET_QUEUE;
+	a->net_q[tail].len = m->len;
+	memcpy(a->net_q[tail].data, p, m->len);
+	a->net_count++;
 }
 
 static void handle_control(struct fake_agent *a, struct reply_to *r, const struct hvlink_msg *m,
@@ -329,10 +434,15 @@ static void handle_control(struct fake_agent *a, struct reply_to *r, const struc
 		struct hvlink_ctl_sched sched;
 		struct hvlink_ctl_bandwidth bw;
 		struct hvlink_ctl_subscribe sub;
+		struct hvlink_ctl_device dev;
 	} q;
 	struct fake_domain *d = NULL;
 	uint16_t op = m->type;
 
+	if (op == FAKE_OP_BLOCK || op == FAKE_OP_NET_SEND || op == FAKE_OP_NET_RECV) {
+		handle_test_op(a, r, m, p);
+		return;
+	}
 	if (op == 0 || op >= HVLINK_CTL_OP_COUNT) {
 		fail(r, HVLINK_ENOSYS, "unknown control operation %u", op);
 		return;
@@ -565,6 +675,59 @@ static void handle_control(struct fake_agent *a, struct reply_to *r, const struc
 		a->subscribed = q.sub.enable != 0;
 		answer(r, 0, NULL, 0);
 		break;
+	case HVLINK_CTL_DEVICE_ADD: {
+		unsigned i, freei = 8;
+
+		if (q.dev.kind != HVLINK_DEV_VBD && q.dev.kind != HVLINK_DEV_VIF) {
+			fail(r, HVLINK_EINVAL, "unknown device kind %u", q.dev.kind);
+			break;
+		}
+		if (q.dev.kind == HVLINK_DEV_VBD && q.dev.sectors == 0) {
+			fail(r, HVLINK_EINVAL, "a disk of 0 sectors");
+			break;
+		}
+		for (i = 0; i < 8; i++) {
+			if (!d->devs[i].used) {
+				if (freei == 8)
+					freei = i;
+			} else if (d->devs[i].kind == q.dev.kind &&
+			           d->devs[i].devid == q.dev.devid) {
+				break;
+			}
+		}
+		if (i < 8) {
+			fail(r, HVLINK_EEXIST, "domain %u already has device %u", d->domid,
+			     q.dev.devid);
+			break;
+		}
+		if (freei == 8) {
+			fail(r, HVLINK_ENOSPC, "domain %u has too many devices", d->domid);
+			break;
+		}
+		d->devs[freei] = (struct fake_device){.used = 1,
+		                                      .kind = q.dev.kind,
+		                                      .devid = q.dev.devid,
+		                                      .flags = q.dev.flags,
+		                                      .sectors = q.dev.sectors};
+		memcpy(d->devs[freei].mac, q.dev.mac, 6);
+		answer(r, 0, NULL, 0);
+		break;
+	}
+	case HVLINK_CTL_DEVICE_REMOVE: {
+		unsigned i;
+
+		for (i = 0; i < 8; i++)
+			if (d->devs[i].used && d->devs[i].kind == q.dev.kind &&
+			    d->devs[i].devid == q.dev.devid)
+				break;
+		if (i == 8) {
+			fail(r, HVLINK_ENOENT, "domain %u has no device %u", d->domid, q.dev.devid);
+			break;
+		}
+		d->devs[i].used = 0;
+		answer(r, 0, NULL, 0);
+		break;
+	}
 	default:
 		fail(r, HVLINK_ENOSYS, "operation %u not implemented", op);
 		break;
@@ -595,6 +758,10 @@ void fake_agent_handle(struct fake_agent *a, uint16_t chan, const struct hvlink_
 		handle_console(a, &r, msg, payload);
 	else if (chan == HVLINK_CHAN_BULK)
 		handle_bulk(a, &r, msg, payload);
+	else if (chan == HVLINK_CHAN_BLOCK)
+		handle_block(a, &r, msg, payload);
+	else if (chan == HVLINK_CHAN_NET)
+		handle_net(a, msg, payload);
 	else if (kind == HVLINK_MSG_REQUEST)
 		fail(&r, HVLINK_ENOSYS, "no channel %u", chan);
 	pthread_mutex_unlock(&a->lock);

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "link_ctl.h"
+#include "link_io.h"
 #include "link_proto.h"
 
 #define FAKE_MAX_DOMAINS 64
@@ -31,6 +32,49 @@ struct fake_domain {
 	char out[FAKE_CONSOLE]; /* console output waiting to be read */
 	size_t out_len;
 	struct hvlink_ctl_bandwidth bw[4];
+	struct fake_device {
+		int used;
+		uint16_t kind, devid;
+		uint32_t flags;
+		uint64_t sectors;
+		uint8_t mac[6];
+	} devs[8];
+};
+
+/*
+ * Test-only control operations (never sent by libhvctl's own calls): they make the fake agent
+ * play dom0's back ends on the data channels, so that host tests can drive the holder's block
+ * server and TAPs through an ordinary handle (core_call on the control channel).
+ *  FAKE_OP_BLOCK:    struct fake_blk_op + the bytes of a BLOCK request's payload (as dom0
+ *                    would send them, well formed or not); the agent sends them on the BLOCK
+ *                    channel as a request of type blk_type and answers this call once the host
+ *                    answered that: status = the host's status; payload = struct
+ *                    fake_blk_result + the first FAKE_BLK_HEAD bytes of the host's answer.
+ *  FAKE_OP_NET_SEND: hvlink_net_frame + frame: sent to the host on the NET channel.
+ *  FAKE_OP_NET_RECV: (head only) -> hvlink_net_frame + the oldest frame the host sent,
+ *                    or -ENOENT when none is waiting.
+ */
+#define FAKE_OP_BLOCK    0x7e01
+#define FAKE_OP_NET_SEND 0x7e02
+#define FAKE_OP_NET_RECV 0x7e03
+#define FAKE_BLK_HEAD    4096
+#define FAKE_NET_QUEUE   32
+
+struct fake_blk_op {
+	uint32_t blk_type; /* enum hvlink_blk_op, or anything */
+	uint32_t fill_len; /* the agent appends this many bytes of fake_pattern(i, seed) */
+	uint32_t seed;     /* (the control channel is too small for a large write's data) */
+	uint32_t reserved;
+};
+
+static inline uint8_t fake_pattern(uint32_t i, uint32_t seed)
+{
+	return (uint8_t)(i * 31 + (i >> 9) + seed);
+}
+
+struct fake_blk_result {
+	uint32_t len;   /* bytes the host answered with */
+	uint32_t crc32; /* of all of them (fake_crc32) */
 };
 
 struct fake_xfer {
@@ -49,6 +93,16 @@ struct fake_agent {
 	unsigned nr_cpus;
 	int subscribed;
 	struct fake_xfer xfers[4];
+	struct {
+		uint32_t blk_id, ctl_id; /* 0: free */
+	} blk_pending[16];
+	uint32_t next_blk_id;
+	struct {
+		uint32_t len;
+		uint8_t data[8 + 1514];
+	} net_q[FAKE_NET_QUEUE];
+	unsigned net_head, net_count;
+	unsigned long net_dropped;
 
 	/* Knobs. */
 	int hang_op;          /* never answer requests of this control op */
