@@ -322,30 +322,170 @@ static void *read_file(const char *path, size_t *len)
 	return buf;
 }
 
+#define MAX_DEVS 8
+
+struct disk_arg {
+	const char *path;
+	int readonly;
+	int devid;
+};
+
+struct nic_arg {
+	uint8_t mac[6];
+	int has_mac;
+	char tap[16];
+	const char *ip;
+};
+
+/* --disk FILE[,ro][,dev=xvdX]: the disks take xvda, xvdb, ... in order unless dev= says. */
+static int parse_disk(char *arg, struct disk_arg *d, int index)
+{
+	char *save = NULL, *tok = strtok_r(arg, ",", &save);
+
+	memset(d, 0, sizeof(*d));
+	if (!tok)
+		return usage_error("--disk wants FILE[,ro][,dev=xvdX]");
+	d->path = tok;
+	d->devid = hvctl_disk_devid((char[]){'x', 'v', 'd', (char)('a' + index), 0});
+	while ((tok = strtok_r(NULL, ",", &save))) {
+		if (strcmp(tok, "ro") == 0)
+			d->readonly = 1;
+		else if (strcmp(tok, "rw") == 0)
+			d->readonly = 0;
+		else if (strncmp(tok, "dev=", 4) == 0 && hvctl_disk_devid(tok + 4) >= 0)
+			d->devid = hvctl_disk_devid(tok + 4);
+		else
+			return usage_error("--disk: '%s' is not ro, rw or dev=xvda..xvdp", tok);
+	}
+	return 0;
+}
+
+/* --nic [MAC][,tap=NAME][,ip=A.B.C.D/NN] */
+static int parse_nic(char *arg, struct nic_arg *n)
+{
+	char *save = NULL, *tok;
+	unsigned m[6];
+
+	memset(n, 0, sizeof(*n));
+	for (tok = strtok_r(arg, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		char end;
+
+		if (strcmp(tok, "auto") == 0) {
+			continue; /* every default */
+		} else if (strncmp(tok, "tap=", 4) == 0) {
+			if (strlen(tok + 4) == 0 || strlen(tok + 4) > 15)
+				return usage_error("--nic: a TAP name has 1 to 15 characters");
+			strcpy(n->tap, tok + 4);
+		} else if (strncmp(tok, "ip=", 3) == 0) {
+			n->ip = tok + 3;
+		} else if (sscanf(tok, "%x:%x:%x:%x:%x:%x%c", &m[0], &m[1], &m[2], &m[3], &m[4],
+		                  &m[5], &end) == 6) {
+			for (int i = 0; i < 6; i++) {
+				if (m[i] > 255)
+					return usage_error("--nic: bad MAC address '%s'", tok);
+				n->mac[i] = (uint8_t)m[i];
+			}
+			if (n->mac[0] & 1)
+				return usage_error("--nic: %s is a multicast address", tok);
+			n->has_mac = 1;
+		} else {
+			return usage_error("--nic: '%s' is not a MAC address, tap=NAME or "
+			                   "ip=A.B.C.D/NN",
+			                   tok);
+		}
+	}
+	return 0;
+}
+
+/* Attaches the backing of every device and adds the devices (the domain is built). */
+static int add_devices(uint32_t domid, const struct disk_arg *disks, int ndisks,
+                       const struct nic_arg *nics, int nnics)
+{
+	char what[96], tap[16];
+	int i;
+
+	for (i = 0; i < ndisks; i++) {
+		hvctl_device dev = {.kind = HVCTL_DEVICE_DISK,
+		                    .devid = (unsigned)disks[i].devid,
+		                    .readonly = disks[i].readonly};
+
+		snprintf(what, sizeof(what), "attach %s to domain %u", disks[i].path, domid);
+		if (hvctl_disk_attach(handle, domid, dev.devid, disks[i].path, dev.readonly,
+		                      &dev.sectors) != HVCTL_OK)
+			return failed(what);
+		snprintf(what, sizeof(what), "add disk %u to domain %u", dev.devid, domid);
+		if (hvctl_device_add(handle, domid, &dev) != HVCTL_OK)
+			return failed(what);
+	}
+	for (i = 0; i < nnics; i++) {
+		hvctl_device dev = {.kind = HVCTL_DEVICE_NIC, .devid = (unsigned)i};
+
+		if (nics[i].has_mac)
+			memcpy(dev.mac, nics[i].mac, 6);
+		else /* Xen's prefix, then the domain and the interface */
+			memcpy(dev.mac,
+			       (uint8_t[]){0x00, 0x16, 0x3e, (uint8_t)((domid >> 8) & 0x7f),
+			                   (uint8_t)domid, (uint8_t)i},
+			       6);
+		snprintf(what, sizeof(what), "make the TAP of interface %d of domain %u", i, domid);
+		if (hvctl_nic_attach(handle, domid, (unsigned)i, nics[i].tap, nics[i].ip, tap) !=
+		    HVCTL_OK)
+			return failed(what);
+		snprintf(what, sizeof(what), "add interface %d to domain %u", i, domid);
+		if (hvctl_device_add(handle, domid, &dev) != HVCTL_OK)
+			return failed(what);
+		fprintf(stderr,
+		        "hvctl: domain %u interface %d: %02x:%02x:%02x:%02x:%02x:%02x on %s\n",
+		        domid, i, dev.mac[0], dev.mac[1], dev.mac[2], dev.mac[3], dev.mac[4],
+		        dev.mac[5], tap);
+	}
+	return 0;
+}
+
 static int cmd_create(int argc, char **argv)
 {
 	static const struct option opts[] = {{"memory", required_argument, NULL, 'm'},
 	                                     {"vcpus", required_argument, NULL, 'v'},
 	                                     {"cmdline", required_argument, NULL, 'c'},
+	                                     {"ramdisk", required_argument, NULL, 'R'},
 	                                     {"name", required_argument, NULL, 'n'},
 	                                     {"weight", required_argument, NULL, 'w'},
 	                                     {"cap", required_argument, NULL, 'C'},
 	                                     {"reservation", required_argument, NULL, 'r'},
 	                                     {"paused", no_argument, NULL, 'p'},
+	                                     {"disk", required_argument, NULL, 'D'},
+	                                     {"nic", required_argument, NULL, 'N'},
 	                                     HELP_OPT,
 	                                     {0}};
 	hvctl_domain_create_args ca = {0};
 	hvctl_build_args ba = {0};
-	const char *cmdline = "", *name = NULL;
+	const char *cmdline = "", *name = NULL, *ramdisk_path = NULL;
 	uint64_t mem = 0, vcpus = 1, v;
 	int c, paused = 0, rc;
 	uint32_t domid = 0;
-	void *image;
-	size_t len = 0;
+	void *image, *ramdisk = NULL;
+	size_t len = 0, ramdisk_len = 0;
 	char what[64];
+	struct disk_arg disks[MAX_DEVS];
+	struct nic_arg nics[MAX_DEVS];
+	int ndisks = 0, nnics = 0;
 
 	while ((c = sub_getopt(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
+		case 'D':
+			if (ndisks == MAX_DEVS)
+				return usage_error("at most %d disks", MAX_DEVS);
+			if (parse_disk(optarg, &disks[ndisks], ndisks))
+				return EXIT_USAGE;
+			ndisks++;
+			break;
+		case 'N':
+			if (nnics == MAX_DEVS)
+				return usage_error("at most %d interfaces", MAX_DEVS);
+			if (parse_nic(optarg, &nics[nnics]))
+				return EXIT_USAGE;
+			nnics++;
+			break;
 		case 'm':
 			if (parse_u64(optarg, UINT64_MAX / 1024, &mem) || mem == 0)
 				return usage_error("--memory wants MiB, a positive number: '%s'",
@@ -362,6 +502,9 @@ static int cmd_create(int argc, char **argv)
 			break;
 		case 'n':
 			name = optarg;
+			break;
+		case 'R':
+			ramdisk_path = optarg;
 			break;
 		case 'w':
 		case 'C':
@@ -387,7 +530,7 @@ static int cmd_create(int argc, char **argv)
 		}
 	}
 	if (argc - optind != 1)
-		return usage_error("expects the kernel image (an ELF file) and no more");
+		return usage_error("expects the kernel image (a PV ELF or a bzImage) and no more");
 	if (!mem)
 		return usage_error("--memory MiB is required");
 	image = read_file(argv[optind], &len);
@@ -396,31 +539,77 @@ static int cmd_create(int argc, char **argv)
 		        errno ? strerror(errno) : "empty file");
 		return EXIT_FAILED;
 	}
+	if (ramdisk_path && !(ramdisk = read_file(ramdisk_path, &ramdisk_len))) {
+		fprintf(stderr, "hvctl create: cannot read the ramdisk %s: %s\n", ramdisk_path,
+		        errno ? strerror(errno) : "empty file");
+		free(image);
+		return EXIT_FAILED;
+	}
 	if ((rc = connect_machine())) {
 		free(image);
+		free(ramdisk);
 		return rc;
 	}
 	ca.max_vcpus = (unsigned)vcpus;
 	ca.max_mem_kib = ca.current_mem_kib = mem * 1024;
 	if (hvctl_domain_create(handle, &ca, &domid) != HVCTL_OK) {
 		free(image);
+		free(ramdisk);
 		return failed("create");
 	}
 	ba.kernel = image;
 	ba.kernel_len = len;
+	ba.ramdisk = ramdisk;
+	ba.ramdisk_len = ramdisk_len;
 	ba.cmdline = cmdline;
 	snprintf(what, sizeof(what), "build domain %u", domid);
-	if (hvctl_domain_build(handle, domid, &ba) != HVCTL_OK) {
-		rc = failed(what);
-		free(image);
+	rc = hvctl_domain_build(handle, domid, &ba) != HVCTL_OK ? failed(what) : 0;
+	free(image);
+	free(ramdisk);
+	if (!rc)
+		rc = add_devices(domid, disks, ndisks, nics, nnics);
+	if (rc) {
 		hvctl_domain_destroy(handle, domid); /* no half-built domain left behind */
 		return rc;
 	}
-	free(image);
 	if (!paused && hvctl_domain_unpause(handle, domid) != HVCTL_OK)
 		return failed("unpause");
 	/* hv has no domain names (they live in virthvd): --name only labels this output. */
 	printf("%u%s%s\n", domid, name ? " " : "", name ? name : "");
+	return 0;
+}
+
+/* What the machine's holder backs: one line per device. */
+static int cmd_backing(int argc, char **argv)
+{
+	hvctl_backing list[64];
+	unsigned n = 0, i;
+	int rc;
+
+	if (plain_args(argc, argv, 0) < 0)
+		return EXIT_USAGE;
+	if ((rc = connect_machine()))
+		return rc;
+	if (hvctl_backing_list(handle, list, 64, &n) != HVCTL_OK)
+		return failed("list the devices' backing");
+	for (i = 0; i < n; i++) {
+		const hvctl_backing *b = &list[i];
+
+		if (b->kind == HVCTL_DEVICE_DISK)
+			printf("%u disk %u %s %s sectors=%llu reads=%llu writes=%llu flushes=%llu "
+			       "discards=%llu read_bytes=%llu written_bytes=%llu errors=%llu\n",
+			       b->domid, b->devid, b->readonly ? "ro" : "rw", b->name,
+			       (unsigned long long)b->sectors, (unsigned long long)b->ops[0],
+			       (unsigned long long)b->ops[1], (unsigned long long)b->ops[2],
+			       (unsigned long long)b->ops[3], (unsigned long long)b->bytes[0],
+			       (unsigned long long)b->bytes[1], (unsigned long long)b->errors);
+		else
+			printf("%u nic %u %s to_tap=%llu from_tap=%llu to_tap_bytes=%llu "
+			       "from_tap_bytes=%llu dropped=%llu\n",
+			       b->domid, b->devid, b->name, (unsigned long long)b->ops[0],
+			       (unsigned long long)b->ops[1], (unsigned long long)b->bytes[0],
+			       (unsigned long long)b->bytes[1], (unsigned long long)b->errors);
+	}
 	return 0;
 }
 
@@ -775,12 +964,24 @@ static const struct command commands[] = {
     {"physinfo", "", "Shows hv's version and the machine: CPUs, memory, free reservation.",
      cmd_physinfo},
     {"create",
-     "ELF --memory MiB [--vcpus N] [--cmdline TEXT] [--name NAME] [--weight W] "
-     "[--cap PCT] [--reservation PCT] [--paused]",
-     "Creates a domain, sends it the PV kernel ELF over the link, builds it and (unless\n"
-     "--paused) unpauses it. Prints the new domain id (and NAME, which only labels the output:\n"
-     "hv itself has no domain names). A domain whose build fails is destroyed.",
+     "KERNEL --memory MiB [--vcpus N] [--cmdline TEXT] [--ramdisk FILE] [--name NAME] "
+     "[--weight W] [--cap PCT] [--reservation PCT] [--paused]\n"
+     "       [--disk FILE[,ro][,dev=xvdX]]... [--nic auto|[MAC][,tap=NAME][,ip=A.B.C.D/NN]]...",
+     "Creates a domain, sends it the kernel (a PV ELF, or a Linux bzImage such as\n"
+     "/boot/vmlinuz-*) and the ramdisk over the link, builds it, gives it its devices and\n"
+     "(unless --paused) unpauses it. Prints the new domain id (and NAME, which only labels\n"
+     "the output: hv itself has no domain names). A domain whose build or devices fail is\n"
+     "destroyed.\n"
+     "--disk: FILE backs the next disk (xvda, xvdb, ... unless dev= says), read-only with\n"
+     "ro. --nic: the next interface (0, 1, ...) with MAC (default 00:16:3e:..; 'auto' takes\n"
+     "every default), backed by a\n"
+     "TAP on this host named NAME (default hv<domid>.<n>) that gets the address ip= if\n"
+     "given. The machine's holder (hv-machine) opens the files and TAPs.",
      cmd_create},
+    {"backing", "",
+     "Lists the files and TAPs the machine's holder backs domains' devices with: domid, kind,\n"
+     "device number, then the file (rw/ro, size, operations) or the TAP (frames).",
+     cmd_backing},
     {"pause", "DOMID", "Pauses a domain.", cmd_pause},
     {"unpause", "DOMID", "Unpauses a domain (also starts a created one).", cmd_unpause},
     {"shutdown", "DOMID [--reason poweroff|reboot|suspend|crash]",
