@@ -370,9 +370,11 @@ int cmd_udpsend(int argc, char **argv)
 		if (rc < 0) {
 			errors++;
 			last_err = rc;
-			if (errors > 1000 && sent == 0)
+			/* Only a full ARP queue (a neighbour being resolved) passes; give up on
+			 * anything else, or when nothing got through for 3 s. */
+			if (rc != -E_NOBUFS || (sent == 0 && now - start > 3 * NS_PER_SEC))
 				break;
-			nanosleep_ns(1000000); /* e.g. waiting for ARP: let it resolve */
+			nanosleep_ns(1000000);
 		} else {
 			sent++;
 			bytes += (uint64_t)size;
