@@ -91,6 +91,9 @@ struct platform_ops {
 	const char *cmdline;
 	/* Read up to len bytes of console input without waiting; returns the count (0: none). */
 	size_t (*console_read)(char *buf, size_t len);
+	/* Find and connect the domain's devices before the shell starts (PV: XenStore's
+	 * split-driver front ends); NULL when the platform has none. */
+	void (*devices_init)(void);
 
 	/* ---- page tables ---- */
 	uint64_t (*pte_make)(uint64_t pfn, uint64_t flags);

@@ -43,7 +43,22 @@ int xenbus_wait_state(const char *path, unsigned int mask, uint64_t timeout_ns,
 int blkfront_probe(unsigned int devid); /* class "vbd" (arch/pv/blkfront.c) */
 int netfront_probe(unsigned int devid); /* class "vif" (arch/pv/netfront.c) */
 
-/* Finds the store's devices and probes their drivers; domUs only, before the shell starts. */
+/* Finds the store's devices and probes their drivers; domUs only, before the shell starts.
+ * With `xstest` on the command line it first runs xenbus_selftest(). */
 void pv_devices_init(void);
+
+/* ---- more of the client (arch/pv/xenbus.c) ---- */
+int xenbus_rm(const char *path);
+/* Sets a watch; the store fires it once at once, then on every change at or below path. */
+int xenbus_watch(const char *path, const char *token);
+int xenbus_unwatch(const char *path, const char *token);
+/* Waits for an event of token (its path into path, if size); -XEN_ETIMEDOUT. */
+int xenbus_wait_watch(const char *token, char *path, unsigned int size, uint64_t timeout_ns);
+/* One raw request (xs_wire.h type, transaction id, payload parts sent back to back); the
+ * reply's payload into out (NUL-terminated, cut to size-1). Returns its length or -errno. */
+int xenbus_request(uint32_t type, uint32_t tx_id, const void *const *parts,
+                   const unsigned int *lens, unsigned int nparts, char *out, unsigned int size);
+/* The store seen from a domU, checked (arch/pv/xenbus-test.c): `xstest: ...` lines. */
+void xenbus_selftest(void);
 
 #endif

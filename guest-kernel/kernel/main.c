@@ -118,6 +118,8 @@ __noreturn void kernel_main(void)
 		script = NULL;
 	}
 	if (script || cmdline_get(platform->cmdline, "shell", NULL, 0) == 0) {
+		if (platform->devices_init)
+			platform->devices_init();
 		kernel_total_pages = pages_free();
 		vm_init(kernel_total_pages + 4096);
 		printk("%s: starting /bin/sh%s%s\n", KERNEL_NAME, script ? " -c " : "",

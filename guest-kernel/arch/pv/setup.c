@@ -9,6 +9,7 @@
 #include <kernel.h>
 #include <mm.h>
 #include <public/sched.h>
+#include <xenbus.h>
 #include <klib/string.h>
 #include "pv.h"
 
@@ -39,6 +40,7 @@ static struct platform_ops pv_platform = {
     .idle = pv_idle,
     .shutdown = pv_shutdown,
     .cmdline = pv_cmdline,
+    .devices_init = pv_devices_init,
 };
 
 static void map_shared_info(void)
