@@ -16,7 +16,7 @@ static const char *const program_names[] = {
     "sh",       "ps",       "free",     "uptime",  "echo",      "cat",   "bench",
     "selftest", "spin",     "poweroff", "reboot",  "true",      "false", "kill",
     "sleep",    "forktest", "pipering", "cowtest", "faulttest", "yes",   "dom",
-    "ping",     "udpsend",  "udpsink",  "netstat", "ifconfig",
+    "ping",     "udpsend",  "udpsink",  "netstat", "ifconfig",  "blk",
 };
 
 struct elf64_ehdr {

@@ -450,6 +450,7 @@ static long sys_procinfo(uint64_t index, uint64_t uinfo)
 extern uint64_t kernel_total_pages;
 long sys_domctl(uint64_t uop, uint64_t size); /* sys_domctl.c */
 long sys_net(struct trap_frame *f);
+long sys_blk(uint64_t op, uint64_t dev, uint64_t sector, uint64_t count, uint64_t ubuf);
 
 long syscall_dispatch(struct trap_frame *f)
 {
@@ -531,6 +532,8 @@ long syscall_dispatch(struct trap_frame *f)
 	case SYS_sockclose:
 	case SYS_netinfo:
 		return sys_net(f);
+	case SYS_blk:
+		return sys_blk(a1, a2, a3, f->r10, f->r8);
 	default:
 		return -E_NOSYS;
 	}

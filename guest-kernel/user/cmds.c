@@ -141,6 +141,7 @@ static const struct {
     {"udpsink", cmd_udpsink},
     {"ifconfig", cmd_ifconfig},
     {"netstat", cmd_netstat},
+    {"blk", cmd_blk},
 };
 
 command_fn find_command(const char *name)

@@ -73,6 +73,7 @@ int cmd_udpsend(int, char **);
 int cmd_udpsink(int, char **);
 int cmd_ifconfig(int, char **);
 int cmd_netstat(int, char **);
+int cmd_blk(int, char **);
 command_fn find_command(const char *name);
 
 #endif
