@@ -191,7 +191,10 @@ static void disconnect(struct vif *v)
 		pv_evtchn_mask(v->port);
 		pv_evtchn_unbind(v->port);
 		HYPERVISOR_event_channel_op(EVTCHNOP_close, &cl);
-		if (gnttab_unmap(v->tx_va, v->tx_handle) || gnttab_unmap(v->rx_va, v->rx_handle))
+		int e1 = gnttab_unmap(v->tx_va, v->tx_handle);
+		int e2 = gnttab_unmap(v->rx_va, v->rx_handle);
+
+		if (e1 || e2)
 			printk("netback: vif %u.%u: unmapping the rings failed\n", v->domid,
 			       v->devid);
 	}
