@@ -2,18 +2,21 @@
  * bench-rpc: latency of two libvirt calls through a daemon's socket, from a C client (libvirt's
  * C API, the stock client library), for virthvd against libvirtd (issue 8's benchmark).
  *
- *   bench-rpc [--count N] [--domains N] [--start] [--block N] URI [URI...]
+ *   bench-rpc [--count N] [--domains N] [--running N] [--memory-mib N] [--kernel PATH]
+ *             [--block N] URI [URI...]
  *
- * For each URI: connects, defines --domains domains named bench-rpc-NNN (and with --start
- * starts them), then times virDomainGetInfo on one of them and virConnectListAllDomains(0).
+ * For each URI: connects, defines --domains domains named bench-rpc-NNN (--memory-mib each,
+ * default 64) and starts the first --running of them (default none), then times
+ * virDomainGetInfo on the first one (bench-rpc-000) and virConnectListAllDomains(0).
  * The URIs are measured interleaved, in blocks of --block calls of one kind on one URI at a
  * time, so that every daemon sees the same host load; each call is timed on its own with
  * CLOCK_MONOTONIC, and the list's domain objects are freed outside the timed part. Warm-up
  * calls (one block each) are not counted. At the end every domain it made is destroyed and
  * undefined again.
  *
- * The domain XML is chosen by the URI's driver: type 'hv' (a PV guest-kernel image, which
- * virthvd's simulated backend does not read) or type 'test' (libvirt's test driver). A test
+ * The domain XML is chosen by the URI's driver: type 'hv' (the PV kernel --kernel with the
+ * command line "shell"; virthvd's simulated backend does not read it, the real machine boots it)
+ * or type 'test' (libvirt's test driver). A test
  * driver's built-in domain "test" is destroyed and undefined first, so that both daemons list
  * the same number of domains.
  *
@@ -46,8 +49,9 @@ struct target {
 	unsigned nsamples[NCALLS];
 };
 
-static unsigned opt_count = 10000, opt_domains = 100, opt_block = 100;
-static int opt_start;
+static unsigned opt_count = 10000, opt_domains = 100, opt_block = 100, opt_running,
+                opt_memory_mib = 64;
+static const char *opt_kernel = "/var/lib/hv/images/guest-kernel.elf";
 
 static void die(const char *what, const char *uri)
 {
@@ -86,18 +90,18 @@ static char *domain_xml(const char *uri, unsigned i)
 		n = asprintf(&xml,
 		             "<domain type='test'><name>" NAME_FMT "</name>"
 		             "<uuid>6a1c0000-0000-4000-8000-%012x</uuid>"
-		             "<memory unit='MiB'>64</memory><vcpu>1</vcpu>"
+		             "<memory unit='MiB'>%u</memory><vcpu>1</vcpu>"
 		             "<os><type arch='x86_64'>hvm</type></os></domain>",
-		             i, i);
+		             i, i, opt_memory_mib);
 	else
 		n = asprintf(&xml,
 		             "<domain type='hv'><name>" NAME_FMT "</name>"
 		             "<uuid>6a1c0000-0000-4000-8000-%012x</uuid>"
-		             "<memory unit='MiB'>64</memory><vcpu>1</vcpu>"
+		             "<memory unit='MiB'>%u</memory><vcpu>1</vcpu>"
 		             "<os><type arch='x86_64'>linux</type>"
-		             "<kernel>/var/lib/hv/images/guest-kernel.elf</kernel>"
+		             "<kernel>%s</kernel>"
 		             "<cmdline>shell</cmdline></os></domain>",
-		             i, i);
+		             i, i, opt_memory_mib, opt_kernel);
 	return n < 0 ? NULL : xml;
 }
 
@@ -135,11 +139,11 @@ static void setup(struct target *t)
 		if (!xml || !(d = virDomainDefineXML(t->conn, xml)))
 			die("cannot define a domain", t->uri);
 		free(xml);
-		if (opt_start && virDomainCreate(d) < 0)
+		if (i < opt_running && virDomainCreate(d) < 0)
 			die("cannot start a domain", t->uri);
 		virDomainFree(d);
 	}
-	snprintf(name, sizeof(name), NAME_FMT, opt_domains / 2);
+	snprintf(name, sizeof(name), NAME_FMT, 0u);
 	t->probe = virDomainLookupByName(t->conn, name);
 	if (!t->probe)
 		die("cannot look up the probe domain", t->uri);
@@ -181,7 +185,7 @@ static void run_block(struct target *t, int call, unsigned n, int record)
 		t1 = now_ns();
 		if (rc < 0)
 			die(call_names[call], t->uri);
-		if (call == CALL_GET_INFO && opt_start && info.state != VIR_DOMAIN_RUNNING) {
+		if (call == CALL_GET_INFO && opt_running && info.state != VIR_DOMAIN_RUNNING) {
 			fprintf(stderr,
 			        "bench-rpc: %s: the probe domain is in state %d, not running\n",
 			        t->uri, info.state);
@@ -220,7 +224,8 @@ static void report(struct target *t)
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: bench-rpc [--count N] [--domains N] [--start] [--block N] URI...\n");
+	fprintf(out, "usage: bench-rpc [--count N] [--domains N] [--running N] [--memory-mib N]\n"
+	             "                 [--kernel PATH] [--block N] URI...\n");
 }
 
 static unsigned parse_count(const char *s, const char *what)
@@ -237,10 +242,14 @@ static unsigned parse_count(const char *s, const char *what)
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"count", required_argument, NULL, 'c'}, {"domains", required_argument, NULL, 'd'},
-	    {"block", required_argument, NULL, 'b'}, {"start", no_argument, NULL, 's'},
-	    {"help", no_argument, NULL, 'h'},        {0}};
+	static const struct option opts[] = {{"count", required_argument, NULL, 'c'},
+	                                     {"domains", required_argument, NULL, 'd'},
+	                                     {"block", required_argument, NULL, 'b'},
+	                                     {"running", required_argument, NULL, 'r'},
+	                                     {"memory-mib", required_argument, NULL, 'm'},
+	                                     {"kernel", required_argument, NULL, 'k'},
+	                                     {"help", no_argument, NULL, 'h'},
+	                                     {0}};
 	struct target targets[MAX_URIS];
 	unsigned ntargets, done, round = 0;
 	int c;
@@ -256,8 +265,14 @@ int main(int argc, char **argv)
 		case 'b':
 			opt_block = parse_count(optarg, "block");
 			break;
-		case 's':
-			opt_start = 1;
+		case 'r':
+			opt_running = parse_count(optarg, "running");
+			break;
+		case 'm':
+			opt_memory_mib = parse_count(optarg, "memory-mib");
+			break;
+		case 'k':
+			opt_kernel = optarg;
 			break;
 		case 'h':
 			usage(stdout);
