@@ -19,6 +19,7 @@
  * VIR_ERR_OPERATION_UNSUPPORTED, never faked.
  */
 #include "driver/backend.h"
+#include "driver/backend_hvctl_dev.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -119,7 +120,8 @@ static GPtrArray *strings(void)
 	return g_ptr_array_new_with_free_func(g_free);
 }
 
-/* Remembers the order of a domain's interfaces and disks: hv names them by index. */
+/* Remembers a domain's interfaces (hv names them by position: devid 0, 1, ...) and disks
+ * (by Xen's number of their target). */
 static void remember_devices(HvctlBackend *hb, int domid, const hvDomainDef *def)
 {
 	GPtrArray *macs = strings(), *targets = strings();
@@ -196,8 +198,12 @@ static int hb_create(hvBackend *be, const hvDomainDef *def, gboolean paused, int
 	ba.ramdisk = initrd;
 	ba.ramdisk_len = initrd_len;
 	ba.cmdline = def->cmdline;
-	if ((rc = hvctl_domain_build(hb->h, id, &ba)) ||
-	    (!paused && (rc = hvctl_domain_unpause(hb->h, id)))) {
+	if ((rc = hvctl_domain_build(hb->h, id, &ba)) == 0 &&
+	    hv_hvctl_add_devices(hb->h, id, def, err) < 0) {
+		hvctl_domain_destroy(hb->h, id); /* and the holder lets go of its backing */
+		return -1;
+	}
+	if (rc || (!paused && (rc = hvctl_domain_unpause(hb->h, id)))) {
 		g_autofree char *what = g_strdup_printf(
 		    "cannot build and start domain '%s' (hv domain %u, destroyed)", def->name, id);
 		fail(err, rc, what);
@@ -392,8 +398,8 @@ static int set_bw(HvctlBackend *hb, int domid, const hvctl_bandwidth *bw, const 
 	int rc = hvctl_bandwidth_set(hb->h, domid, bw);
 
 	if (rc) {
-		/* hv enforces bandwidth where the data moves, in the split drivers' back ends;
-		 * until they exist the agent answers -ENOSYS, and we say so. */
+		/* hv enforces bandwidth where the data moves, in dom0's back ends (blkback,
+		 * netback's switch); a dom0 without them answers -ENOSYS, and we say so. */
 		g_autofree char *w =
 		    g_strdup_printf("cannot set the %s limits of hv domain %d", what, domid);
 		return fail(err, rc, w);
@@ -430,8 +436,10 @@ static int hb_set_iotune(hvBackend *be, int domid, const hvDiskDef *disk, GError
 {
 	HvctlBackend *hb = HB(be);
 	int index = index_of(hb->disks, domid, disk->target_dev);
-	hvctl_bandwidth bw = {HVCTL_BW_BLOCK,      0, disk->total_bytes_sec / 1024, 0, 0, 0,
-	                      disk->total_iops_sec};
+	/* KiB/s on the link: a limit below 1 KiB/s is 1 KiB/s, not "unlimited". */
+	hvctl_bandwidth bw = {
+	    HVCTL_BW_BLOCK,      0, (disk->total_bytes_sec + 1023) / 1024, 0, 0, 0,
+	    disk->total_iops_sec};
 
 	if (!disk->total_bytes_sec && !disk->read_bytes_sec && !disk->write_bytes_sec &&
 	    !disk->total_iops_sec && !disk->read_iops_sec && !disk->write_iops_sec)
@@ -445,7 +453,9 @@ static int hb_set_iotune(hvBackend *be, int domid, const hvDiskDef *disk, GError
 	if (index < 0)
 		return hv_error_set(err, VIR_ERR_INVALID_ARG, "hv domain %d has no disk %s", domid,
 		                    disk->target_dev ? disk->target_dev : "(without target)");
-	bw.index = index;
+	if ((index = hv_hvctl_disk_devid(disk, err)) < 0)
+		return -1;
+	bw.index = (unsigned)index; /* the disk's devid, as DEVICE_ADD named it */
 	return set_bw(hb, domid, &bw, "disk I/O", err);
 }
 
@@ -455,9 +465,10 @@ static int hb_set_iotune(hvBackend *be, int domid, const hvDiskDef *disk, GError
  * keeper per running domain polls it (every CONSOLE_POLL_MS while a session is open, less
  * often without one), appends what comes to the domain's log file
  * <machine_dir>/console/<name>.log (the domain XML has no <log> element; the file is cut to
- * its second half past CONSOLE_LOG_MAX), and passes it to the open session, if any. A new session starts with the last CONSOLE_TAIL bytes (the shell's prompt, say),
- * as a terminal that stayed attached would show them. Input goes into the domU's input ring
- * (hvctl_console_write), which may take part of it at a time.
+ * its second half past CONSOLE_LOG_MAX), and passes it to the open session, if any. A new session
+ * starts with the last CONSOLE_TAIL bytes (the shell's prompt, say), as a terminal that stayed
+ * attached would show them. Input goes into the domU's input ring (hvctl_console_write), which may
+ * take part of it at a time.
  */
 #define CONSOLE_POLL_MS    50
 #define CONSOLE_LOG_MAX    (1024 * 1024)

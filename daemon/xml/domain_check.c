@@ -7,6 +7,7 @@
 
 #include "util/error.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static int check_name(const char *name, GError **err)
@@ -191,6 +192,27 @@ static int check_interface(const hvDomainDef *def, guint index, GError **err)
 		return hv_error_set(err, VIR_ERR_XML_ERROR,
 		                    "interface %s of type '%s' %s a <source>", n->mac, n->type,
 		                    needs_source ? "needs" : "cannot have");
+	if (n->ip_address) {
+		unsigned int a, b, c, d;
+		char end;
+
+		if (strcmp(n->type, "ethernet") != 0)
+			return hv_error_set(err, VIR_ERR_CONFIG_UNSUPPORTED,
+			                    "interface %s: hv sets an <ip> on the host's side of "
+			                    "type='ethernet' interfaces only",
+			                    n->mac);
+		if (sscanf(n->ip_address, "%u.%u.%u.%u%c", &a, &b, &c, &d, &end) != 4 || a > 255 ||
+		    b > 255 || c > 255 || d > 255)
+			return hv_error_set(
+			    err, VIR_ERR_CONFIG_UNSUPPORTED,
+			    "interface %s: '%s' is not an IPv4 address (hv supports "
+			    "IPv4 only)",
+			    n->mac, n->ip_address);
+		if (n->ip_prefix < 1 || n->ip_prefix > 30)
+			return hv_error_set(err, VIR_ERR_XML_ERROR,
+			                    "interface %s: <ip> prefix %u is not 1..30", n->mac,
+			                    n->ip_prefix);
+	}
 	if (check_rate(n->mac, "inbound", n->in_average, n->in_peak, n->in_burst, err) < 0 ||
 	    check_rate(n->mac, "outbound", n->out_average, n->out_peak, n->out_burst, err) < 0)
 		return -1;

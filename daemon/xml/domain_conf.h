@@ -49,6 +49,10 @@ typedef struct {
 	char *source;     /* bridge or network name; NULL for ethernet */
 	char *target_dev; /* <target dev=...>, NULL when absent */
 	char *model;      /* <model type=...>, NULL when absent */
+	/* <ip address=... prefix=.../>: an IPv4 address for the host's side of the interface
+	 * (type='ethernet': its TAP), as libvirt's QEMU driver does; NULL when absent */
+	char *ip_address;
+	unsigned int ip_prefix; /* 1..30 with ip_address */
 	/* <bandwidth>: average/peak/floor in KiB/s, burst in KiB, like libvirt; 0 = unset */
 	unsigned long long in_average, in_peak, in_burst, in_floor;
 	unsigned long long out_average, out_peak, out_burst;

@@ -104,6 +104,7 @@ void hv_interface_def_free(hvInterfaceDef *iface)
 	g_free(iface->source);
 	g_free(iface->target_dev);
 	g_free(iface->model);
+	g_free(iface->ip_address);
 	g_free(iface);
 }
 
@@ -145,6 +146,7 @@ static hvInterfaceDef *interface_copy(const hvInterfaceDef *src)
 	i->source = g_strdup(src->source);
 	i->target_dev = g_strdup(src->target_dev);
 	i->model = g_strdup(src->model);
+	i->ip_address = g_strdup(src->ip_address);
 	return i;
 }
 

@@ -163,6 +163,11 @@ static void format_interface(GString *buf, const hvInterfaceDef *n)
 		format_rate(buf, "outbound", n->out_average, n->out_peak, 0, n->out_burst);
 		hv_xml_line(buf, 6, "</bandwidth>");
 	}
+	if (n->ip_address) {
+		g_string_append(buf, "      <ip");
+		format_attr(buf, "address", n->ip_address);
+		g_string_append_printf(buf, " prefix='%u'/>\n", n->ip_prefix);
+	}
 	if (n->target_dev) {
 		g_string_append(buf, "      <target");
 		format_attr(buf, "dev", n->target_dev);

@@ -336,6 +336,12 @@ static int parse_interface(hvDomainDef *def, xmlNodePtr node, GError **err)
 		    hv_xml_prop(source, strcmp(iface->type, "bridge") == 0 ? "bridge" : "network");
 	iface->target_dev = hv_xml_prop(hv_xml_child(node, "target"), "dev");
 	iface->model = hv_xml_prop(hv_xml_child(node, "model"), "type");
+	if (hv_xml_child(node, "ip")) {
+		g_autofree char *prefix = hv_xml_prop(hv_xml_child(node, "ip"), "prefix");
+
+		iface->ip_address = hv_xml_prop(hv_xml_child(node, "ip"), "address");
+		iface->ip_prefix = prefix ? (unsigned int)g_ascii_strtoull(prefix, NULL, 10) : 24;
+	}
 	return parse_bandwidth(iface, hv_xml_child(node, "bandwidth"), err);
 }
 
