@@ -37,6 +37,7 @@ static uint32_t next_req_id = 1;
 
 static uint8_t rx[sizeof(struct xsd_sockmsg) + XENSTORE_PAYLOAD_MAX + 1];
 static unsigned int rx_have;
+static bool rx_whole; /* rx[] holds a whole reply nobody has taken yet */
 
 static struct {
 	char path[EVENT_MAX];
@@ -127,13 +128,16 @@ static void keep_event(const char *payload, unsigned int len)
 }
 
 /*
- * Reads what rsp[] holds; returns a whole message (in rx[]) or NULL. Watch events are queued
- * and not returned. A server that lies about lengths or indices gets -EIO (*bad set).
+ * Reads what rsp[] holds; returns a whole reply (in rx[], kept until taken_message()) or
+ * NULL. Watch events are queued and not returned. A server that lies about lengths or indices
+ * sets *bad.
  */
 static struct xsd_sockmsg *read_message(bool *bad)
 {
 	struct xsd_sockmsg *h = (struct xsd_sockmsg *)rx;
 
+	if (rx_whole)
+		return h;
 	for (;;) {
 		uint32_t cons = ring->rsp_cons, prod = READ_ONCE(ring->rsp_prod);
 		unsigned int want = rx_have < sizeof(*h) ? sizeof(*h) : sizeof(*h) + h->len;
@@ -158,10 +162,17 @@ static struct xsd_sockmsg *read_message(bool *bad)
 			return NULL;
 		rx_have = 0;
 		rx[sizeof(*h) + h->len] = '\0';
-		if (h->type != XS_WATCH_EVENT)
+		if (h->type != XS_WATCH_EVENT) {
+			rx_whole = true;
 			return h;
+		}
 		keep_event((const char *)rx + sizeof(*h), h->len);
 	}
+}
+
+static void taken_message(void)
+{
+	rx_whole = false;
 }
 
 /* Copies len bytes into req[], waiting for room; false at the deadline. */
@@ -176,7 +187,7 @@ static bool write_bytes(const void *data, unsigned int len, uint64_t deadline)
 			bool bad = false;
 
 			notify();
-			read_message(&bad); /* keep events flowing while we wait */
+			read_message(&bad); /* events flow; an early reply (an error) is kept */
 			if (bad || platform->time_ns() > deadline)
 				return false;
 			nap();
@@ -238,10 +249,13 @@ int xenbus_request(uint32_t type, uint32_t tx_id, const void *const *parts,
 				}
 				rc = (int)m->len;
 			}
+			taken_message();
 			break;
 		}
-		if (m)
-			continue; /* a stale reply (an earlier request that timed out) */
+		if (m) {
+			taken_message(); /* a stale reply (an earlier request that timed out) */
+			continue;
+		}
 		if (platform->time_ns() > deadline)
 			break;
 		nap();
@@ -377,6 +391,8 @@ int xenbus_wait_watch(const char *token, char *path, unsigned int size, uint64_t
 			rc = -XEN_EIO;
 			break;
 		}
+		if (m)
+			taken_message();
 		if (m || ev_tail != ev_head)
 			continue;
 		if (platform->time_ns() > deadline)
