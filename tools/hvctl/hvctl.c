@@ -672,6 +672,123 @@ static int cmd_shutdown(int argc, char **argv)
 	return 0;
 }
 
+/* "a,p,b[,f]": up to max comma-separated numbers into v (missing ones stay 0). */
+static int parse_rates(const char *s, uint64_t *v, int max)
+{
+	char buf[128], *save = NULL, *tok;
+	int n = 0;
+
+	if (strlen(s) >= sizeof(buf))
+		return -1;
+	strcpy(buf, s);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (n == max || parse_u64(tok, UINT64_MAX / 1024, &v[n]))
+			return -1;
+		n++;
+	}
+	return n ? 0 : -1;
+}
+
+static void print_bw(const char *what, const hvctl_bandwidth *bw)
+{
+	printf("%s average=%llu peak=%llu burst=%llu floor=%llu iops=%llu\n", what,
+	       (unsigned long long)bw->average, (unsigned long long)bw->peak,
+	       (unsigned long long)bw->burst, (unsigned long long)bw->floor,
+	       (unsigned long long)bw->iops);
+}
+
+/* Sets (with options) or shows a disk's I/O limits: blkdeviotune DOMID DISK. */
+static int cmd_blkdeviotune(int argc, char **argv)
+{
+	static const struct option opts[] = {{"average", required_argument, NULL, 'a'},
+	                                     {"iops", required_argument, NULL, 'i'},
+	                                     HELP_OPT,
+	                                     {0}};
+	hvctl_bandwidth bw = {.kind = HVCTL_BW_BLOCK};
+	uint64_t v;
+	uint32_t domid = 0;
+	int c, rc, set = 0, devid;
+
+	while ((c = sub_getopt(argc, argv, "h", opts, NULL)) != -1) {
+		if ((c != 'a' && c != 'i') || parse_u64(optarg, UINT64_MAX / 1024, &v))
+			return c == 'a' || c == 'i'
+			           ? usage_error("--%s wants a number, not '%s'",
+			                         c == 'a' ? "average" : "iops", optarg)
+			           : EXIT_USAGE;
+		if (c == 'a')
+			bw.average = v;
+		else
+			bw.iops = v;
+		set = 1;
+	}
+	if (argc - optind != 2)
+		return usage_error("expects a domain id and a disk (xvda..xvdp)");
+	if (parse_domid(argv[optind], &domid))
+		return EXIT_USAGE;
+	devid = hvctl_disk_devid(argv[optind + 1]);
+	if (devid < 0)
+		return usage_error("'%s' is not a disk name (xvda..xvdp)", argv[optind + 1]);
+	bw.index = (unsigned)devid;
+	if ((rc = connect_machine()))
+		return rc;
+	if (set && hvctl_bandwidth_set(handle, domid, &bw) != HVCTL_OK)
+		return failed("blkdeviotune");
+	if (hvctl_bandwidth_get(handle, domid, &bw) != HVCTL_OK)
+		return failed("blkdeviotune");
+	print_bw(argv[optind + 1], &bw);
+	return 0;
+}
+
+/* Sets (with options) or shows an interface's bandwidth: domiftune DOMID N. */
+static int cmd_domiftune(int argc, char **argv)
+{
+	static const struct option opts[] = {{"inbound", required_argument, NULL, 'i'},
+	                                     {"outbound", required_argument, NULL, 'o'},
+	                                     HELP_OPT,
+	                                     {0}};
+	hvctl_bandwidth in = {.kind = HVCTL_BW_NET_IN}, out = {.kind = HVCTL_BW_NET_OUT};
+	uint64_t v[4];
+	uint64_t n;
+	uint32_t domid = 0;
+	int c, rc, set_in = 0, set_out = 0;
+
+	while ((c = sub_getopt(argc, argv, "h", opts, NULL)) != -1) {
+		if (c != 'i' && c != 'o')
+			return EXIT_USAGE;
+		memset(v, 0, sizeof(v));
+		if (parse_rates(optarg, v, c == 'i' ? 4 : 3))
+			return usage_error(
+			    "--%s wants average[,peak[,burst%s]] in KiB/s and KiB, not "
+			    "'%s'",
+			    c == 'i' ? "inbound" : "outbound", c == 'i' ? "[,floor]" : "", optarg);
+		if (c == 'i') {
+			in.average = v[0], in.peak = v[1], in.burst = v[2], in.floor = v[3];
+			set_in = 1;
+		} else {
+			out.average = v[0], out.peak = v[1], out.burst = v[2];
+			set_out = 1;
+		}
+	}
+	if (argc - optind != 2)
+		return usage_error("expects a domain id and an interface number");
+	if (parse_domid(argv[optind], &domid))
+		return EXIT_USAGE;
+	if (parse_u64(argv[optind + 1], 65535, &n))
+		return usage_error("'%s' is not an interface number", argv[optind + 1]);
+	in.index = out.index = (unsigned)n;
+	if ((rc = connect_machine()))
+		return rc;
+	if ((set_in && hvctl_bandwidth_set(handle, domid, &in) != HVCTL_OK) ||
+	    (set_out && hvctl_bandwidth_set(handle, domid, &out) != HVCTL_OK))
+		return failed("domiftune");
+	if (hvctl_bandwidth_get(handle, domid, &in) != HVCTL_OK ||
+	    hvctl_bandwidth_get(handle, domid, &out) != HVCTL_OK)
+		return failed("domiftune");
+	print_bw("inbound", &in);
+	print_bw("outbound", &out);
+	return 0;
+}
+
 static int cmd_sched_get(int argc, char **argv)
 {
 	hvctl_sched_params p;
@@ -982,6 +1099,15 @@ static const struct command commands[] = {
      "Lists the files and TAPs the machine's holder backs domains' devices with: domid, kind,\n"
      "device number, then the file (rw/ro, size, operations) or the TAP (frames).",
      cmd_backing},
+    {"blkdeviotune", "DOMID DISK [--average KiB/s] [--iops N]",
+     "Sets (with options) and shows the I/O limits of a disk (xvda..xvdp), enforced by\n"
+     "dom0's block back end: average bytes (KiB/s) and operations per second, 0 = none.",
+     cmd_blkdeviotune},
+    {"domiftune", "DOMID N [--inbound AVG[,PEAK[,BURST[,FLOOR]]]] [--outbound AVG[,PEAK[,BURST]]]",
+     "Sets (with options) and shows the bandwidth of network interface N (0, 1, ...),\n"
+     "enforced by dom0's switch: rates in KiB/s, burst in KiB, 0 = none; the floor is the\n"
+     "inbound rate the interface keeps when others contend.",
+     cmd_domiftune},
     {"pause", "DOMID", "Pauses a domain.", cmd_pause},
     {"unpause", "DOMID", "Unpauses a domain (also starts a created one).", cmd_unpause},
     {"shutdown", "DOMID [--reason poweroff|reboot|suspend|crash]",
