@@ -1096,17 +1096,19 @@ static const struct command commands[] = {
      "given. The machine's holder (hv-machine) opens the files and TAPs.",
      cmd_create},
     {"backing", "",
-     "Lists the files and TAPs the machine's holder backs domains' devices with: domid, kind,\n"
-     "device number, then the file (rw/ro, size, operations) or the TAP (frames).",
+     "Lists the files and TAPs that back the domains' devices.\n"
+     "One line per device: domid, kind, device number, then the file (rw/ro, size,\n"
+     "operations) or the TAP (frames each way), as the machine's holder keeps them.",
      cmd_backing},
     {"blkdeviotune", "DOMID DISK [--average KiB/s] [--iops N]",
-     "Sets (with options) and shows the I/O limits of a disk (xvda..xvdp), enforced by\n"
-     "dom0's block back end: average bytes (KiB/s) and operations per second, 0 = none.",
+     "Sets (with options) and shows a disk's I/O limits.\n"
+     "The disk is xvda..xvdp; dom0's block back end enforces the average bytes (KiB/s)\n"
+     "and operations per second; 0 = none.",
      cmd_blkdeviotune},
     {"domiftune", "DOMID N [--inbound AVG[,PEAK[,BURST[,FLOOR]]]] [--outbound AVG[,PEAK[,BURST]]]",
-     "Sets (with options) and shows the bandwidth of network interface N (0, 1, ...),\n"
-     "enforced by dom0's switch: rates in KiB/s, burst in KiB, 0 = none; the floor is the\n"
-     "inbound rate the interface keeps when others contend.",
+     "Sets (with options) and shows a network interface's bandwidth.\n"
+     "N is 0, 1, ...; dom0's switch enforces it: rates in KiB/s, burst in KiB, 0 = none;\n"
+     "the floor is the inbound rate the interface keeps when others contend.",
      cmd_domiftune},
     {"pause", "DOMID", "Pauses a domain.", cmd_pause},
     {"unpause", "DOMID", "Unpauses a domain (also starts a created one).", cmd_unpause},
@@ -1149,7 +1151,7 @@ static void usage(FILE *out)
 	             "\n"
 	             "Commands:\n");
 	for (i = 0; i < NCOMMANDS; i++) /* the first line of each help */
-		fprintf(out, "  %-10s %.*s\n", commands[i].name,
+		fprintf(out, "  %-12s %.*s\n", commands[i].name,
 		        (int)strcspn(commands[i].help, "\n"), commands[i].help);
 	fprintf(out, "\n'hvctl COMMAND --help' shows a command's help.\n"
 	             "Exit status: 0 success, 1 the operation failed, 2 usage error,\n"

@@ -1,0 +1,217 @@
+"""Block devices end to end (issue 9): a domU's `blk` program -> blkfront -> dom0's blkback ->
+the link's BLOCK channel -> the host file that hvctl attached.
+
+One machine (tools/hv-machine, dom0 = guest.elf `agent`), driven with tools/hvctl only:
+- a domU writes a pattern through `blk write` and reads it back (`blk read` checks every word);
+  the host file then holds exactly that pattern (computed here the same way) and zeroes
+  elsewhere: the data really went to the file;
+- the domain is destroyed and a new one, given the same file, reads the pattern back, and a
+  read that expects another pattern reports the mismatch (the check can fail);
+- a request beyond the disk's end is refused;
+- a hostile front end (blk hostile: zero and 12 segments, a sector range past the end, a bad
+  grant ref, first_sect > last_sect, an unknown operation) gets an error for each request and
+  the device keeps working, dom0 alive;
+- a disk attached read-only (`--disk FILE,ro`) reads, refuses writes with EROFS (front end and,
+  through blk hostile's raw write, the back end), and the file is unchanged;
+- an iotune limit (average KiB/s) holds within 5% over a sequential write.
+The serial log is kept in tests/out/block.log.
+"""
+
+import hashlib
+import os
+import re
+import shutil
+import signal
+import struct
+import subprocess
+import tempfile
+import time
+
+import pytest
+
+from hvtest import accel, build_path
+
+HV = build_path("hv/hv.elf")
+GUEST = build_path("guest-kernel/guest.elf")
+HV_MACHINE = build_path("tools/hv-machine/hv-machine")
+HVCTL = build_path("tools/hvctl/hvctl")
+DOMU_MIB = 32
+DISK_SECTORS = 8192  # 4 MiB
+XVDA = 51712
+M64 = (1 << 64) - 1
+
+
+def _hvctl_has_disks():
+    if not os.path.exists(HVCTL):
+        return False
+    r = subprocess.run([HVCTL, "create", "--help"], capture_output=True, text=True, timeout=10)
+    return "--disk" in r.stdout + r.stderr
+
+
+pytestmark = pytest.mark.skipif(
+    not all(os.path.exists(p) for p in (HV, GUEST, HV_MACHINE, HVCTL)) or not _hvctl_has_disks(),
+    reason="hv, guest.elf, hv-machine or hvctl (with --disk) not built")
+
+
+def pattern_sector(seed, sector):
+    """The 512 bytes `blk write SECTOR COUNT SEED` puts in one sector (user/blk.c: pattern)."""
+    words = []
+    for w in range(64):
+        z = (seed * 0x9e3779b97f4a7c15 + (sector << 7) + w + 1) & M64
+        z = ((z ^ (z >> 30)) * 0xbf58476d1ce4e5b9) & M64
+        z = ((z ^ (z >> 27)) * 0x94d049bb133111eb) & M64
+        words.append(z ^ (z >> 31))
+    return struct.pack("<64Q", *words)
+
+
+def _kill_pidfile(path):
+    try:
+        with open(path) as f:
+            pid = int(f.read().split()[0])
+        os.kill(pid, signal.SIGKILL)
+    except (OSError, ValueError, IndexError):
+        pass
+
+
+def _serial(d):
+    try:
+        with open(os.path.join(d, "serial.log"), errors="replace") as f:
+            return f.read()
+    except OSError:
+        return ""
+
+
+@pytest.fixture
+def machine():
+    d = tempfile.mkdtemp(prefix="hvblk-")  # short: UNIX socket paths are limited
+    try:
+        r = subprocess.run([HV_MACHINE, "start", "--dir", d, "--hv", HV, "--dom0", GUEST,
+                            "--dom0-cmdline", "agent", "--cpus", "2", "--memory", "512",
+                            "--accel", accel(), "--wait-agent", "90", "--detach"],
+                           capture_output=True, text=True, timeout=150)
+        assert r.returncode == 0, r.stdout + r.stderr + _serial(d)[-3000:]
+        yield d
+        serial = _serial(d)
+        assert "PANIC" not in serial and "panic" not in serial, serial[-3000:]
+    finally:
+        subprocess.run([HV_MACHINE, "stop", "--dir", d], capture_output=True, timeout=60)
+        for name in ("pid", "hv-machine.pid"):
+            _kill_pidfile(os.path.join(d, name))
+        if os.path.exists(os.path.join(d, "serial.log")):
+            os.makedirs(build_path("tests/out"), exist_ok=True)
+            shutil.copy(os.path.join(d, "serial.log"), build_path("tests/out/block.log"))
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def hvctl(d, *args, check=True, timeout=60):
+    r = subprocess.run([HVCTL, "--machine", d, "--timeout", "30", *args], capture_output=True,
+                       text=True, timeout=timeout)
+    if check:
+        assert r.returncode == 0, f"hvctl {' '.join(args)}: {r.returncode} {r.stdout}{r.stderr}"
+    return r
+
+
+def create(d, script, disk, name):
+    out = hvctl(d, "create", GUEST, "--memory", str(DOMU_MIB), "--cmdline", "-- " + script,
+                "--disk", disk, "--name", name).stdout.split()
+    assert len(out) == 2 and out[1] == name, out
+    return int(out[0])
+
+
+def console_until(d, domid, regex, timeout=120):
+    """The domain's console output, read until regex matches it (the host's cursor moves)."""
+    text = ""
+    end = time.monotonic() + timeout
+    while not re.search(regex, text, re.M):
+        assert time.monotonic() < end, f"{regex!r} not on d{domid}'s console: {text!r}"
+        text += hvctl(d, "console", str(domid), "--once").stdout
+        if not re.search(regex, text, re.M):
+            time.sleep(0.3)
+    return text
+
+
+def run_script(d, script, disk, name, timeout=180):
+    """Creates a domU running script on its shell, waits for it to finish (init exits and
+    powers off), destroys it; returns its console text."""
+    domid = create(d, script, disk, name)
+    try:
+        return console_until(d, domid, r"init exited with status", timeout)
+    finally:
+        hvctl(d, "destroy", str(domid), check=False)
+
+
+def test_block_device(machine, tmp_path):
+    d = machine
+    disk = str(tmp_path / "disk.img")
+    with open(disk, "wb") as f:
+        f.truncate(DISK_SECTORS * 512)
+
+    # 1. Write a pattern, flush, read it back; requests beyond the end are refused.
+    text = run_script(d, "blk info; blk write 0 2048 77; blk flush; blk read 0 2048 77; "
+                      f"blk read {DISK_SECTORS - 4} 8 1; blk write 3000 100 5", disk, "writer")
+    assert re.search(rf"^blk info: blk0 devid {XVDA} sectors {DISK_SECTORS} \(4096 KiB\) "
+                     r"sector-size 512 read-write flush discard", text, re.M), text
+    assert "blk write: 2048 sectors at 0 written seed 77" in text, text
+    assert "blk flush: done" in text, text
+    assert "blk read: 2048 sectors at 0 verified seed 77" in text, text
+    assert re.search(r"blk: read 8 sectors at 8188: Invalid argument", text), text
+    assert "blk write: 100 sectors at 3000 written seed 5" in text, text
+
+    # The file holds the pattern where it was written and zeroes elsewhere.
+    with open(disk, "rb") as f:
+        data = f.read()
+    assert len(data) == DISK_SECTORS * 512
+    for s in range(2048):
+        assert data[s * 512:(s + 1) * 512] == pattern_sector(77, s), f"sector {s}"
+    for s in range(3000, 3100):
+        assert data[s * 512:(s + 1) * 512] == pattern_sector(5, s), f"sector {s}"
+    assert data[2048 * 512:3000 * 512] == bytes((3000 - 2048) * 512)
+    assert data[3100 * 512:] == bytes((DISK_SECTORS - 3100) * 512)
+
+    # 2. A new domain reads it back; the check does fail on the wrong pattern.
+    text = run_script(d, "blk read 0 2048 77; blk read 3000 100 5; blk read 0 8 78", disk,
+                      "reader")
+    assert "blk read: 2048 sectors at 0 verified seed 77" in text, text
+    assert "blk read: 100 sectors at 3000 verified seed 5" in text, text
+    assert "blk: read: sector 0 does not hold pattern 78" in text, text
+
+    # 3. A hostile front end: every bad request answered with an error, the device still works.
+    text = run_script(d, "blk hostile; blk read 0 2048 77", disk, "hostile")
+    assert re.search(r"^blk hostile: \d+ bad requests refused, device still works", text,
+                     re.M), text
+    assert "blk read: 2048 sectors at 0 verified seed 77" in text, text
+
+    # 4. Read-only: reads work, writes are refused by both ends, the file is unchanged.
+    before = hashlib.sha256(open(disk, "rb").read()).hexdigest()
+    text = run_script(d, "blk info; blk write 0 8 9; blk read 0 2048 77; blk hostile", disk +
+                      ",ro", "readonly")
+    assert re.search(r"^blk info: blk0 .* read-only", text, re.M), text
+    assert "blk: write 8 sectors at 0: Read-only disk (EROFS)" in text, text
+    assert "blk read: 2048 sectors at 0 verified seed 77" in text, text
+    assert re.search(r"^blk hostile: .*write to a read-only disk refused", text, re.M), text
+    assert hashlib.sha256(open(disk, "rb").read()).hexdigest() == before
+
+
+def test_block_iotune(machine, tmp_path):
+    d = machine
+    disk = str(tmp_path / "disk.img")
+    with open(disk, "wb") as f:
+        f.truncate(DISK_SECTORS * 512)
+    limit_kib = 512
+    # The guest waits before writing, so that the limit is set by then.
+    domid = create(d, "sleep 5; blk write 0 8192 3; blk read 0 8192 3", disk, "tuned")
+    try:
+        hvctl(d, "blkdeviotune", str(domid), "xvda", "--average", str(limit_kib))
+        got = hvctl(d, "blkdeviotune", str(domid), "xvda").stdout
+        assert re.search(rf"average.*\b{limit_kib}\b", got), got
+        text = console_until(d, domid, r"init exited with status", 180)
+    finally:
+        hvctl(d, "destroy", str(domid), check=False)
+    m = re.search(r"blk write: 8192 sectors at 0 written seed 3 \((\d+) us\)", text)
+    assert m, text
+    rate = 4096 / (int(m.group(1)) / 1e6)  # KiB/s
+    assert abs(rate - limit_kib) <= 0.05 * limit_kib, f"{rate:.1f} KiB/s against {limit_kib}"
+    m = re.search(r"blk read: 8192 sectors at 0 verified seed 3 \((\d+) us\)", text)
+    assert m, text
+    rate = 4096 / (int(m.group(1)) / 1e6)
+    assert abs(rate - limit_kib) <= 0.05 * limit_kib, f"read {rate:.1f} KiB/s against {limit_kib}"
