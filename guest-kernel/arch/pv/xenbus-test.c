@@ -188,6 +188,40 @@ static void malformed(void)
 	check("still serving", read_is("data/xstest", "world"), 0);
 }
 
+/* Each device dom0 gave us: our nodes name a back end whose nodes we may read, in InitWait,
+ * pointing back at us (the layout of io-design.md). */
+static void devices(const char *cls, uint64_t domid)
+{
+	char names[256], front[48], back[96], path[128], buf[96], what[64];
+	int n;
+
+	snprintf(front, sizeof(front), "device/%s", cls);
+	n = xenbus_directory(front, names, sizeof(names));
+
+	for (int off = 0; n > 0 && off < n; off += (int)strlen(names + off) + 1) {
+		bool ok;
+		uint64_t state = 0, be_id = 1;
+
+		snprintf(front, sizeof(front), "device/%s/%s", cls, names + off);
+		snprintf(what, sizeof(what), "%s %s nodes", cls, names + off);
+		snprintf(path, sizeof(path), "%s/backend", front);
+		ok = xenbus_read(path, back, sizeof(back)) > 0;
+		snprintf(path, sizeof(path), "%s/backend-id", front);
+		ok = ok && xenbus_read_u64(path, &be_id) == 0 && be_id == 0;
+		snprintf(path, sizeof(path), "%s/state", back);
+		ok = ok && xenbus_read_u64(path, &state) == 0 && state == XenbusStateInitWait;
+		snprintf(path, sizeof(path), "%s/frontend-id", back);
+		ok = ok && xenbus_read_u64(path, &be_id) == 0 && be_id == domid;
+		snprintf(path, sizeof(path), "%s/frontend", back);
+		snprintf(buf, sizeof(buf), "/local/domain/%llu/%s", (unsigned long long)domid,
+		         front);
+		ok = ok && read_is(path, buf);
+		snprintf(path, sizeof(path), "%s/state", back);
+		ok = ok && xenbus_write(path, "4") == -XEN_EACCES; /* the back end's, not ours */
+		check(what, ok, (long)state);
+	}
+}
+
 void xenbus_selftest(void)
 {
 	uint64_t domid = 0;
@@ -199,6 +233,8 @@ void xenbus_selftest(void)
 	transactions();
 	permissions(domid);
 	malformed();
+	devices("vbd", domid);
+	devices("vif", domid);
 	xenbus_rm("data");
 	printk("xstest: %u checks, %u failed\n", checks, failed);
 }
