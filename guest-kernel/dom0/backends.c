@@ -6,6 +6,7 @@
  * a page or a grant of the domain any more, so the destroy that follows frees every frame.
  */
 #include <kernel.h>
+#include <platform.h>
 
 #include "backends.h"
 
@@ -70,4 +71,18 @@ void backends_link_block(struct hvlink_guest_chan *ch, const struct hvlink_msg *
 void backends_link_net(struct hvlink_guest_chan *ch, const struct hvlink_msg *m)
 {
 	netback_link_message(ch, m);
+}
+
+/* The one-shot timer is shared: each back end asks for the time its throttled work may go on,
+ * and the earliest deadline still ahead is the one armed (a later request never hides it). */
+static uint64_t timer_pending;
+
+void backends_wake_at(uint64_t deadline_ns)
+{
+	uint64_t now = platform->time_ns();
+
+	if (timer_pending > now && timer_pending < deadline_ns)
+		deadline_ns = timer_pending;
+	timer_pending = deadline_ns;
+	platform->timer_set(deadline_ns);
 }

@@ -30,6 +30,9 @@ bool backends_poll(void);
 /* HVLINK_CTL_BANDWIDTH_SET / GET: routed by kind to blkback or netback. */
 int backends_bandwidth_set(const struct hvlink_ctl_bandwidth *bw);
 int backends_bandwidth_get(struct hvlink_ctl_bandwidth *bw); /* fills the values of the key */
+/* Arms the shared one-shot timer for deadline_ns (platform time) unless an earlier wake-up
+ * is pending; back ends call this instead of platform->timer_set. */
+void backends_wake_at(uint64_t deadline_ns);
 /* The link's data channels: records from the host (the agent consumes them afterwards). */
 void backends_link_block(struct hvlink_guest_chan *ch, const struct hvlink_msg *m);
 void backends_link_net(struct hvlink_guest_chan *ch, const struct hvlink_msg *m);

@@ -612,7 +612,7 @@ static bool kick(uint64_t now)
 	else if (tap_retry_at <= now)
 		tap_retry_at = 0;
 	if (deadline)
-		platform->timer_set(deadline);
+		backends_wake_at(deadline);
 	return moved;
 }
 
