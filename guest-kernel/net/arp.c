@@ -9,7 +9,9 @@
  * entry we already have. A sender address of 0 (probe) or broadcast is never learnt.
  * There is no timer: retransmission, expiry and giving up happen when the cache is used.
  * A PENDING entry sends a new request when it is used at least ARP_RETRY_NS after the last,
- * and gives up after ARP_TRIES requests (its waiting frames are dropped, arp_timeouts).
+ * and gives up after ARP_TRIES requests: it becomes FAILED (its waiting frames are dropped,
+ * arp_timeouts) and sends to it fail with -E_HOSTUNREACH for ARP_FAILED_NS; the next send
+ * after that starts a new resolution.
  */
 #include <klib/string.h>
 #include "net_priv.h"
@@ -19,11 +21,12 @@
 #define ARP_VALID_NS   (60ULL * 1000000000)
 #define ARP_RETRY_NS   (1000ULL * 1000000)
 #define ARP_TRIES      3
+#define ARP_FAILED_NS  (3000ULL * 1000000)
 #define ARP_PKT_LEN    28
 #define ARP_OP_REQUEST 1
 #define ARP_OP_REPLY   2
 
-enum arp_state { ARP_FREE, ARP_PENDING, ARP_VALID };
+enum arp_state { ARP_FREE, ARP_PENDING, ARP_VALID, ARP_FAILED };
 
 struct arp_entry {
 	enum arp_state state;
@@ -170,20 +173,22 @@ int arp_output(struct net_if *nif, uint32_t ip, uint8_t *frame, unsigned int len
 	if (e && e->state == ARP_VALID && now - e->updated_ns < ARP_VALID_NS)
 		return eth_output(nif, e->mac, ETH_TYPE_IPV4, frame, len);
 
+	drop_waiting(NULL, 0, now);
 	if (e && e->state == ARP_PENDING && e->tries >= ARP_TRIES &&
 	    now - e->requested_ns >= ARP_RETRY_NS) {
 		net_stats.arp_timeouts++;
 		drop_waiting(nif, ip, now);
-		e->tries = 0; /* start again for this new frame */
-	} else {
-		drop_waiting(NULL, 0, now);
+		e->state = ARP_FAILED;
+		e->updated_ns = now;
 	}
+	if (e && e->state == ARP_FAILED && now - e->updated_ns < ARP_FAILED_NS)
+		return -E_HOSTUNREACH;
 	if (!e) {
 		e = alloc_entry();
 		*e = (struct arp_entry){
 		    .state = ARP_PENDING, .nif = nif, .ip = ip, .updated_ns = now};
-	} else if (e->state == ARP_VALID) {
-		e->state = ARP_PENDING; /* expired: ask again, keep nothing stale */
+	} else if (e->state != ARP_PENDING) {
+		e->state = ARP_PENDING; /* expired or failed long enough ago: ask again */
 		e->tries = 0;
 	}
 

@@ -186,6 +186,19 @@ static void print_secs(uint64_t ns)
 }
 
 /* ---- ping ---- */
+/* Our address on the subnet of dst (0 if none). */
+static uint32_t local_addr_for(uint32_t dst)
+{
+	struct net_if_info ifi;
+
+	for (int i = 0; net_info(NET_INFO_IF, i, &ifi, sizeof(ifi)) > 0; i++) {
+		uint32_t mask = ifi.prefix_len ? ~0u << (32 - ifi.prefix_len) : 0;
+		if (ifi.addr && (ifi.addr & mask) == (dst & mask))
+			return ifi.addr;
+	}
+	return 0;
+}
+
 int cmd_ping(int argc, char **argv)
 {
 	long count = 4, size = 56, interval_ms = 1000, wait_ms = PING_DEFAULT_W * 1000;
@@ -235,7 +248,12 @@ int cmd_ping(int argc, char **argv)
 		uint64_t t0 = uptime_ns();
 		long rc = net_sendto(sd, msg, 8 + (size_t)size, &to);
 		sent++;
-		if (rc < 0) {
+		if (rc == -E_HOSTUNREACH) {
+			char src[16];
+			ip_str(src, sizeof(src), local_addr_for(dst));
+			printf("From %s icmp_seq=%ld Destination Host Unreachable\n", src, seq);
+			errors++;
+		} else if (rc < 0) {
 			printf("ping: sendto: %s\n", errname(rc));
 			errors++;
 		} else {

@@ -494,21 +494,29 @@ static void test_arp_resolution(void)
 	CHECK(memcmp(sent[2].data + 42, "second", 6) == 0);
 	CHECK(arp_lookup(OTHER_IP, mac) == 0);
 
-	/* Nobody answers for .4: requests once a second, at most three, then it gives up. */
+	/* Nobody answers for .4: requests once a second, at most three, then it gives up: the
+	 * waiting frames are dropped and sends fail for 3 s, then a new round of requests. */
 	to.addr = 0x0a4d0004u;
 	nsent = 0;
 	uint64_t timeouts = net_stats.arp_timeouts, drops = net_stats.arp_queue_drops;
-	for (int i = 0; i < 5; i++) {
+	for (int i = 0; i < 3; i++) {
 		CHECK(sock_sendto(sd, "lost", 4, &to) == 0);
 		now_ns += 1100000000ULL;
 	}
-	CHECK(nsent == 5); /* 3 requests, give up, then a fresh round (2 so far) */
+	CHECK(nsent == 3);
+	CHECK(sock_sendto(sd, "lost", 4, &to) == -E_HOSTUNREACH);
 	CHECK(net_stats.arp_timeouts == timeouts + 1);
-	CHECK(net_stats.arp_queue_drops > drops);
+	CHECK(net_stats.arp_queue_drops == drops + 3);
+	now_ns += 2000000000ULL;
+	CHECK(sock_sendto(sd, "lost", 4, &to) == -E_HOSTUNREACH);
+	CHECK(nsent == 3);
+	now_ns += 1100000000ULL;
+	CHECK(sock_sendto(sd, "again", 5, &to) == 0);
+	CHECK(nsent == 4 && get16(sent[3].data + 12) == ETH_TYPE_ARP);
 	/* The queue is bounded. */
 	for (int i = 0; i < 20; i++)
 		sock_sendto(sd, "flood", 5, &to);
-	CHECK(net_stats.arp_queue_drops > drops + 5);
+	CHECK(net_stats.arp_queue_drops > drops + 3 + 5);
 
 	/* Entries expire: after 60 s the peer is asked again. */
 	now_ns += 61ULL * 1000000000;
