@@ -387,7 +387,8 @@ static void bucket_refill(struct bucket *b, uint64_t now)
 		uint64_t add = b->rate * (dt / NS_PER_S) + part / NS_PER_S;
 
 		b->rem = part % NS_PER_S;
-		if (add >= b->capacity || b->tokens + (int64_t)add >= (int64_t)b->capacity) {
+		if (b->tokens + (int64_t)add >=
+		    (int64_t)b->capacity) { /* add < 2^37: no overflow */
 			b->tokens = (int64_t)b->capacity;
 			b->rem = 0;
 		} else {
