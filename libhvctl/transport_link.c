@@ -45,7 +45,10 @@ struct link_transport {
 	struct ivs_server srv;
 	struct hvlink_chan_spec specs[HVLINK_MAX_CHANNELS];
 	unsigned nchans;
-	struct hvlink_header layout; /* private copy of what we wrote */
+	struct hvlink_header layout; /* private copy of what we wrote (link thread, once started) */
+	uint32_t max_msg[HVLINK_MAX_CHANNELS]
+	                [2]; /* by channel index and direction: the same in
+	                      * every layout (fixed specs), read by any thread */
 	struct link_chan chans[HVLINK_MAX_CHANNELS];
 	uint32_t generation;
 
@@ -465,11 +468,10 @@ static uint32_t lt_max_payload(struct hvctl_transport *t, uint16_t chan, int to_
 	struct link_transport *lt = (struct link_transport *)t;
 	struct link_chan *c = find_chan(lt, chan);
 
+	/* Not from lt->layout: the link thread lays the memory out again for a new machine. */
 	if (!c)
 		return 0;
-	return lt->layout.channels[c->index]
-	    .ring[to_machine ? HVLINK_DIR_H2G : HVLINK_DIR_G2H]
-	    .max_msg;
+	return lt->max_msg[c->index][to_machine ? HVLINK_DIR_H2G : HVLINK_DIR_G2H];
 }
 
 static void lt_close(struct hvctl_transport *t)
@@ -590,6 +592,9 @@ int link_transport_new(const hvctl_link_config *cfg, struct hvctl_transport **ou
 	for (i = 0; i < lt->nchans; i++) {
 		uint32_t m = lt->layout.channels[i].ring[HVLINK_DIR_G2H].max_msg;
 
+		lt->max_msg[i][HVLINK_DIR_H2G] =
+		    lt->layout.channels[i].ring[HVLINK_DIR_H2G].max_msg;
+		lt->max_msg[i][HVLINK_DIR_G2H] = m;
 		if (m > lt->rxbuf_size)
 			lt->rxbuf_size = m;
 	}

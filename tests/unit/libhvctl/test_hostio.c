@@ -39,6 +39,11 @@
 #include "hvctl-machine.h"
 #include "internal.h"
 
+/* The machine to run: the TSan build of this test runs the TSan build of fake-machine. */
+#ifndef FAKE_MACHINE
+#define FAKE_MACHINE "tests/unit/libhvctl/fake-machine"
+#endif
+
 static pid_t fm_pid;
 static char dir[64];
 
@@ -63,7 +68,7 @@ static void start_fake_machine(void)
 	fm_pid = fork();
 	REQUIRE(fm_pid >= 0);
 	if (fm_pid == 0) {
-		execl("tests/unit/libhvctl/fake-machine", "fake-machine", dir, (char *)NULL);
+		execl(FAKE_MACHINE, "fake-machine", dir, (char *)NULL);
 		_exit(127);
 	}
 	snprintf(ready, sizeof(ready), "%s/ready", dir);
@@ -473,7 +478,13 @@ int main(void)
 
 	hvctl_close(h);
 	kill(fm_pid, SIGTERM);
-	waitpid(fm_pid, NULL, 0);
+	{
+		int status = -1;
+
+		/* 0: it stopped in order (a ThreadSanitizer build exits 66 after a report). */
+		CHECK(waitpid(fm_pid, &status, 0) == fm_pid);
+		CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	}
 	fm_pid = 0;
 	{
 		char cmd[128];
