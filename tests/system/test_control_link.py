@@ -113,7 +113,7 @@ def test_dom0_attaches_through_pci_and_pirqs(machine):
                      r"\(256\), BAR2 0x[0-9a-f]+ \(8192 KiB\), MSI-X 2 entries", log, re.M), log
     assert re.search(r"^physdev: d0 pirq 16 = MSI-X entry 0 of .*vector 0x60", log, re.M), log
     assert re.search(r"^physdev: d0 pirq 17 = MSI-X entry 1 of .*vector 0x61", log, re.M), log
-    assert re.search(r"^\(d0\) agent: attached to the link \(generation \d+, 3 channels\)",
+    assert re.search(r"^\(d0\) agent: attached to the link \(generation \d+, 5 channels\)",
                      log, re.M), log
     assert "PANIC" not in log
 
@@ -123,7 +123,7 @@ def test_hello_physinfo_and_list(machine):
         pytest.skip("hv without the control hypercall (physinfo answers -ENOSYS)")
     info = fields(hvctl(machine, "physinfo").stdout)
     assert info["hv_version"].startswith("4.17"), info
-    assert info["link_version"] == "1.1" and info["interface_version"] == "1", info
+    assert info["link_version"] == "1.1" and info["interface_version"] == "2", info
     assert int(info["nr_cpus"]) == 2, info
     assert 0 < int(info["free_kib"]) < int(info["total_kib"]) <= 512 * 1024, info
     doms = domains(machine)
