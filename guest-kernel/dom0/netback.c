@@ -37,6 +37,7 @@
 #define RX_BATCH         32   /* receive copies per hypercall */
 #define POOL_MAX_PAGES   1024 /* 2048 frames, 4 MiB */
 #define TAP_RETRY_NS     1000000ULL
+#define SPIN_NS          20000ULL /* a wait shorter than this is not worth a timer */
 #define FRAME_SLOT_BYTES 2048
 
 _Static_assert(sizeof(struct sw_frame) <= FRAME_SLOT_BYTES, "two frames per page");
@@ -338,9 +339,7 @@ static bool vif_tx(struct vif *v, uint64_t now)
 	RING_IDX prod;
 	int notify_guest, rc;
 
-	if (v->tx_resume_ns && now < v->tx_resume_ns)
-		return false;
-	v->tx_resume_ns = 0;
+	v->tx_resume_ns = 0; /* the buckets decide again (a timer may fire a little early) */
 	prod = READ_ONCE(v->tx.sring->req_prod);
 	hv_ring_rmb();
 	if (prod - v->tx.req_cons > NET_TX_RING_SIZE) {
@@ -611,7 +610,9 @@ static bool kick(uint64_t now)
 		deadline = tap_retry_at;
 	else if (tap_retry_at <= now)
 		tap_retry_at = 0;
-	if (deadline)
+	if (deadline && deadline <= now + SPIN_NS)
+		moved = true; /* due now or very soon: look again rather than sleep */
+	else if (deadline)
 		backends_wake_at(deadline);
 	return moved;
 }

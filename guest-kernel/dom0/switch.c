@@ -149,8 +149,9 @@ void sw_init(struct netswitch *sw, const struct sw_ops *ops, void *arg, uint64_t
 	if (link_kbps > MAX_KBPS)
 		link_kbps = MAX_KBPS;
 	sw->link_kbps = link_kbps;
-	/* 10 ms of the link: enough to ride over the gaps between services */
-	bucket_set(&sw->link, link_kbps * 1024, MAX(link_kbps * 1024 / 100, 4 * SW_FRAME_MAX), now);
+	/* 50 ms of the link: dom0 may be kept off its CPU that long without the link losing
+	 * what it could have sent meanwhile */
+	bucket_set(&sw->link, link_kbps * 1024, MAX(link_kbps * 1024 / 20, 4 * SW_FRAME_MAX), now);
 }
 
 int sw_port_find(const struct netswitch *sw, enum sw_port_kind kind, uint16_t domid, uint16_t devid)
@@ -334,7 +335,7 @@ int sw_limits_set(struct netswitch *sw, int port, bool inbound, const struct sw_
 	if (inbound) {
 		p->in = *l;
 		limits_apply(l, &p->in_avg, &p->in_peak, now);
-		bucket_set(&p->floor, l->floor * 1024, MAX(l->floor * 1024 / 100, MIN_DEPTH_BYTES),
+		bucket_set(&p->floor, l->floor * 1024, MAX(l->floor * 1024 / 20, MIN_DEPTH_BYTES),
 		           now);
 	} else {
 		p->out = *l;
