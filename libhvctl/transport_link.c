@@ -29,6 +29,7 @@
 #include "internal.h"
 #include "ivshmem_server.h"
 #include "layout.h"
+#include "relay.h"
 #include "ring.h"
 
 struct link_chan {
@@ -402,6 +403,10 @@ static int lt_send(struct hvctl_transport *t, uint16_t chan, const struct hvlink
 	struct link_chan *c = find_chan(lt, chan);
 	int rc, notify = 0;
 
+	if (!c && chan == RELAY_CHAN_HOST)
+		return err_set(err, HVCTL_ERR_UNSUPPORTED,
+		               "devices are backed by the process that holds the machine: open the "
+		               "handle with hvctl_open_machine() to attach them");
 	if (!c)
 		return err_set(err, HVCTL_ERR_UNSUPPORTED, "the management link has no %s channel",
 		               chan_name(chan));

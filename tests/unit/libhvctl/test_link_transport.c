@@ -276,6 +276,9 @@ static void test_good_machine(hvctl *h, struct machine *m, struct seen *seen)
 	CHECK_EQ(hvctl_console_write(h, d, "ls\n", 3, &n), HVCTL_OK);
 	CHECK_EQ(hvctl_console_read(h, d, buf, sizeof(buf), &n), HVCTL_OK);
 	CHECK_EQ(n, 3);
+	/* Backing devices is the holder's business: a handle on the bare link says so. */
+	CHECK_EQ(hvctl_disk_attach(h, d, 51712, "/dev/null", 1, NULL), HVCTL_ERR_UNSUPPORTED);
+	CHECK(strstr(hvctl_last_error()->message, "hvctl_open_machine") != NULL);
 
 	for (i2 = 0; i2 < 4; i2++) {
 		w[i2].h = h;
