@@ -448,10 +448,15 @@ int blkback_iotune_set(const struct hvlink_ctl_bandwidth *bw)
 		return -XEN_ENOENT;
 	/* Limits beyond 8 GiB/s (or 2^33 IOPS) cannot be reached here: taken as that much. */
 	rate = MIN(bw->average, RATE_MAX / 1024) * 1024;
-	/* Bytes: a burst of 50 ms at the rate unless one is given, at least one full request. */
+	/*
+	 * Capacity: a burst of 50 ms at the rate unless one is given, and at least two full
+	 * requests. Two, not one: a request admitted late (the timer and the wake-up take their
+	 * time) leaves the surplus it waited for in the bucket, where the next one finds it; a
+	 * bucket of one request would throw it away and every late wake-up would lower the rate.
+	 */
 	cap = bw->burst ? MIN(bw->burst, RATE_MAX / 1024) * 1024 : rate / 20;
-	bucket_set(&d->bytes, rate, MAX(cap, (uint64_t)BLKB_BUF_PAGES * PAGE_SIZE), now);
-	bucket_set(&d->iops, MIN(bw->iops, RATE_MAX), MAX(MIN(bw->iops, RATE_MAX) / 20, 1ULL), now);
+	bucket_set(&d->bytes, rate, MAX(cap, 2ULL * BLKB_BUF_PAGES * PAGE_SIZE), now);
+	bucket_set(&d->iops, MIN(bw->iops, RATE_MAX), MAX(MIN(bw->iops, RATE_MAX) / 20, 2ULL), now);
 	printk("blkback: d%u vbd %u iotune: %llu KiB/s, %llu IOPS\n", d->domid, d->devid,
 	       (unsigned long long)bw->average, (unsigned long long)bw->iops);
 	return 0;
