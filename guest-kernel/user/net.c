@@ -385,14 +385,13 @@ int cmd_udpsend(int argc, char **argv)
 		}
 		put_be32(buf + 4, (uint32_t)sent);
 		long rc = net_sendto(sd, buf, (size_t)size, &to);
-		if (rc < 0) {
+		if (rc == -E_NOBUFS && (sent || now - start < 3 * NS_PER_SEC)) {
+			/* The ARP queue is full while the neighbour is being resolved: wait. */
+			nanosleep_ns(1000000);
+		} else if (rc < 0) {
 			errors++;
 			last_err = rc;
-			/* Only a full ARP queue (a neighbour being resolved) passes; give up on
-			 * anything else, or when nothing got through for 3 s. */
-			if (rc != -E_NOBUFS || (sent == 0 && now - start > 3 * NS_PER_SEC))
-				break;
-			nanosleep_ns(1000000);
+			break;
 		} else {
 			sent++;
 			bytes += (uint64_t)size;
@@ -413,10 +412,10 @@ int cmd_udpsend(int argc, char **argv)
 	printf(": ");
 	print_rate(bytes, elapsed);
 	if (errors)
-		printf(", %lu send errors (last: %s)", (unsigned long)errors, errname(last_err));
+		printf(", stopped: %s", errname(last_err));
 	printf("\n");
 	free(buf);
-	return sent ? 0 : 1;
+	return sent && !errors ? 0 : 1;
 }
 
 /* ---- udpsink ---- */
