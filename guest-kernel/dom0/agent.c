@@ -15,8 +15,8 @@
  * hv's control hypercall (public/domctl.h, same numbers); the hypercall's result is the
  * response status, so an hv without the operation answers -ENOSYS through the agent.
  *
- * Images arrive on the bulk channel (image.c); DOMAIN_BUILD hands the completed one to hv
- * (build_buffer).
+ * Images arrive on the bulk channel (image.c); DOMAIN_BUILD hands the completed kernel and
+ * ramdisk to hv (build_buffer).
  *
  * A peer that breaks the ring protocol (a ring fault) ends our use of the link: we write FAULT
  * in our header line, ring the host, and wait for it to lay the link out again.
@@ -337,33 +337,42 @@ static void ctl_hv_op(struct hvlink_guest_chan *ch, const struct hvlink_msg *m)
 		state_event(id.domid, false);
 		return;
 	}
-	case HVLINK_CTL_DOMAIN_BUILD:
-		if (!agent_image.complete || agent_image.xfer != q.build.kernel_xfer ||
-		    agent_image.kind != HVLINK_BULK_KERNEL) {
+	case HVLINK_CTL_DOMAIN_BUILD: {
+		struct agent_image *kernel, *ramdisk = NULL;
+
+		kernel = image_completed(q.build.kernel_xfer, HVLINK_BULK_KERNEL);
+		if (!kernel) {
 			agent_fail(ch, m, HVLINK_EINVAL, "no completed kernel image transfer %u",
 			           q.build.kernel_xfer);
 			return;
 		}
-		if (q.build.ramdisk_xfer) {
-			agent_fail(ch, m, HVLINK_EOPNOTSUPP, "ramdisks are not supported yet");
+		if (q.build.ramdisk_xfer &&
+		    !(ramdisk = image_completed(q.build.ramdisk_xfer, HVLINK_BULK_RAMDISK))) {
+			agent_fail(ch, m, HVLINK_EINVAL, "no completed ramdisk image transfer %u",
+			           q.build.ramdisk_xfer);
 			return;
 		}
-		op.u.build.image = (uint64_t)(uintptr_t)agent_image.buf;
-		op.u.build.image_len = agent_image.total;
+		op.u.build.image = (uint64_t)(uintptr_t)kernel->buf;
+		op.u.build.image_len = kernel->total;
+		if (ramdisk) {
+			op.u.build.ramdisk = (uint64_t)(uintptr_t)ramdisk->buf;
+			op.u.build.ramdisk_len = ramdisk->total;
+		}
 		q.build.cmdline[HVLINK_CMDLINE_MAX - 1] = '\0';
 		strlcpy(op.u.build.cmdline, q.build.cmdline, sizeof(op.u.build.cmdline));
 		rc = domctl(HV_DOMCTL_build_buffer, domid, &op);
-		image_release(); /* used once, whatever the result */
+		image_release_all(); /* used once, whatever the result */
 		if (rc) {
 			fail_hv(ch, m, rc, "build", domid);
 			return;
 		}
 		console_back_attach((uint16_t)domid); /* without it the domU still runs */
 		if ((rc = backends_domain_built((uint16_t)domid)))
-			printk("agent: domain %u has no XenStore (%ld): it gets no devices\n", domid,
-			       rc);
+			printk("agent: domain %u has no XenStore (%ld): it gets no devices\n",
+			       domid, rc);
 		agent_respond(ch, m, 0, NULL, 0);
 		return;
+	}
 	case HVLINK_CTL_DOMAIN_SHUTDOWN:
 		op.u.shutdown.reason = q.shutdown.reason;
 		if ((rc = domctl(HV_DOMCTL_shutdown, domid, &op))) {
@@ -675,7 +684,7 @@ static void try_attach(void)
 	attached = true;
 	attached_generation = guest.hdr.generation;
 	subscribed = false;
-	image_release();
+	image_release_all();
 	printk("agent: attached to the link (generation %u, %u channels)\n", guest.hdr.generation,
 	       guest.nr_chans);
 }

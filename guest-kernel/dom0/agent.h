@@ -7,6 +7,7 @@
 
 #include <klib/compiler.h>
 
+#include "bulk_sum.h"
 #include "guest.h"
 
 #define IMAGE_MAX (16UL << 20) /* hv's build_buffer limit */
@@ -17,7 +18,7 @@ void agent_respond(struct hvlink_guest_chan *ch, const struct hvlink_msg *req, i
 void agent_fail(struct hvlink_guest_chan *ch, const struct hvlink_msg *req, int err,
                 const char *fmt, ...) __printf(4, 5);
 
-/* The one image being received or received (image.c). */
+/* An image being received or received (image.c): one slot per kind. */
 struct agent_image {
 	uint32_t xfer; /* 0: none */
 	uint32_t kind;
@@ -29,12 +30,25 @@ struct agent_image {
 	uint8_t *buf;        /* contiguous in the I/O window */
 	unsigned long pages; /* backing pages (dom0 RAM) */
 	void **page_va;      /* their direct-map addresses, to free them */
+	/* Begun with HVLINK_BULK_SUM64 (link 1.1): the 64-bit sums instead of the CRC. Whole
+	 * 8-byte words are summed as they arrive (summed <= got, a multiple of 8); the tail at END.
+	 */
+	struct {
+		bool use_sum;
+		uint64_t summed;
+		struct hvlink_sum64 sum;
+	} check;
 };
-extern struct agent_image agent_image;
 
+#define IMAGE_SLOTS 2 /* [0] the kernel, [1] the ramdisk */
+extern struct agent_image agent_images[IMAGE_SLOTS];
+
+/* The completed image of transfer xfer if it is of this kind (HVLINK_BULK_*), else NULL. */
+struct agent_image *image_completed(uint32_t xfer, uint32_t kind);
 void crc32_init_tables(void);
-/* Frees the image's buffer and forgets it. */
-void image_release(void);
+/* Frees an image's buffer and forgets it; all of them. */
+void image_release(struct agent_image *img);
+void image_release_all(void);
 /* Serves one record of the bulk channel (BEGIN, DATA, END). */
 void bulk_request(struct hvlink_guest_chan *ch, const struct hvlink_msg *m);
 

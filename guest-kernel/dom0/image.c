@@ -1,10 +1,13 @@
 /*
- * Images on the management link's bulk channel, for dom0's agent: BEGIN reserves a buffer (dom0
- * pages mapped contiguously in the I/O window, at most IMAGE_MAX, kept for the next image if
- * large enough), DATA pieces must arrive in order and are copied straight from the ring into
- * it while their check is computed, END checks length and CRC-32 (END_SUM, link protocol 1.1:
- * the 64-bit sums of bulk_sum.h, much cheaper under emulation). Only END is answered: a
- * failure of BEGIN or DATA (NOREPLY messages) is latched and reported there.
+ * Images on the management link's bulk channel, for dom0's agent. One slot per kind (kernel,
+ * ramdisk), so a build can name one of each: BEGIN of a kind replaces what that kind's slot
+ * held and reserves a buffer (dom0 pages mapped contiguously in the I/O window, at most
+ * IMAGE_MAX, kept for the next image of that kind if large enough), DATA pieces of the slot's
+ * transfer must arrive in order and are copied straight from the ring into it while their
+ * check is computed, END checks length and CRC-32 (END_SUM, link protocol 1.1: the 64-bit
+ * sums of bulk_sum.h, much cheaper under emulation). Only END is answered: a failure of BEGIN
+ * or DATA (NOREPLY messages) is latched in the slot and reported there. A BEGIN of an unknown
+ * kind takes the kernel slot and fails at END, as it did when there was one slot.
  */
 #include <kernel.h>
 #include <mm.h>
@@ -17,42 +20,68 @@
 #include "dom0.h"
 #include "link_ctl.h"
 
-struct agent_image agent_image;
+struct agent_image agent_images[IMAGE_SLOTS];
 
-void image_release(void)
+void image_release(struct agent_image *img)
 {
-	if (agent_image.buf) {
-		dom0_unmap(agent_image.buf, agent_image.pages);
-		for (unsigned long i = 0; i < agent_image.pages; i++)
-			free_page(agent_image.page_va[i]);
+	if (img->buf) {
+		dom0_unmap(img->buf, img->pages);
+		for (unsigned long i = 0; i < img->pages; i++)
+			free_page(img->page_va[i]);
 	}
-	memset(&agent_image, 0, sizeof(agent_image));
+	memset(img, 0, sizeof(*img));
 }
 
-static int image_reserve(uint64_t total)
+void image_release_all(void)
 {
-	static void *page_va[IMAGE_MAX / PAGE_SIZE];
+	for (unsigned int i = 0; i < IMAGE_SLOTS; i++)
+		image_release(&agent_images[i]);
+}
+
+struct agent_image *image_completed(uint32_t xfer, uint32_t kind)
+{
+	for (unsigned int i = 0; i < IMAGE_SLOTS; i++) {
+		struct agent_image *img = &agent_images[i];
+
+		if (xfer && img->xfer == xfer && img->complete && img->kind == kind)
+			return img;
+	}
+	return NULL;
+}
+
+/* The slot of transfer xfer (0 if none is that transfer's). */
+static struct agent_image *image_of_xfer(uint32_t xfer)
+{
+	for (unsigned int i = 0; i < IMAGE_SLOTS; i++)
+		if (xfer && agent_images[i].xfer == xfer)
+			return &agent_images[i];
+	return NULL;
+}
+
+static int image_reserve(struct agent_image *img, uint64_t total)
+{
+	static void *page_va[IMAGE_SLOTS][IMAGE_MAX / PAGE_SIZE];
 	static uint64_t mfns[IMAGE_MAX / PAGE_SIZE];
 	unsigned long n = (unsigned long)((total + PAGE_SIZE - 1) / PAGE_SIZE);
 
 	if (n == 0)
 		n = 1;
-	agent_image.page_va = page_va;
-	for (agent_image.pages = 0; agent_image.pages < n; agent_image.pages++) {
+	img->page_va = page_va[img - agent_images];
+	for (img->pages = 0; img->pages < n; img->pages++) {
 		void *p = alloc_page();
 
 		if (!p)
 			goto nomem;
-		page_va[agent_image.pages] = p;
-		mfns[agent_image.pages] = pv_virt_to_mfn(p);
+		img->page_va[img->pages] = p;
+		mfns[img->pages] = pv_virt_to_mfn(p);
 	}
-	agent_image.buf = dom0_map_frames(mfns, n, false);
-	if (agent_image.buf)
+	img->buf = dom0_map_frames(mfns, n, false);
+	if (img->buf)
 		return 0;
 nomem:
-	for (unsigned long i = 0; i < agent_image.pages; i++)
-		free_page(page_va[i]);
-	agent_image.pages = 0;
+	for (unsigned long i = 0; i < img->pages; i++)
+		free_page(img->page_va[i]);
+	img->pages = 0;
 	return -HVLINK_ENOMEM;
 }
 
@@ -97,50 +126,40 @@ static uint32_t crc32_update(uint32_t crc, const uint8_t *p, uint64_t len)
 	return crc;
 }
 
-/*
- * How the current image is checked (link protocol 1.1): begun with HVLINK_BULK_SUM64, the
- * 64-bit sums of bulk_sum.h instead of the CRC. Words are summed as whole 8-byte words of the
- * image arrive (summed <= got, a multiple of 8); the tail at END. Kept here rather than in
- * struct agent_image because nothing outside this file needs it.
- */
-static struct {
-	bool use_sum;
-	uint64_t summed;
-	struct hvlink_sum64 sum;
-} image_check;
-
 static void image_begin(const struct hvlink_bulk_begin *b)
 {
 	uint32_t kind = b->kind & ~HVLINK_BULK_SUM64;
 	bool kind_ok = kind == HVLINK_BULK_KERNEL || kind == HVLINK_BULK_RAMDISK;
+	struct agent_image *img = &agent_images[kind == HVLINK_BULK_RAMDISK ? 1 : 0];
 
-	image_check.use_sum = (b->kind & HVLINK_BULK_SUM64) != 0;
-	image_check.summed = 0;
-	image_check.sum.a = image_check.sum.b = 0;
-	if (agent_image.buf && b->total <= agent_image.pages * PAGE_SIZE && b->total) {
-		agent_image.begin_ns = platform->time_ns();
+	if (img->buf && b->total <= img->pages * PAGE_SIZE && b->total) {
+		img->begin_ns = platform->time_ns();
 		/* The previous buffer is large enough: keep it (and its mapping). */
-		agent_image.got = 0;
-		agent_image.complete = false;
-		agent_image.xfer = b->xfer;
-		agent_image.kind = kind;
-		agent_image.total = b->total;
-		agent_image.crc = 0xffffffffu;
-		agent_image.error = kind_ok ? 0 : -HVLINK_EINVAL;
-		return;
+		img->got = 0;
+		img->complete = false;
+		img->xfer = b->xfer;
+		img->kind = kind;
+		img->total = b->total;
+		img->crc = 0xffffffffu;
+		img->error = kind_ok ? 0 : -HVLINK_EINVAL;
+	} else {
+		image_release(img);
+		img->begin_ns = platform->time_ns();
+		img->crc = 0xffffffffu;
+		img->xfer = b->xfer;
+		img->kind = kind;
+		img->total = b->total;
+		if (b->xfer == 0 || !kind_ok)
+			img->error = -HVLINK_EINVAL;
+		else if (b->total > IMAGE_MAX)
+			img->error = -HVLINK_E2BIG;
+		else
+			img->error = image_reserve(img, b->total);
 	}
-	image_release();
-	agent_image.begin_ns = platform->time_ns();
-	agent_image.crc = 0xffffffffu;
-	agent_image.xfer = b->xfer;
-	agent_image.kind = kind;
-	agent_image.total = b->total;
-	if (b->xfer == 0 || !kind_ok)
-		agent_image.error = -HVLINK_EINVAL;
-	else if (b->total > IMAGE_MAX)
-		agent_image.error = -HVLINK_E2BIG;
-	else
-		agent_image.error = image_reserve(b->total);
+	/* How it is checked (link protocol 1.1): the 64-bit sums of bulk_sum.h, or the CRC. */
+	img->check.use_sum = (b->kind & HVLINK_BULK_SUM64) != 0;
+	img->check.summed = 0;
+	img->check.sum.a = img->check.sum.b = 0;
 }
 
 /* The bytes [got, got + n) of the image, straight from the ring into the image's buffer. */
@@ -200,14 +219,14 @@ static void copy_sum_words(uint64_t *dst, const hvlink_u64_any *src, uint64_t wo
 }
 
 /* The bytes [got, got + n) of the image, straight from the ring into the image's buffer. */
-static void image_data(struct hvlink_guest_chan *ch, uint32_t n)
+static void image_data(struct agent_image *img, struct hvlink_guest_chan *ch, uint32_t n)
 {
-	uint8_t *dst = agent_image.buf + agent_image.got;
+	uint8_t *dst = img->buf + img->got;
 	const uint8_t *span[2];
 	uint32_t len[2], words;
 	uint64_t upto;
 
-	if (image_check.use_sum && image_check.summed == agent_image.got &&
+	if (img->check.use_sum && img->check.summed == img->got &&
 	    hvlink_ring_payload_spans(&ch->rx, sizeof(struct hvlink_bulk_data), n, &span[0],
 	                              &len[0], &span[1], &len[1]) == 0) {
 		/* Whole words copied and summed together; a tail (last piece) copied, summed at
@@ -215,12 +234,12 @@ static void image_data(struct hvlink_guest_chan *ch, uint32_t n)
 		for (int i = 0; i < 2; i++) {
 			words = len[i] / 8;
 			copy_sum_words((uint64_t *)dst, (const hvlink_u64_any *)span[i], words,
-			               &image_check.sum);
+			               &img->check.sum);
 			memcpy(dst + words * 8, span[i] + words * 8, len[i] % 8);
 			dst += len[i];
 			/* A span ends on a word only at the ring's end, where the next one goes on.
 			 */
-			image_check.summed += words * 8;
+			img->check.summed += words * 8;
 			if (len[i] % 8 && i == 0 && len[1]) {
 				/* Unaligned wrap (cannot happen: records are 8-aligned): sum the
 				 * rest later. */
@@ -228,50 +247,50 @@ static void image_data(struct hvlink_guest_chan *ch, uint32_t n)
 				break;
 			}
 		}
-		agent_image.got += n;
+		img->got += n;
 		return;
 	}
 	hvlink_ring_copy_payload(&ch->rx, sizeof(struct hvlink_bulk_data), dst, n);
-	agent_image.got += n;
-	if (!image_check.use_sum) {
-		agent_image.crc = crc32_update(agent_image.crc, dst, n);
+	img->got += n;
+	if (!img->check.use_sum) {
+		img->crc = crc32_update(img->crc, dst, n);
 		return;
 	}
 	/* Whole words only, while they are still in the cache; the tail waits for END. */
-	upto = agent_image.got & ~(uint64_t)7;
-	hvlink_sum64_update(&image_check.sum, agent_image.buf + image_check.summed,
-	                    upto - image_check.summed);
-	image_check.summed = upto;
+	upto = img->got & ~(uint64_t)7;
+	hvlink_sum64_update(&img->check.sum, img->buf + img->check.summed,
+	                    upto - img->check.summed);
+	img->check.summed = upto;
 }
 
 /* END or END_SUM of transfer xfer: matched says whether the image's check came out right. */
 static void image_end(struct hvlink_guest_chan *ch, const struct hvlink_msg *m, uint32_t xfer,
                       bool sum_expected)
 {
+	struct agent_image *img = image_of_xfer(xfer);
 	bool matched = false;
 
-	if (xfer == 0 || xfer != agent_image.xfer) {
+	if (!img) {
 		agent_fail(ch, m, HVLINK_ENOENT, "no image transfer %u", xfer);
 		return;
 	}
-	if (agent_image.error) {
-		agent_fail(ch, m, -agent_image.error, "image transfer %u failed: %s", xfer,
-		           agent_image.error == -HVLINK_E2BIG    ? "image larger than 16 MiB"
-		           : agent_image.error == -HVLINK_ENOMEM ? "no memory in dom0 for the image"
-		           : agent_image.error == -HVLINK_EINVAL ? "bad kind or out-of-order data"
-		                                                 : "error");
+	if (img->error) {
+		agent_fail(ch, m, -img->error, "image transfer %u failed: %s", xfer,
+		           img->error == -HVLINK_E2BIG    ? "image larger than 16 MiB"
+		           : img->error == -HVLINK_ENOMEM ? "no memory in dom0 for the image"
+		           : img->error == -HVLINK_EINVAL ? "bad kind or out-of-order data"
+		                                          : "error");
 		return;
 	}
-	if (agent_image.got != agent_image.total) {
+	if (img->got != img->total) {
 		agent_fail(ch, m, HVLINK_EIO, "image transfer %u incomplete: %llu of %llu bytes",
-		           xfer, (unsigned long long)agent_image.got,
-		           (unsigned long long)agent_image.total);
+		           xfer, (unsigned long long)img->got, (unsigned long long)img->total);
 		return;
 	}
-	if (sum_expected != image_check.use_sum) {
+	if (sum_expected != img->check.use_sum) {
 		agent_fail(ch, m, HVLINK_EINVAL,
 		           "image transfer %u was begun with %s check but ended with %s", xfer,
-		           image_check.use_sum ? "the 64-bit sum" : "the CRC-32",
+		           img->check.use_sum ? "the 64-bit sum" : "the CRC-32",
 		           sum_expected ? "the 64-bit sum" : "the CRC-32");
 		return;
 	}
@@ -279,25 +298,25 @@ static void image_end(struct hvlink_guest_chan *ch, const struct hvlink_msg *m, 
 		struct hvlink_bulk_end_sum e;
 
 		hvlink_ring_copy_payload(&ch->rx, 0, &e, sizeof(e));
-		hvlink_sum64_update(&image_check.sum, agent_image.buf + image_check.summed,
-		                    agent_image.total - image_check.summed);
-		image_check.summed = agent_image.total;
-		matched = e.sum_a == image_check.sum.a && e.sum_b == image_check.sum.b;
+		hvlink_sum64_update(&img->check.sum, img->buf + img->check.summed,
+		                    img->total - img->check.summed);
+		img->check.summed = img->total;
+		matched = e.sum_a == img->check.sum.a && e.sum_b == img->check.sum.b;
 	} else {
 		struct hvlink_bulk_end e;
 
 		hvlink_ring_copy_payload(&ch->rx, 0, &e, sizeof(e));
-		matched = (agent_image.crc ^ 0xffffffffu) == e.crc32;
+		matched = (img->crc ^ 0xffffffffu) == e.crc32;
 	}
 	if (!matched) {
 		agent_fail(ch, m, HVLINK_EIO, "image transfer %u: checksum mismatch", xfer);
 		return;
 	}
-	agent_image.complete = true;
+	img->complete = true;
 	agent_respond(ch, m, 0, NULL, 0);
 	printk("agent: image %u: %llu bytes received and checked (%s) in %llu us\n", xfer,
-	       (unsigned long long)agent_image.total, sum_expected ? "sum64" : "crc32",
-	       (unsigned long long)(platform->time_ns() - agent_image.begin_ns) / 1000);
+	       (unsigned long long)img->total, sum_expected ? "sum64" : "crc32",
+	       (unsigned long long)(platform->time_ns() - img->begin_ns) / 1000);
 }
 
 void bulk_request(struct hvlink_guest_chan *ch, const struct hvlink_msg *m)
@@ -315,16 +334,18 @@ void bulk_request(struct hvlink_guest_chan *ch, const struct hvlink_msg *m)
 	if (m->type == HVLINK_BULK_DATA && kind == HVLINK_MSG_NOREPLY &&
 	    m->len >= sizeof(struct hvlink_bulk_data)) {
 		struct hvlink_bulk_data d;
+		struct agent_image *img;
 		uint32_t n = m->len - (uint32_t)sizeof(d);
 
 		hvlink_ring_copy_payload(&ch->rx, 0, &d, sizeof(d));
-		if (d.xfer != agent_image.xfer || agent_image.xfer == 0 || agent_image.error)
+		img = image_of_xfer(d.xfer);
+		if (!img || img->error)
 			return; /* not ours, or already failed: END says so */
-		if (d.offset != agent_image.got || n > agent_image.total - agent_image.got) {
-			agent_image.error = -HVLINK_EINVAL;
+		if (d.offset != img->got || n > img->total - img->got) {
+			img->error = -HVLINK_EINVAL;
 			return;
 		}
-		image_data(ch, n);
+		image_data(img, ch, n);
 		return;
 	}
 	if (m->type == HVLINK_BULK_END && kind == HVLINK_MSG_REQUEST &&

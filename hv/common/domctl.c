@@ -84,44 +84,75 @@ static long op_create(struct hv_domctl_create *c)
 	return 0;
 }
 
-/* Build from boot module i or from an image in the caller's memory. */
-static long op_build(struct vcpu *v, struct domain *d, unsigned int cmd, struct hv_domctl_build *b)
+/* A copy in hv memory of len bytes at the caller's address addr (at most MAX_IMAGE_BYTES). */
+static long copy_image_in(uint64_t addr, uint64_t len, void **copy, unsigned int *order)
+{
+	*copy = NULL;
+	if (len == 0 || len > MAX_IMAGE_BYTES || addr == 0)
+		return -EINVAL;
+	*order = order_of(len);
+	*copy = alloc_pages_virt(*order);
+	if (!*copy)
+		return -ENOMEM;
+	if (copy_from_guest(*copy, addr, len)) {
+		free_pages_virt(*copy, *order);
+		*copy = NULL;
+		return -EFAULT;
+	}
+	return 0;
+}
+
+/* domain_build, saying on hv's console why it failed. */
+static long build_and_report(struct domain *d, const void *image, unsigned long len,
+                             const void *ramdisk, unsigned long ramdisk_len, const char *cmdline)
 {
 	const char *why = "";
-	const char *cmdline;
-	void *image;
-	unsigned long len;
+	long rc = domain_build(d, image, len, ramdisk, ramdisk_len, cmdline, &why);
+
+	if (rc)
+		printk("domain %u: build failed: %s (%ld)\n", d->domain_id, why, rc);
+	return rc;
+}
+
+/*
+ * Build from boot modules (kernel, ramdisk) or from images in the caller's memory, which are
+ * copied into hv first (the caller could change them while the builder reads).
+ */
+static long op_build(struct domain *d, unsigned int cmd, struct hv_domctl_build *b)
+{
+	void *image = NULL, *ramdisk = NULL;
+	unsigned int image_order = 0, ramdisk_order = 0;
 	long rc;
 
 	b->cmdline[sizeof(b->cmdline) - 1] = 0;
 	if (d->built)
 		return -EEXIST;
 	if (cmd == HV_DOMCTL_build_module) {
-		const struct boot_module *m = boot_module(b->module);
+		const struct boot_module *m = boot_module(b->module), *rd = NULL;
 
 		if (!m || b->module == 0)
 			return -ENOENT; /* module 0 is dom0's own kernel */
-		image = maddr_to_virt(m->start);
-		len = m->end - m->start;
-		cmdline = b->cmdline[0] ? b->cmdline : m->cmdline;
-		rc = domain_build(d, image, len, cmdline, &why);
-	} else {
-		unsigned int order;
-
-		if (b->image_len == 0 || b->image_len > MAX_IMAGE_BYTES)
-			return -EINVAL;
-		order = order_of(b->image_len);
-		image = alloc_pages_virt(order);
-		if (!image)
-			return -ENOMEM;
-		rc = copy_from_guest(image, b->image, b->image_len) ? -EFAULT : 0;
-		if (rc == 0)
-			rc = domain_build(d, image, b->image_len, b->cmdline, &why);
-		free_pages_virt(image, order);
+		if (b->ramdisk_module) {
+			rd = boot_module(b->ramdisk_module);
+			if (!rd || b->ramdisk_module == b->module)
+				return -ENOENT;
+		}
+		return build_and_report(d, maddr_to_virt(m->start), m->end - m->start,
+		                        rd ? maddr_to_virt(rd->start) : NULL,
+		                        rd ? rd->end - rd->start : 0,
+		                        b->cmdline[0] ? b->cmdline : m->cmdline);
 	}
-	if (rc)
-		printk("domain %u: build failed: %s (%ld)\n", d->domain_id, why, rc);
-	(void)v;
+	if ((b->ramdisk == 0) != (b->ramdisk_len == 0))
+		return -EINVAL;
+	rc = copy_image_in(b->image, b->image_len, &image, &image_order);
+	if (rc == 0 && b->ramdisk_len)
+		rc = copy_image_in(b->ramdisk, b->ramdisk_len, &ramdisk, &ramdisk_order);
+	if (rc == 0)
+		rc = build_and_report(d, image, b->image_len, ramdisk, b->ramdisk_len, b->cmdline);
+	if (ramdisk)
+		free_pages_virt(ramdisk, ramdisk_order);
+	if (image)
+		free_pages_virt(image, image_order);
 	return rc;
 }
 
@@ -229,7 +260,7 @@ long do_domctl(struct vcpu *v, uint64_t arg)
 		break;
 	case HV_DOMCTL_build_module:
 	case HV_DOMCTL_build_buffer:
-		rc = op_build(v, d, op.cmd, &op.u.build);
+		rc = op_build(d, op.cmd, &op.u.build);
 		break;
 	case HV_DOMCTL_populate:
 		rc = d->built ? -EEXIST : domain_populate(d);

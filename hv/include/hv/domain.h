@@ -117,7 +117,7 @@ void domain_cpu_check(void);
 
 /* Building a domU (hv/common/domain_build.c): memory, then the image. */
 int domain_populate(struct domain *d);
-int domain_build(struct domain *d, const void *image, unsigned long len, const char *cmdline,
-                 const char **why);
+int domain_build(struct domain *d, const void *image, unsigned long len, const void *ramdisk,
+                 unsigned long ramdisk_len, const char *cmdline, const char **why);
 
 #endif

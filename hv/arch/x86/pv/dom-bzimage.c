@@ -5,12 +5,22 @@
  * loaders do. hv decodes xz (what Debian's kernels use: CONFIG_KERNEL_XZ); the other formats
  * are named in the refusal so that the reason is plain.
  *
- * Pure code: it reads the image and writes the caller's buffer only; the image may come from
- * a domain through the control interface, so every field is checked against the image size.
+ * Pure code except pv_bzimage_unpack (at the end), which allocates hv memory for the ELF: the
+ * rest reads the image and writes the caller's buffer only; the image may come from a domain
+ * through the control interface, so every field is checked against the image size.
  */
 #include "dom-bzimage.h"
 
+#include <hv/lib.h>
+#include <hv/mm.h>
+#include <hv/time.h>
+#include <asm/processor.h>
+
 #include "../../../common/decompress/xz.h"
+
+/* No PV Linux decodes to more than this (Debian's 6.1 is 64 MiB): a larger stated size is a
+ * damaged or hostile header, refused before hv tries to find that much contiguous memory. */
+#define ELF_SIZE_MAX (256UL << 20)
 
 #define SETUP_SECTS      0x1f1
 #define HEADER_MAGIC     0x202 /* "HdrS" */
@@ -116,4 +126,36 @@ int pv_bzimage_decompress(const uint8_t *payload, size_t len, void *out, size_t 
 		return -1;
 	}
 	return 0;
+}
+
+void *pv_bzimage_unpack(const void *image, size_t *size, unsigned int *order, const char *who,
+                        const char **why)
+{
+	const uint8_t *payload;
+	size_t len, elf_size;
+	uint64_t t0 = rdtsc();
+	void *elf;
+
+	if (pv_bzimage_payload(image, *size, &payload, &len, &elf_size, why))
+		return NULL;
+	if (elf_size > ELF_SIZE_MAX) {
+		*why = "the bzImage states an uncompressed size above 256 MiB";
+		return NULL;
+	}
+	for (*order = 0; (PAGE_SIZE << *order) < elf_size; (*order)++)
+		;
+	elf = alloc_pages_virt(*order);
+	if (!elf) {
+		*why = "no contiguous hv memory to decompress the bzImage into";
+		return NULL;
+	}
+	if (pv_bzimage_decompress(payload, len, elf, elf_size, why)) {
+		free_pages_virt(elf, *order);
+		return NULL;
+	}
+	printk("%s: bzImage: xz payload of %lu KiB decoded to a %lu KiB ELF in %lu ms\n", who,
+	       (unsigned long)len >> 10, (unsigned long)elf_size >> 10,
+	       (unsigned long)((rdtsc() - t0) / tsc_khz));
+	*size = elf_size;
+	return elf;
 }

@@ -20,4 +20,12 @@ int pv_bzimage_payload(const void *image, size_t size, const uint8_t **payload, 
 int pv_bzimage_decompress(const uint8_t *payload, size_t len, void *out, size_t out_size,
                           const char **why);
 
+/*
+ * The ELF of a bzImage in fresh hv memory (2^*order pages, free it with free_pages_virt once
+ * the builder has copied it); *size becomes the ELF's size. Says on hv's console, named who,
+ * how long the decode took. NULL and *why if the image cannot be decoded or memory is short.
+ */
+void *pv_bzimage_unpack(const void *image, size_t *size, unsigned int *order, const char *who,
+                        const char **why);
+
 #endif

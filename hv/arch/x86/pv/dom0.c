@@ -23,42 +23,6 @@
 
 #define DOM0_MEM_DEFAULT (64UL << 20)
 
-/*
- * A Linux bzImage as dom0's kernel: its ELF is decoded into a temporary buffer (freed once the
- * builder has copied the image into dom0's memory). NULL, having said why, if that fails.
- */
-static const void *unpack_bzimage(const void *image, size_t *size, unsigned int *order)
-{
-	const uint8_t *payload;
-	size_t len, elf_size;
-	const char *why = "";
-	uint64_t t0 = rdtsc();
-	void *elf;
-
-	if (pv_bzimage_payload(image, *size, &payload, &len, &elf_size, &why)) {
-		printk("pv: cannot build dom0: %s\n", why);
-		return NULL;
-	}
-	for (*order = 0; (PAGE_SIZE << *order) < elf_size; (*order)++)
-		;
-	elf = alloc_pages_virt(*order);
-	if (!elf) {
-		printk("pv: cannot build dom0: no %lu MiB to decompress its bzImage into\n",
-		       (unsigned long)(PAGE_SIZE << *order) >> 20);
-		return NULL;
-	}
-	if (pv_bzimage_decompress(payload, len, elf, elf_size, &why)) {
-		printk("pv: cannot build dom0: %s\n", why);
-		free_pages_virt(elf, *order);
-		return NULL;
-	}
-	printk("dom0: bzImage: xz payload of %lu KiB decoded to a %lu KiB ELF in %lu ms\n",
-	       (unsigned long)len >> 10, (unsigned long)elf_size >> 10,
-	       (unsigned long)((rdtsc() - t0) / tsc_khz));
-	*size = elf_size;
-	return elf;
-}
-
 void pv_dom0_start(void)
 {
 	const struct boot_module *kernel = boot_module(0), *initrd = boot_module(1);
@@ -86,9 +50,12 @@ void pv_dom0_start(void)
 	image = maddr_to_virt(kernel->start);
 	image_size = kernel->end - kernel->start;
 	if (pv_is_bzimage(image, image_size)) {
-		image = unpack_bzimage(image, &image_size, &elf_order);
-		if (!image)
+		/* Decoded into a temporary buffer, freed once the builder has copied the image. */
+		image = pv_bzimage_unpack(image, &image_size, &elf_order, "dom0", &why);
+		if (!image) {
+			printk("pv: cannot build dom0: %s\n", why);
 			return;
+		}
 	}
 	nr_pages = bytes >> PAGE_SHIFT; /* what the decoded ELF took is not available */
 	if (nr_pages + 1024 > frames_free())

@@ -332,17 +332,19 @@ static bool iopl_ok(struct vcpu *v)
 	return pv(v)->iopl >= cpl;
 }
 
-/* Port I/O also needs I/O privilege (dom0). */
-static bool io_allowed(struct vcpu *v)
-{
-	return v->domain->is_privileged && iopl_ok(v);
-}
-
-static void do_io(struct cpu_user_regs *regs, bool in, unsigned int port, unsigned int size)
+/*
+ * Port I/O within the virtual IOPL. Only the privileged domain reaches the ports; for any other
+ * domain (and for hv's own ports) reads give all ones and writes are dropped, as Xen does for a
+ * PV domU without I/O permissions: unmodified Linux sets IOPL 1 in every PV domain and probes
+ * PCI configuration space (0xcf8/0xcfc) early in setup_arch; all ones means "no PCI there",
+ * where a #GP would end its boot before the console is up.
+ */
+static void do_io(struct vcpu *v, struct cpu_user_regs *regs, bool in, unsigned int port,
+                  unsigned int size)
 {
 	uint64_t mask = size == 4 ? 0xffffffffUL : size == 2 ? 0xffff : 0xff;
 
-	if (port_reserved(port, size)) {
+	if (!v->domain->is_privileged || port_reserved(port, size)) {
 		if (in)
 			regs->rax = (regs->rax & ~mask) | mask;
 		return;
@@ -421,9 +423,9 @@ bool pv_emulate_gp(struct vcpu *v, struct cpu_user_regs *regs)
 	case 0xed:
 	case 0xee:
 	case 0xef: /* in/out %dx */
-		if (!io_allowed(v))
+		if (!iopl_ok(v))
 			return false;
-		do_io(regs, !(b[i] & 2), (b[i] & 8) ? (uint16_t)regs->rdx : b[i + 1],
+		do_io(v, regs, !(b[i] & 2), (b[i] & 8) ? (uint16_t)regs->rdx : b[i + 1],
 		      (b[i] & 1) ? opsize : 1);
 		regs->rip += i + ((b[i] & 8) ? 1 : 2);
 		return true;
