@@ -107,6 +107,18 @@ def io(tmp_path_factory):
             os.kill(pid, 9)
 
 
+@pytest.fixture(autouse=True)
+def clean_machine(io):
+    """Each test starts with no domain defined or running, so a failed test does not take the
+    next ones with it."""
+    yield
+    if not io.alive():
+        return
+    for name in io.virsh("list", "--all", "--name", check=False).stdout.split():
+        io.virsh("destroy", name, check=False)
+        io.virsh("undefine", name, check=False)
+
+
 class Shell:
     """The domU's shell through `virsh console` on a pseudo-terminal."""
 
