@@ -26,7 +26,7 @@
  *  - the only mapping of guest memory is the ring page; blkback_remove unmaps it and closes
  *    the event channel, so after it nothing of the domain is held (backends.h's order).
  *
- * The wake-up while throttled is the platform's one-shot timer (dom0's agent uses no other).
+ * The wake-up while throttled is dom0's shared one-shot timer (backends_wake_at).
  */
 #include <kernel.h>
 #include <mm.h>
@@ -97,7 +97,6 @@ static struct bounce bufs[BLKB_BUFS];
 static unsigned int nr_bufs;
 static struct blkb_job *send_head, *send_tail;
 static uint32_t tag_seq;
-static uint64_t wake_at; /* a timer is armed for this time (0: none) */
 static unsigned int complaints;
 
 /* At most a few lines about a misbehaving guest or host: they must not flood the console. */
@@ -823,9 +822,7 @@ bool blkback_poll(void)
 			busy |= take_requests(d, now, &wait);
 	}
 	busy |= send_jobs();
-	if (wait != ~0ULL && (wake_at <= now || now + wait < wake_at)) {
-		wake_at = now + wait;
-		platform->timer_set(wake_at); /* a throttled request waits for its tokens */
-	}
+	if (wait != ~0ULL)
+		backends_wake_at(now + wait); /* a throttled request waits for its tokens */
 	return busy;
 }
