@@ -7,6 +7,8 @@
  * fragment (no reassembly: we never send fragments and accept none). Ethernet padding beyond
  * the total length is ignored. Output: no options, DF set, TTL 64, one identification counter.
  * Routing is by subnet only: a destination outside every interface's subnet is unreachable.
+ * A packet to one of our own addresses is handed straight to ip_input (there is no loopback
+ * device, and nothing on the wire would answer for us).
  */
 #include <klib/string.h>
 #include "net_priv.h"
@@ -104,6 +106,11 @@ int ip_output(uint32_t dst, uint8_t proto, uint8_t *frame, unsigned int l4len)
 	put32(h + 16, dst);
 	put16(h + 10, net_csum_fold(net_csum_add(0, h, IP_HLEN)));
 
+	if (dst == nif->addr) {
+		net_stats.ip_tx++;
+		ip_input(nif, h, IP_HLEN + l4len, false);
+		return 0;
+	}
 	unsigned int len = NET_L4_OFF + l4len;
 	int rc = ip_is_broadcast(nif, dst)
 	             ? eth_output(nif, eth_broadcast, ETH_TYPE_IPV4, frame, len)

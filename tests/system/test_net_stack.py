@@ -11,7 +11,8 @@ udpsink, netstat, ping and udpsend while the host, as root:
   stack) the domU answers pings, and its netstat counts the bad frames (bad IP checksums,
   fragments, ...);
 - sends numbered datagrams to udpsink: its report adds up (received + lost = sent);
-- receives the domU's ping replies and its numbered udpsend datagrams (paced with -r).
+- receives the domU's ping replies and its numbered udpsend datagrams (paced with -r); the
+  domU's ping of its own address is answered.
 The subnet 10.79.7.0/24 is this test's own, so that other tests' TAPs do not collide with it.
 Every process is stopped at the end, pass or fail; the serial log is kept in
 tests/out/net-stack.log.
@@ -158,7 +159,7 @@ def test_net_stack_from_the_host(machine):
     d = machine
     host_rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     script = (f"ip={GUEST_IP}/24 -- udpsink {SINK_PORT} -t 300; netstat; "
-              f"ping -c 3 -i 0.2 {HOST_IP}; udpsend {HOST_IP} {HOST_PORT} -n 200 -s 1000 -r 200; "
+              f"ping -c 3 -i 0.2 {HOST_IP}; ping -c 2 -i 0.2 {GUEST_IP}; udpsend {HOST_IP} {HOST_PORT} -n 200 -s 1000 -r 200; "
               f"udpsink {SINK_PORT} -t 1; poweroff")
     r = subprocess.run([HVCTL, "--machine", d, "create", GUEST, "--memory", "32", "--cmdline",
                         script, "--nic", f"ip={HOST_IP}/24"], capture_output=True, text=True,
@@ -250,6 +251,9 @@ def test_net_stack_from_the_host(machine):
                            rf"packet loss, time \d+ms$", timeout=60)
         assert m.group(1) == "3", m.group(0)
         wait_serial(d, rf"^\(d{domid}\) rtt min/avg/max/mdev = [\d.]+/[\d.]+/[\d.]+/[\d.]+ ms$")
+        # Its own address answers without the wire.
+        m = wait_serial(d, rf"^\(d{domid}\) 2 packets transmitted, (\d+) received", timeout=30)
+        assert m.group(1) == "2", m.group(0)
         host_rx.settimeout(30)
         seqs = set()
         while True:

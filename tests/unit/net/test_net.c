@@ -558,6 +558,19 @@ static void test_ping_socket(void)
 	const uint8_t *m = check_ip(0, IP_PROTO_ICMP, OUR_IP, PEER_IP, &l4len);
 	CHECK(l4len == 26 && m[0] == 8 && get16(m + 4) == si.port && get16(m + 6) == 3);
 	CHECK(net_csum_fold(net_csum_add(0, m, l4len)) == 0);
+	/* To our own address: answered and delivered without a frame on the wire. */
+	struct net_sockaddr self = {.addr = OUR_IP};
+	msg[0] = 8;
+	nsent = 0;
+	CHECK(sock_sendto(sd, msg, 26, &self) == 0 && nsent == 0);
+	CHECK(sock_recv(sd, buf, sizeof(buf), &from) == 26);
+	CHECK(buf[0] == 0 && get16(buf + 4) == si.port && from.addr == OUR_IP && from.ttl == 64);
+	int usd = sock_open(NET_SOCK_UDP, 5);
+	CHECK(sock_bind(usd, 7777) == 0);
+	self.port = 7777;
+	CHECK(sock_sendto(usd, "me", 2, &self) == 0 && nsent == 0);
+	CHECK(sock_recv(usd, buf, sizeof(buf), &from) == 2 && from.port == 7777);
+	sock_close(usd);
 	/* Only echo requests may be sent. */
 	msg[0] = 0;
 	CHECK(sock_sendto(sd, msg, 26, &to) == -E_INVAL);
