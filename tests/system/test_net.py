@@ -1,0 +1,368 @@
+"""Network devices end to end: netfront in two domUs, dom0's netback and switch, the host's TAPs.
+
+One machine (tools/hv-machine: QEMU with hv `sched=resv`, 2 pCPUs, dom0 = guest.elf `agent
+net_link_kbps=2048`: the switch's link into the guests is 2 MiB/s, low enough for the emulated
+machine to fill it). Two domUs, created with `hvctl create --nic MAC,tap=NAME`:
+  A 10.79.9.2/24 on TAP hvnet-a, which has the host's 10.79.9.1/24;
+  B 10.79.9.3/24 on TAP hvnet-b, without an address: the host reaches B through hvnet-a and the
+  switch (both TAPs get arp_ignore=1, so that only hvnet-a answers for the host's address).
+Checked, through each domU's console and from the host:
+- both front ends connect (netfront's and netback's messages, `net: eth0 up`);
+- A pings B and B pings A (3 of 3), the host pings both with raw ICMP (B via the switch);
+- bandwidth settings round-trip through libhvctl (tests/system/net-bw); floors beyond the link,
+  a floor on outbound traffic and an interface that does not exist are refused;
+- outbound limit: A floods the host with udpsend; what dom0 sends out of hvnet-a (hvctl
+  backing's to_tap_bytes over 5 s) stays within 5% of A's limit: 10 MiB/s when the unlimited
+  flood reaches 1.15 times that, otherwise (a slower or loaded host) 1 MiB/s, as the output says;
+- inbound limit: the host floods B (3 MiB/s offered) whose inbound average is 1 MiB/s: B's
+  udpsink sees at most 5% more (Ethernet bytes: UDP payload * 1514 / 1472);
+- floors: A's floor is 30% of the link, B's 60%; the host floods both at 1.5 times the link:
+  each gets at least 95% of its floor and together no more than the link (+5%).
+The subnet 10.79.9.0/24 is this test's own. Every process is stopped at the end, pass or fail;
+the serial log is kept in tests/out/net.log.
+"""
+
+import os
+import re
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import tempfile
+import time
+
+import pytest
+
+from hvtest import accel, build_path
+
+HV = build_path("hv/hv.elf")
+GUEST = build_path("guest-kernel/guest.elf")
+HV_MACHINE = build_path("tools/hv-machine/hv-machine")
+HVCTL = build_path("tools/hvctl/hvctl")
+NET_BW = build_path("tests/system/net-bw")
+LINK_KBPS = 2048
+HOST_IP, A_IP, B_IP = "10.79.9.1", "10.79.9.2", "10.79.9.3"
+A_MAC, B_MAC = "00:16:3e:79:09:02", "00:16:3e:79:09:03"
+TAP_A, TAP_B = "hvnet-a", "hvnet-b"
+PAYLOAD = 1472
+FRAME = PAYLOAD + 8 + 20 + 14  # UDP, IPv4 and Ethernet headers
+
+pytestmark = [
+    pytest.mark.skipif(not all(os.path.exists(p) for p in (HV, GUEST, HV_MACHINE, HVCTL, NET_BW)),
+                       reason="hv, guest.elf, hv-machine, hvctl or net-bw not built"),
+    pytest.mark.skipif(os.geteuid() != 0, reason="TAP devices and raw sockets need root"),
+    pytest.mark.serial,  # rates of the emulated machine: not beside other machines
+]
+
+
+def _kill_pidfile(path):
+    try:
+        with open(path) as f:
+            pid = int(f.read().split()[0])
+        os.kill(pid, signal.SIGKILL)
+    except (OSError, ValueError, IndexError):
+        pass
+
+
+def _serial(d):
+    try:
+        with open(os.path.join(d, "serial.log"), errors="replace") as f:
+            return f.read()
+    except OSError:
+        return ""
+
+
+def hvctl(d, *args, check=True, timeout=60):
+    r = subprocess.run([HVCTL, "--machine", d, "--timeout", "30", *args], capture_output=True,
+                       text=True, timeout=timeout)
+    if check:
+        assert r.returncode == 0, f"hvctl {' '.join(args)}: {r.returncode} {r.stdout}{r.stderr}"
+    return r
+
+
+def net_bw(d, domid, direction, *values, check=True):
+    r = subprocess.run([NET_BW, d, str(domid), "0", direction, *map(str, values)],
+                       capture_output=True, text=True, timeout=60)
+    if check:
+        assert r.returncode == 0, f"net-bw {domid} {direction} {values}: {r.stdout}{r.stderr}"
+    return r
+
+
+class Console:
+    """A domU's console through `hvctl console DOMID`, kept open: commands typed, output read
+    from a file."""
+
+    def __init__(self, d, domid, path):
+        self.path = path
+        self.out = open(path, "w")
+        self.proc = subprocess.Popen([HVCTL, "--machine", d, "--timeout", "30", "console",
+                                      str(domid)], stdin=subprocess.PIPE, stdout=self.out,
+                                     stderr=subprocess.STDOUT, text=True,
+                                     start_new_session=True)
+        self.seen = 0  # output before this offset has been matched already
+
+    def text(self):
+        with open(self.path, errors="replace") as f:
+            return f.read()
+
+    def wait(self, regex, timeout=60):
+        """Waits for regex in the output after what earlier waits matched; returns the match."""
+        end = time.monotonic() + timeout
+        while True:
+            text = self.text()
+            m = re.compile(regex, re.M).search(text, self.seen)
+            if m:
+                self.seen = m.end()
+                return m
+            if time.monotonic() > end:
+                raise AssertionError(f"{regex!r} not on the console within {timeout} s: "
+                                     f"{text[self.seen:][-3000:]!r}")
+            time.sleep(0.2)
+
+    def run(self, command, regex, timeout=60):
+        self.proc.stdin.write(command + "\n")
+        self.proc.stdin.flush()
+        return self.wait(regex, timeout)
+
+    def close(self):
+        self.proc.send_signal(signal.SIGINT)
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+        self.out.close()
+
+
+@pytest.fixture(scope="module")
+def net(tmp_path_factory):
+    d = tempfile.mkdtemp(prefix="hvnt-")
+    consoles = []
+    try:
+        r = subprocess.run([HV_MACHINE, "start", "--dir", d, "--hv", HV, "--cmdline",
+                            "sched=resv", "--dom0", GUEST, "--dom0-cmdline",
+                            f"agent net_link_kbps={LINK_KBPS}", "--cpus", "2", "--memory",
+                            "512", "--accel", accel(), "--wait-agent", "90", "--detach"],
+                           capture_output=True, text=True, timeout=150)
+        assert r.returncode == 0, r.stdout + r.stderr + _serial(d)[-3000:]
+        doms = {}
+        for name, ip, nic in (("a", A_IP, f"{A_MAC},tap={TAP_A},ip={HOST_IP}/24"),
+                              ("b", B_IP, f"{B_MAC},tap={TAP_B}")):
+            out = hvctl(d, "create", GUEST, "--memory", "16", "--cmdline", f"ip={ip}/24 shell",
+                        "--name", name, "--nic", nic, timeout=120).stdout.split()
+            doms[name] = int(out[0])
+        for tap in (TAP_A, TAP_B):
+            with open(f"/proc/sys/net/ipv4/conf/{tap}/arp_ignore", "w") as f:
+                f.write("1\n")
+        tmp = tmp_path_factory.mktemp("net")
+        for name in ("a", "b"):
+            consoles.append(Console(d, doms[name], str(tmp / f"console-{name}.out")))
+        yield {"dir": d, "a": doms["a"], "b": doms["b"], "con_a": consoles[0],
+               "con_b": consoles[1]}
+        assert "PANIC" not in _serial(d)
+    finally:
+        for c in consoles:
+            c.close()
+        subprocess.run([HV_MACHINE, "stop", "--dir", d], capture_output=True, timeout=60)
+        for name in ("pid", "hv-machine.pid"):
+            _kill_pidfile(os.path.join(d, name))
+        if os.path.exists(os.path.join(d, "serial.log")):
+            os.makedirs(build_path("tests/out"), exist_ok=True)
+            shutil.copy(os.path.join(d, "serial.log"), build_path("tests/out/net.log"))
+        shutil.rmtree(d, ignore_errors=True)
+
+
+# ---- the host's side ----
+
+
+def csum(data):
+    if len(data) % 2:
+        data += b"\0"
+    s = sum(struct.unpack(f"!{len(data) // 2}H", data))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return ~s & 0xFFFF
+
+
+def host_ping(dst, count=3, timeout=5.0):
+    """Raw ICMP echo from the host; the number of replies."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+    ident, got = os.getpid() & 0xFFFF, 0
+    try:
+        for seq in range(1, count + 1):
+            m = struct.pack("!BBHHH", 8, 0, 0, ident, seq) + b"hvnet-ping" * 5
+            s.sendto(m[:2] + struct.pack("!H", csum(m)) + m[4:], (dst, 0))
+            end = time.monotonic() + timeout
+            while time.monotonic() < end:
+                s.settimeout(max(0.01, end - time.monotonic()))
+                try:
+                    pkt, addr = s.recvfrom(4096)
+                except socket.timeout:
+                    break
+                icmp = pkt[(pkt[0] & 15) * 4:]
+                if addr[0] == dst and icmp[0] == 0 and struct.unpack("!HH", icmp[4:8]) == (
+                        ident, seq):
+                    got += 1
+                    break
+    finally:
+        s.close()
+    return got
+
+
+def flood(dsts, kibps, seconds):
+    """Sends PAYLOAD-byte datagrams to each (addr, port) in dsts, each paced at kibps, for
+    seconds; returns the datagrams sent to each."""
+    socks = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in dsts]
+    buf = b"HVUD" + bytes(PAYLOAD - 4)  # not numbered: udpsink counts bytes and time
+    sent = [0] * len(dsts)
+    start = time.monotonic()
+    try:
+        while True:
+            now = time.monotonic()
+            if now - start >= seconds:
+                break
+            due = int((now - start) * kibps * 1024 / PAYLOAD)
+            for i, (s, dst) in enumerate(zip(socks, dsts)):
+                while sent[i] < due:
+                    try:
+                        s.sendto(buf, dst)
+                    except OSError:
+                        pass
+                    sent[i] += 1
+            time.sleep(0.001)
+    finally:
+        for s in socks:
+            s.close()
+    return sent
+
+
+def sink_rate(m):
+    """Ethernet KiB/s from a udpsink report (UDP payload bytes / time)."""
+    return float(m.group(2)) / 1024 / float(m.group(3)) * FRAME / PAYLOAD
+
+
+SINK_RE = r"udpsink: received (\d+) datagrams, (\d+) bytes in ([\d.]+) s"
+
+
+def to_tap_bytes(d, domid):
+    for line in hvctl(d, "backing").stdout.splitlines():
+        f = line.split()
+        if f and f[0] == str(domid) and f[1] == "nic":
+            return int(re.search(r"to_tap_bytes=(\d+)", line).group(1))
+    raise AssertionError(f"no TAP of domain {domid} in hvctl backing")
+
+
+# ---- the tests, in order ----
+
+
+def test_front_ends_connect(net):
+    for con in (net["con_a"], net["con_b"]):
+        con.run("", r"\$ ")  # the shell is up
+    text_a, text_b = net["con_a"].text(), net["con_b"].text()
+    serial = _serial(net["dir"])
+    for text, mac, ip in ((text_a, A_MAC, A_IP), (text_b, B_MAC, B_IP)):
+        assert re.search(rf"netfront: eth0 \(vif 0\) connected, mac {mac}", text) or \
+            f"netfront: eth0 (vif 0) connected, mac {mac}" in serial, text
+    for domid in (net["a"], net["b"]):
+        assert f"netback: vif {domid}.0 connected" in serial, serial[-3000:]
+
+
+def test_domus_ping_each_other(net):
+    net["con_a"].run(f"ping -c 3 {B_IP}", r"3 packets transmitted, 3 received", timeout=60)
+    net["con_b"].run(f"ping -c 3 {A_IP}", r"3 packets transmitted, 3 received", timeout=60)
+
+
+def test_host_pings_domus(net):
+    assert host_ping(A_IP) == 3
+    assert host_ping(B_IP) == 3  # through hvnet-a and the switch
+
+
+def test_bandwidth_settings(net):
+    d, a = net["dir"], net["a"]
+    assert net_bw(d, a, "in", 1000, 2000, 300, 100).stdout.strip() == \
+        "in average=1000 peak=2000 burst=300 floor=100"
+    assert net_bw(d, a, "in").stdout.strip() == "in average=1000 peak=2000 burst=300 floor=100"
+    assert net_bw(d, a, "out").stdout.strip() == "out average=0 peak=0 burst=0 floor=0"
+    # floors beyond the link, a floor on outbound traffic, no such interface: refused
+    assert net_bw(d, a, "in", 0, 0, 0, LINK_KBPS + 1, check=False).returncode == 1
+    assert net_bw(d, a, "out", 0, 0, 0, 5, check=False).returncode == 1
+    r = subprocess.run([NET_BW, d, str(a), "7", "in", "100"], capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert net_bw(d, a, "in").stdout.strip() == "in average=1000 peak=2000 burst=300 floor=100"
+    net_bw(d, a, "in", 0, 0, 0, 0)
+
+
+def _flood_out_of_a(net, seconds=10):
+    """A floods the host (udpsend); returns dom0's rate out of hvnet-a, KiB/s, over 5 s."""
+    d, con = net["dir"], net["con_a"]
+    # A bound port: the host drops what overflows it instead of answering port-unreachable.
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind((HOST_IP, 5009))
+    try:
+        con.run(f"udpsend {HOST_IP} 5009 -s {PAYLOAD} -t {seconds}",
+                r"udpsend " + re.escape(HOST_IP))
+        time.sleep(2.5)
+        b0, t0 = to_tap_bytes(d, net["a"]), time.monotonic()
+        time.sleep(5)
+        b1, t1 = to_tap_bytes(d, net["a"]), time.monotonic()
+        m = con.wait(r"udpsend: sent \d+ datagrams.*", timeout=seconds + 30)
+    finally:
+        s.close()
+    print(m.group(0))
+    return (b1 - b0) / 1024 / (t1 - t0)
+
+
+def test_outbound_limit(net):
+    d, a = net["dir"], net["a"]
+    net_bw(d, a, "out", 0)
+    unlimited = _flood_out_of_a(net)
+    limit = 10240 if unlimited > 1.15 * 10240 else 1024
+    print(f"unlimited flood out of A: {unlimited:.0f} KiB/s; limit tested: {limit} KiB/s")
+    assert unlimited > 1.15 * limit, f"the flood ({unlimited:.0f} KiB/s) cannot test {limit}"
+    net_bw(d, a, "out", limit)
+    try:
+        rate = _flood_out_of_a(net)
+    finally:
+        net_bw(d, a, "out", 0)
+    print(f"limited to {limit} KiB/s: {rate:.0f} KiB/s")
+    assert rate <= 1.05 * limit, (rate, limit)
+    assert rate >= 0.80 * limit, (rate, limit)
+
+
+def test_inbound_limit(net):
+    d, b, con = net["dir"], net["b"], net["con_b"]
+    limit = 1024
+    net_bw(d, b, "in", limit)
+    try:
+        con.run("udpsink 5010 -t 14", r"udpsink: listening on port 5010")
+        sent = flood([(B_IP, 5010)], 3 * limit, 8)
+        m = con.wait(SINK_RE, timeout=40)
+    finally:
+        net_bw(d, b, "in", 0)
+    rate = sink_rate(m)
+    print(f"host offered {sent[0]} datagrams at {3 * limit} KiB/s; B received {rate:.0f} KiB/s")
+    assert rate <= 1.05 * limit, (rate, limit)
+    assert rate >= 0.80 * limit, (rate, limit)
+
+
+def test_floors_under_contention(net):
+    d = net["dir"]
+    floor_a, floor_b = LINK_KBPS * 30 // 100, LINK_KBPS * 60 // 100
+    net_bw(d, net["a"], "in", 0, 0, 0, floor_a)
+    net_bw(d, net["b"], "in", 0, 0, 0, floor_b)
+    try:
+        net["con_a"].run("udpsink 5011 -t 14", r"udpsink: listening on port 5011")
+        net["con_b"].run("udpsink 5011 -t 14", r"udpsink: listening on port 5011")
+        sent = flood([(A_IP, 5011), (B_IP, 5011)], LINK_KBPS * 3 // 2, 8)
+        ra = sink_rate(net["con_a"].wait(SINK_RE, timeout=40))
+        rb = sink_rate(net["con_b"].wait(SINK_RE, timeout=40))
+    finally:
+        net_bw(d, net["a"], "in", 0)
+        net_bw(d, net["b"], "in", 0)
+    print(f"offered {sent} datagrams; A {ra:.0f} KiB/s (floor {floor_a}), "
+          f"B {rb:.0f} KiB/s (floor {floor_b}), link {LINK_KBPS}")
+    assert ra >= 0.95 * floor_a, (ra, floor_a)
+    assert rb >= 0.95 * floor_b, (rb, floor_b)
+    assert ra + rb <= 1.05 * LINK_KBPS, (ra, rb)
