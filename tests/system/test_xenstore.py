@@ -10,6 +10,7 @@ serves the module:
   malformed requests (each answered with its error while the store keeps serving): every
   check passes; destroying it removes /local/domain/<id> (dom0 says so after checking);
 - two domUs at once each pass on their own directory;
+- a domU that corrupts its ring indices (`xshostile`) is cut off, and another is served;
 - with a network interface (hvctl create --nic), the domU finds its device nodes and the back
   end's, in InitWait, pointing at each other, and may not write the back end's state.
 Every process is killed at the end, pass or fail.
@@ -141,6 +142,20 @@ def test_two_domus_at_once(machine):
         assert failed == 0 and total >= 46, {k: v for k, v in lines.items() if v != "ok"}
     for domid in (a, b):
         destroy_and_check_gone(machine, domid)
+
+
+def test_hostile_domu_is_cut_off_others_served(machine):
+    bad = create(machine, cmdline="xshostile shell")
+    wait_serial(machine, rf"^\(d0\) xenstored: domain {bad} corrupted its request ring "
+                         rf"indices; cut off$")
+    wait_serial(machine, rf"^\(d{bad}\) xshostile: cut off \(error 2\)$")
+    wait_serial(machine, rf"^\(d{bad}\) hvguest: starting /bin/sh")
+    good = create(machine)
+    total, failed, lines = xstest_lines(machine, good)
+    assert failed == 0 and total >= 46, {k: v for k, v in lines.items() if v != "ok"}
+    destroy_and_check_gone(machine, bad)
+    destroy_and_check_gone(machine, good)
+    assert "PANIC" not in _serial(machine)
 
 
 def test_device_nodes_seen_from_the_domu(machine):

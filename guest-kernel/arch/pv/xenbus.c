@@ -479,6 +479,29 @@ static void probe_class(const char *cls, int (*probe)(unsigned int devid))
 	}
 }
 
+/*
+ * `xshostile` on the command line: this domU misbehaves on purpose (tests/system/
+ * test_xenstore.py). A header promising a payload that never comes, then ring indices that
+ * cannot be: dom0 must cut the ring off (error = XENSTORE_ERROR_RINGIDX) and keep serving the
+ * others; the store is unusable for this domain afterwards.
+ */
+static void hostile(void)
+{
+	struct xsd_sockmsg h = {.type = XS_READ, .req_id = 0xbad, .len = 100};
+	uint64_t deadline = platform->time_ns() + 5000000000ULL;
+	unsigned long flags = platform->irq_save();
+
+	write_bytes(&h, sizeof(h), deadline);
+	write_bytes("data", 4, deadline); /* 96 bytes short */
+	ring->req_prod += 3 * XENSTORE_RING_SIZE;
+	notify();
+	while (!READ_ONCE(ring->error) && platform->time_ns() < deadline)
+		nap();
+	platform->irq_restore(flags);
+	printk("xshostile: %s (error %u)\n", ring->error ? "cut off" : "still served", ring->error);
+	state = -XEN_EIO; /* nothing more from this store */
+}
+
 void pv_devices_init(void)
 {
 	int rc = xenbus_init();
@@ -492,6 +515,10 @@ void pv_devices_init(void)
 	       (unsigned long long)pv_start_info->store_mfn, port);
 	if (cmdline_get(platform->cmdline, "xstest", NULL, 0) == 0)
 		xenbus_selftest();
+	if (cmdline_get(platform->cmdline, "xshostile", NULL, 0) == 0) {
+		hostile();
+		return;
+	}
 	probe_class("vbd", blkfront_probe);
 	probe_class("vif", netfront_probe);
 }
