@@ -364,6 +364,82 @@ static void test_watches(void)
 	}
 }
 
+/*
+ * Many random operations by dom0 and three domUs on a small set of paths: no domU write,
+ * mkdir or rm ever succeeds outside its own directory, quotas hold, reads return what was
+ * written last, and removing everything gives every node back.
+ */
+static void test_random(void)
+{
+	static const char *parts[] = {"a", "b", "c", "device", "0", "1"};
+	unsigned long seed = 12345;
+	unsigned int base_nodes;
+	char path[128], value[32], buf[64];
+
+	xs_tree_init(on_fire);
+	for (uint16_t d = 1; d <= 3; d++) {
+		struct xs_perms p = perms1(d, XS_PERM_NONE, 0, -1);
+
+		snprintf(path, sizeof(path), "/local/domain/%u", d);
+		EQ(xs_tree_mkdir(0, path), 0);
+		EQ(xs_tree_set_perms(0, path, &p), 0);
+	}
+	base_nodes = xs_tree_node_count();
+	for (int i = 0; i < 20000; i++) {
+		uint16_t dom, target;
+		unsigned int depth, op;
+		int rc, n;
+
+		seed = seed * 6364136223846793005UL + 1442695040888963407UL;
+		dom = (uint16_t)((seed >> 33) % 4);
+		target = (uint16_t)((seed >> 40) % 4);
+		depth = 1 + (unsigned int)((seed >> 45) % 3);
+		op = (unsigned int)((seed >> 50) % 5);
+		n = snprintf(path, sizeof(path), "/local/domain/%u", target);
+		for (unsigned int k = 0; k < depth; k++)
+			n += snprintf(path + n, sizeof(path) - (size_t)n, "/%s",
+			              parts[(seed >> (20 + 3 * k)) % 6]);
+		snprintf(value, sizeof(value), "v%d", i);
+		switch (op) {
+		case 0:
+		case 1:
+			rc = wr(dom, path, value);
+			if (rc == 0) {
+				EQ(rd(0, path, buf, sizeof(buf)), 0);
+				CHECK(strcmp(buf, value) == 0);
+			}
+			break;
+		case 2:
+			rc = xs_tree_mkdir(dom, path);
+			break;
+		case 3:
+			rc = xs_tree_rm(dom, path);
+			if (rc == 0)
+				CHECK(!xs_tree_exists(path));
+			break;
+		default:
+			rc = rd(dom, path, buf, sizeof(buf));
+			if (dom != 0 && dom != target && target != 0)
+				CHECK(rc == -XEN_EACCES);
+			continue;
+		}
+		if (rc == 0 && dom != 0 && dom != target) {
+			fprintf(stderr, "FAIL: dom %u changed %s (op %u)\n", dom, path, op);
+			failures++;
+		}
+		for (uint16_t d = 1; d <= 3; d++)
+			CHECK(xs_tree_nodes_of(d) <= XS_DOMU_NODES_MAX);
+	}
+	for (uint16_t d = 1; d <= 3; d++) {
+		snprintf(path, sizeof(path), "/local/domain/%u", d);
+		xs_tree_rm(0, path);
+		EQ(xs_tree_nodes_of(d), 0);
+		EQ(xs_tree_mkdir(0, path), 0);
+	}
+	EQ(xs_tree_rm(0, "/local/domain/0"), 0);
+	EQ(xs_tree_node_count(), base_nodes);
+}
+
 int main(void)
 {
 	xs_tree_init(on_fire);
@@ -374,6 +450,7 @@ int main(void)
 	test_perm_text();
 	test_watches();
 	EQ(xs_tree_nodes_of(3), 0);
+	test_random();
 	/* Emptying the tree gives every allocation back (2 nodes stay: / and local, domain). */
 	xs_tree_init(on_fire);
 	EQ(xs_tree_node_count(), 3);
