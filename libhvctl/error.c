@@ -102,7 +102,7 @@ static const struct {
     {HVLINK_EPERM, "EPERM", HVCTL_ERR_PERMISSION},
     {HVLINK_EACCES, "EACCES", HVCTL_ERR_PERMISSION},
     {HVLINK_EROFS, "EROFS", HVCTL_ERR_PERMISSION}, /* a write to a read-only disk */
-    {HVLINK_ENOENT, "ENOENT", HVCTL_ERR_INVALID}, /* a device, transfer... not a domain */
+    {HVLINK_ENOENT, "ENOENT", HVCTL_ERR_INVALID},  /* a device, transfer... not a domain */
     {HVLINK_ESRCH, "ESRCH", HVCTL_ERR_NO_DOMAIN},
     {HVLINK_EINVAL, "EINVAL", HVCTL_ERR_INVALID},
     {HVLINK_ERANGE, "ERANGE", HVCTL_ERR_INVALID},

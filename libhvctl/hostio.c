@@ -428,7 +428,8 @@ static void deliver_net(struct hostio *io, const struct hvlink_msg *hdr, const u
 		a->ops[0]++;
 		a->bytes[0] += n;
 	} else {
-		a->errors++; /* TAP down or its queue full: dropped, as a switch would */
+		a->ops[2]++; /* TAP down or its queue full: dropped, as a switch would */
+		a->errors++;
 	}
 	pthread_mutex_unlock(&io->lock);
 }
@@ -506,6 +507,7 @@ static void *net_main(void *arg)
 				who[i]->ops[1]++;
 				who[i]->bytes[1] += (uint64_t)got;
 			} else {
+				who[i]->ops[3]++; /* too long, or the link full or down */
 				who[i]->errors++;
 			}
 			pthread_mutex_unlock(&io->lock);

@@ -265,7 +265,8 @@ typedef struct hvctl_backing {
 	int readonly;
 	uint64_t sectors;
 	/* disk: reads, writes, flushes, discards done; bytes read, written.
-	 * interface: frames to the TAP, from the TAP (ops[0], ops[1]) and their bytes. */
+	 * interface: frames to the TAP, from the TAP, dropped on their way to the TAP, dropped
+	 * on their way from it (ops[0..3]); bytes to and from the TAP. */
 	uint64_t ops[4], bytes[2];
 	uint64_t errors; /* requests answered with an error, frames dropped */
 	char name[256];  /* the file or the TAP */

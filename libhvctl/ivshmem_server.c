@@ -37,8 +37,7 @@ static int fail(hvctl_error *err, int e, const char *fmt, ...)
 		va_end(ap);
 		err->code = HVCTL_ERR_SYSTEM;
 		err->remote_errno = 0;
-		snprintf(err->message, sizeof(err->message), "%s: %s", detail,
-		         strerror(e));
+		snprintf(err->message, sizeof(err->message), "%s: %s", detail, strerror(e));
 	}
 	return -e;
 }

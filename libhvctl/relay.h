@@ -102,8 +102,9 @@ struct relay_host_entry {
 	uint16_t kind, devid;
 	uint32_t flags, reserved;
 	uint64_t sectors;
-	uint64_t ops[4];   /* VBD: reads, writes, flushes, discards answered with success */
-	uint64_t bytes[2]; /* VBD: read, written; VIF: frames to the TAP, from the TAP */
+	uint64_t ops[4];   /* VBD: reads, writes, flushes, discards answered with success;
+	                    * VIF: frames to the TAP, from the TAP, dropped each way */
+	uint64_t bytes[2]; /* VBD: read, written; VIF: to the TAP, from the TAP */
 	uint64_t errors;   /* requests answered with an error, frames dropped */
 	char name[256];    /* the file (possibly cut) or the TAP */
 };

@@ -44,6 +44,16 @@ typedef struct {
 	unsigned int reservation; /* % of one pCPU guaranteed to each vcpu, 0 = none */
 } hvSchedParams;
 
+/* What the host moved for one disk or interface (the backing's own counts). An interface's
+ * are from the domain's side, as libvirt reports them: rx = frames the domain received. */
+typedef struct {
+	unsigned long long rd_req, rd_bytes, wr_req, wr_bytes, errs;
+} hvBackendDiskStats;
+
+typedef struct {
+	unsigned long long rx_bytes, rx_packets, rx_drop, tx_bytes, tx_packets, tx_drop;
+} hvBackendNicStats;
+
 /* What the machine reports by itself. */
 typedef enum {
 	HV_BACKEND_POWEROFF, /* the guest shut itself down */
@@ -85,6 +95,12 @@ typedef struct {
 
 	/* I/O limits of the disk with this target, from disk's iotune fields. */
 	int (*set_iotune)(hvBackend *be, int domid, const hvDiskDef *disk, GError **err);
+
+	/* Counters of a running domain's disk (by target) and interface (by its position). */
+	int (*disk_stats)(hvBackend *be, int domid, const hvDiskDef *disk, hvBackendDiskStats *st,
+	                  GError **err);
+	int (*nic_stats)(hvBackend *be, int domid, unsigned int index, hvBackendNicStats *st,
+	                 GError **err);
 
 	hvBackendConsole *(*console_open)(hvBackend *be, int domid, hvBackendConsoleFn out,
 	                                  void *opaque, GError **err);

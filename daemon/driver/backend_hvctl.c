@@ -776,6 +776,61 @@ static void on_event(const hvctl_event *ev, void *opaque)
 	g_idle_add_full(G_PRIORITY_DEFAULT, deliver_event, p, g_free);
 }
 
+/* ---- I/O counters (kept by the machine's holder, hvctl_backing_list) ---- */
+
+static int find_backing(HvctlBackend *hb, int domid, hvctl_device_kind kind, unsigned devid,
+                        hvctl_backing *out, GError **err)
+{
+	g_autofree hvctl_backing *list = g_new0(hvctl_backing, 256);
+	unsigned n = 0;
+	int rc = hvctl_backing_list(hb->h, list, 256, &n);
+
+	if (rc)
+		return fail(err, rc, "cannot read the I/O counters");
+	for (unsigned i = 0; i < n; i++)
+		if (list[i].domid == (uint32_t)domid && list[i].kind == kind &&
+		    list[i].devid == devid) {
+			*out = list[i];
+			return 0;
+		}
+	return hv_error_set(err, VIR_ERR_OPERATION_FAILED,
+	                    "the machine has no backing for %s %u of hv domain %d",
+	                    kind == HVCTL_DEVICE_DISK ? "disk" : "interface", devid, domid);
+}
+
+static int hb_disk_stats(hvBackend *be, int domid, const hvDiskDef *disk, hvBackendDiskStats *st,
+                         GError **err)
+{
+	hvctl_backing b;
+	int devid = hv_hvctl_disk_devid(disk, err);
+
+	if (devid < 0 || find_backing(HB(be), domid, HVCTL_DEVICE_DISK, (unsigned)devid, &b, err))
+		return -1;
+	*st = (hvBackendDiskStats){.rd_req = b.ops[0],
+	                           .rd_bytes = b.bytes[0],
+	                           .wr_req = b.ops[1],
+	                           .wr_bytes = b.bytes[1],
+	                           .errs = b.errors};
+	return 0;
+}
+
+static int hb_nic_stats(hvBackend *be, int domid, unsigned int index, hvBackendNicStats *st,
+                        GError **err)
+{
+	hvctl_backing b;
+
+	if (find_backing(HB(be), domid, HVCTL_DEVICE_NIC, index, &b, err))
+		return -1;
+	/* The domain receives what the host sends into the TAP, and sends what comes out. */
+	*st = (hvBackendNicStats){.rx_packets = b.ops[1],
+	                          .rx_bytes = b.bytes[1],
+	                          .rx_drop = b.ops[3],
+	                          .tx_packets = b.ops[0],
+	                          .tx_bytes = b.bytes[0],
+	                          .tx_drop = b.ops[2]};
+	return 0;
+}
+
 /* ---- re-attachment ---- */
 
 static int hb_find(hvBackend *be, const hvDomainDef *def, int *domid, gboolean *paused)
@@ -876,6 +931,8 @@ static const hvBackendOps hvctl_ops = {
     .set_sched = hb_set_sched,
     .set_bandwidth = hb_set_bandwidth,
     .set_iotune = hb_set_iotune,
+    .disk_stats = hb_disk_stats,
+    .nic_stats = hb_nic_stats,
     .console_open = hb_console_open,
     .console_write = hb_console_write,
     .console_close = hb_console_close,

@@ -422,6 +422,21 @@ static int sim_set_iotune(hvBackend *be, int domid, const hvDiskDef *disk, GErro
 	return find(be, domid, err) ? 0 : -1;
 }
 
+static int sim_disk_stats(hvBackend *be, int domid, const hvDiskDef *disk, hvBackendDiskStats *st,
+                          GError **err)
+{
+	/* The simulated machine does no I/O: nothing was read or written. */
+	memset(st, 0, sizeof(*st));
+	return find(be, domid, err) ? 0 : -1;
+}
+
+static int sim_nic_stats(hvBackend *be, int domid, unsigned int index, hvBackendNicStats *st,
+                         GError **err)
+{
+	memset(st, 0, sizeof(*st)); /* nor moves packets */
+	return find(be, domid, err) ? 0 : -1;
+}
+
 static hvBackendConsole *sim_console_open(hvBackend *be, int domid, hvBackendConsoleFn out,
                                           void *opaque, GError **err)
 {
@@ -514,6 +529,8 @@ static const hvBackendOps sim_ops = {
     .set_sched = sim_set_sched,
     .set_bandwidth = sim_set_bandwidth,
     .set_iotune = sim_set_iotune,
+    .disk_stats = sim_disk_stats,
+    .nic_stats = sim_nic_stats,
     .console_open = sim_console_open,
     .console_write = sim_console_write,
     .console_close = sim_console_close,

@@ -127,6 +127,12 @@ int hv_driver_get_vcpus_count(hvDriver *drv, const unsigned char *uuid, unsigned
 /* Per-vcpu info (at most maxinfo) and the number of physical CPUs (for cpumaps). */
 int hv_driver_get_vcpus(hvDriver *drv, const unsigned char *uuid, int maxinfo, virVcpuInfoPtr *info,
                         int *ninfo, int *npcpus, GError **err);
+/* domblkstat (a disk by target or source path) and domifstat (an interface by target dev or
+ * MAC) of a running domain. */
+int hv_driver_block_stats(hvDriver *drv, const unsigned char *uuid, const char *path,
+                          hvBackendDiskStats *st, GError **err);
+int hv_driver_interface_stats(hvDriver *drv, const unsigned char *uuid, const char *device,
+                              hvBackendNicStats *st, GError **err);
 int hv_driver_memory_stats(hvDriver *drv, const unsigned char *uuid, virDomainMemoryStatPtr stats,
                            unsigned int max, GError **err);
 

@@ -314,6 +314,41 @@ int hv_driver_memory_stats(hvDriver *drv, const unsigned char *uuid, virDomainMe
 	return n;
 }
 
+int hv_driver_block_stats(hvDriver *drv, const unsigned char *uuid, const char *path,
+                          hvBackendDiskStats *st, GError **err)
+{
+	hvDomainObj *obj = hv_obj_find(drv, uuid, err);
+	hvDiskDef *disk;
+
+	memset(st, 0, sizeof(*st));
+	if (!obj)
+		return -1;
+	if (!hv_obj_active(obj))
+		return hv_error_set(err, VIR_ERR_OPERATION_INVALID, "domain is not running");
+	if (!(disk = hv_domain_def_find_disk(obj->live, path)))
+		return hv_error_set(err, VIR_ERR_INVALID_ARG, "invalid path: %s", path ? path : "");
+	return drv->be->ops->disk_stats(drv->be, obj->id, disk, st, err);
+}
+
+int hv_driver_interface_stats(hvDriver *drv, const unsigned char *uuid, const char *device,
+                              hvBackendNicStats *st, GError **err)
+{
+	hvDomainObj *obj = hv_obj_find(drv, uuid, err);
+	hvInterfaceDef *iface;
+	guint index;
+
+	memset(st, 0, sizeof(*st));
+	if (!obj)
+		return -1;
+	if (!hv_obj_active(obj))
+		return hv_error_set(err, VIR_ERR_OPERATION_INVALID, "domain is not running");
+	if (!(iface = hv_domain_def_find_interface(obj->live, device)) ||
+	    !g_ptr_array_find(obj->live->interfaces, iface, &index))
+		return hv_error_set(err, VIR_ERR_INVALID_ARG, "'%s' is not a known interface",
+		                    device ? device : "");
+	return drv->be->ops->nic_stats(drv->be, obj->id, index, st, err);
+}
+
 /* ---- title and description ---- */
 
 static char **metadata_field(hvDomainDef *def, int type, GError **err)

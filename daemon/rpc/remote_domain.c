@@ -432,3 +432,38 @@ HV_RPC_HANDLER(hv_rpc_domain_set_metadata)
 	    HV_RPC_DRIVER(c), UUID(args->dom), args->type, args->metadata ? *args->metadata : NULL,
 	    args->key ? *args->key : NULL, args->uri ? *args->uri : NULL, args->flags, err);
 }
+
+HV_RPC_HANDLER(hv_rpc_domain_block_stats)
+{
+	remote_domain_block_stats_args *args = args_;
+	remote_domain_block_stats_ret *ret = ret_;
+	hvBackendDiskStats st;
+
+	if (hv_driver_block_stats(HV_RPC_DRIVER(c), UUID(args->dom), args->path, &st, err) < 0)
+		return -1;
+	ret->rd_req = (int64_t)st.rd_req;
+	ret->rd_bytes = (int64_t)st.rd_bytes;
+	ret->wr_req = (int64_t)st.wr_req;
+	ret->wr_bytes = (int64_t)st.wr_bytes;
+	ret->errs = (int64_t)st.errs;
+	return 0;
+}
+
+HV_RPC_HANDLER(hv_rpc_domain_interface_stats)
+{
+	remote_domain_interface_stats_args *args = args_;
+	remote_domain_interface_stats_ret *ret = ret_;
+	hvBackendNicStats st;
+
+	if (hv_driver_interface_stats(HV_RPC_DRIVER(c), UUID(args->dom), args->path, &st, err) < 0)
+		return -1;
+	ret->rx_bytes = (int64_t)st.rx_bytes;
+	ret->rx_packets = (int64_t)st.rx_packets;
+	ret->rx_errs = 0; /* a frame is either moved or dropped (counted below) */
+	ret->rx_drop = (int64_t)st.rx_drop;
+	ret->tx_bytes = (int64_t)st.tx_bytes;
+	ret->tx_packets = (int64_t)st.tx_packets;
+	ret->tx_errs = 0;
+	ret->tx_drop = (int64_t)st.tx_drop;
+	return 0;
+}

@@ -107,6 +107,8 @@ HV_RPC_HANDLER(hv_rpc_domain_set_scheduler_parameters_flags);
 HV_RPC_HANDLER(hv_rpc_domain_get_memory_parameters);
 HV_RPC_HANDLER(hv_rpc_domain_set_memory_parameters);
 HV_RPC_HANDLER(hv_rpc_domain_get_interface_parameters);
+HV_RPC_HANDLER(hv_rpc_domain_block_stats);
+HV_RPC_HANDLER(hv_rpc_domain_interface_stats);
 HV_RPC_HANDLER(hv_rpc_domain_set_interface_parameters);
 HV_RPC_HANDLER(hv_rpc_domain_get_block_io_tune);
 HV_RPC_HANDLER(hv_rpc_domain_set_block_io_tune);

@@ -30,7 +30,7 @@ import test_real_hv as rh
 
 libvirt = pytest.importorskip("libvirt")
 
-pytestmark = pytest.mark.skipif(
+needs_machine = pytest.mark.skipif(
     not all(os.path.exists(p) for p in (rh.HV, rh.GUEST, rh.HV_MACHINE, rh.HVCTL)),
     reason="hv, guest.elf, hv-machine or hvctl not built")
 
@@ -107,11 +107,11 @@ def io(tmp_path_factory):
             os.kill(pid, 9)
 
 
-@pytest.fixture(autouse=True)
-def clean_machine(io):
-    """Each test starts with no domain defined or running, so a failed test does not take the
-    next ones with it."""
-    yield
+@pytest.fixture
+def real(io):
+    """The module's daemon, left with no domain defined or running after each test, so a
+    failed test does not take the next ones with it."""
+    yield io
     if not io.alive():
         return
     for name in io.virsh("list", "--all", "--name", check=False).stdout.split():
@@ -152,8 +152,9 @@ def backing(d):
     return r.stdout
 
 
-def test_disk_and_interface_through_virsh(io, tmp_path):
-    d = io
+@needs_machine
+def test_disk_and_interface_through_virsh(real, tmp_path):
+    d = real
     disk, rodisk = str(tmp_path / "io.img"), str(tmp_path / "ro.img")
     with open(disk, "wb") as f:
         f.truncate(4 << 20)
@@ -197,12 +198,22 @@ def test_disk_and_interface_through_virsh(io, tmp_path):
     assert data[256 * 512:] == bytes(len(data) - 256 * 512)
     with open(rodisk, "rb") as f:
         assert f.read() == b"\x5a" * (1 << 20)
+    # domblkstat: the holder's counts (256 sectors written, in 88-sector requests at most).
+    out = d.virsh("domblkstat", "io", "xvda").stdout
+    wr_req = int(re.search(r"wr_req\s+(\d+)", out).group(1))
+    assert re.search(r"wr_bytes\s+131072\b", out) and 3 <= wr_req <= 256, out
+    out = d.virsh("domblkstat", "io", rodisk).stdout
+    assert re.search(r"wr_req\s+0\b", out) and re.search(r"wr_bytes\s+0\b", out), out
 
     # The host reaches the domU through its TAP.
     if ROOT:
         r = subprocess.run(["ping", "-c", "3", "-W", "3", "10.85.%d.2" % NET],
                            capture_output=True, text=True, timeout=30)
         assert r.returncode == 0 and " 0% packet loss" in r.stdout, r.stdout + r.stderr
+        # domifstat, from the domain's side: it received (and answered) the echo requests.
+        out = d.virsh("domifstat", "io", TAP).stdout
+        assert int(re.search(r"rx_packets\s+(\d+)", out).group(1)) >= 3, out
+        assert int(re.search(r"tx_packets\s+(\d+)", out).group(1)) >= 3, out
 
     # domiftune: the XML's values, then new ones live (held by dom0) and in the config.
     out = d.virsh("domiftune", "io", TAP).stdout
@@ -264,9 +275,10 @@ def test_disk_and_interface_through_virsh(io, tmp_path):
     assert "PANIC" not in d.serial()
 
 
-def test_network_type_is_refused(io, tmp_path):
+@needs_machine
+def test_network_type_is_refused(real, tmp_path):
     """type='network' needs libvirt's network driver: starting says so, nothing is left."""
-    d = io
+    d = real
     disk = str(tmp_path / "n.img")
     with open(disk, "wb") as f:
         f.truncate(1 << 20)
@@ -285,3 +297,22 @@ def test_network_type_is_refused(io, tmp_path):
     assert backing(d).strip() == ""
     assert rh.HV_MACHINE and not d.hv_domains()
     d.virsh("undefine", "io")
+
+
+def test_io_counters_of_the_simulation(daemon):
+    """domblkstat and domifstat on the simulated machine: it moves no data, so every count is
+    0; unknown devices and stopped domains are refused."""
+    daemon.define("st", 3, disk=True)
+    r = daemon.virsh("domblkstat", "st", "xvda", check=False)
+    assert r.returncode != 0 and "domain is not running" in r.stderr, r.stderr
+    daemon.virsh("start", "st")
+    out = daemon.virsh("domblkstat", "st", "xvda").stdout
+    assert re.search(r"rd_req\s+0\b", out) and re.search(r"wr_bytes\s+0\b", out), out
+    out = daemon.virsh("domblkstat", "st", "/var/lib/hv/images/st.img").stdout
+    assert re.search(r"errs\s+0\b", out), out
+    out = daemon.virsh("domifstat", "st", "vif3.0").stdout
+    assert re.search(r"rx_bytes\s+0\b", out) and re.search(r"tx_drop\s+0\b", out), out
+    r = daemon.virsh("domblkstat", "st", "xvdz", check=False)
+    assert r.returncode != 0 and "invalid path: xvdz" in r.stderr, r.stderr
+    r = daemon.virsh("domifstat", "st", "vif9.9", check=False)
+    assert r.returncode != 0 and "'vif9.9' is not a known interface" in r.stderr, r.stderr

@@ -605,10 +605,11 @@ static int cmd_backing(int argc, char **argv)
 			       (unsigned long long)b->bytes[1], (unsigned long long)b->errors);
 		else
 			printf("%u nic %u %s to_tap=%llu from_tap=%llu to_tap_bytes=%llu "
-			       "from_tap_bytes=%llu dropped=%llu\n",
+			       "from_tap_bytes=%llu to_tap_dropped=%llu from_tap_dropped=%llu\n",
 			       b->domid, b->devid, b->name, (unsigned long long)b->ops[0],
 			       (unsigned long long)b->ops[1], (unsigned long long)b->bytes[0],
-			       (unsigned long long)b->bytes[1], (unsigned long long)b->errors);
+			       (unsigned long long)b->bytes[1], (unsigned long long)b->ops[2],
+			       (unsigned long long)b->ops[3]);
 	}
 	return 0;
 }
