@@ -42,6 +42,13 @@ static void put_int(virTypedParameterPtr p, const char *field, int v)
 	p->value.i = v;
 }
 
+static void put_string(virTypedParameterPtr p, const char *field, const char *v)
+{
+	g_strlcpy(p->field, field, VIR_TYPED_PARAM_FIELD_LENGTH);
+	p->type = VIR_TYPED_PARAM_STRING;
+	p->value.s = g_strdup(v ? v : "");
+}
+
 /* Checks that every param is one of names[] with the given type. */
 static int check_params(virTypedParameterPtr params, int n, const char *const *names, int type,
                         GError **err)
@@ -477,7 +484,7 @@ int hv_driver_get_cpu_stats(hvDriver *drv, const unsigned char *uuid, int start_
 
 #define STATS_SUPPORTED                                                                            \
 	(VIR_DOMAIN_STATS_STATE | VIR_DOMAIN_STATS_CPU_TOTAL | VIR_DOMAIN_STATS_BALLOON |          \
-	 VIR_DOMAIN_STATS_VCPU)
+	 VIR_DOMAIN_STATS_VCPU | VIR_DOMAIN_STATS_INTERFACE | VIR_DOMAIN_STATS_BLOCK)
 
 static hvDomainStatsRecord *stats_record(hvDriver *drv, hvDomainObj *obj, unsigned int stats)
 {
@@ -518,6 +525,53 @@ static hvDomainStatsRecord *stats_record(hvDriver *drv, hvDomainObj *obj, unsign
 			ADD(int, name, vi.state);
 			g_snprintf(name, sizeof(name), "vcpu.%u.time", v);
 			ADD(ullong, name, vi.cpu_time_ns);
+		}
+	}
+	/* I/O of a running domain's devices: what the host moved for them. */
+	if ((stats & VIR_DOMAIN_STATS_INTERFACE) && active) {
+		ADD(uint, "net.count", def->interfaces->len);
+		for (guint i = 0; i < def->interfaces->len; i++) {
+			const hvInterfaceDef *n = def->interfaces->pdata[i];
+			hvBackendNicStats ns = {0};
+			char name[VIR_TYPED_PARAM_FIELD_LENGTH];
+			drv->be->ops->nic_stats(drv->be, obj->id, i, &ns, NULL);
+#define NET(field, v)                                                                              \
+	do {                                                                                       \
+		g_snprintf(name, sizeof(name), "net.%u." field, i);                                \
+		ADD(ullong, name, v);                                                              \
+	} while (0)
+			g_snprintf(name, sizeof(name), "net.%u.name", i);
+			ADD(string, name, n->target_dev ? n->target_dev : n->mac);
+			NET("rx.bytes", ns.rx_bytes);
+			NET("rx.pkts", ns.rx_packets);
+			NET("rx.errs", 0);
+			NET("rx.drop", ns.rx_drop);
+			NET("tx.bytes", ns.tx_bytes);
+			NET("tx.pkts", ns.tx_packets);
+			NET("tx.errs", 0);
+			NET("tx.drop", ns.tx_drop);
+#undef NET
+		}
+	}
+	if ((stats & VIR_DOMAIN_STATS_BLOCK) && active) {
+		ADD(uint, "block.count", def->disks->len);
+		for (guint i = 0; i < def->disks->len; i++) {
+			const hvDiskDef *d = def->disks->pdata[i];
+			hvBackendDiskStats ds = {0};
+			char name[VIR_TYPED_PARAM_FIELD_LENGTH];
+			drv->be->ops->disk_stats(drv->be, obj->id, d, &ds, NULL);
+			g_snprintf(name, sizeof(name), "block.%u.name", i);
+			ADD(string, name, d->target_dev);
+			g_snprintf(name, sizeof(name), "block.%u.path", i);
+			ADD(string, name, d->source_file);
+			g_snprintf(name, sizeof(name), "block.%u.rd.reqs", i);
+			ADD(ullong, name, ds.rd_req);
+			g_snprintf(name, sizeof(name), "block.%u.rd.bytes", i);
+			ADD(ullong, name, ds.rd_bytes);
+			g_snprintf(name, sizeof(name), "block.%u.wr.reqs", i);
+			ADD(ullong, name, ds.wr_req);
+			g_snprintf(name, sizeof(name), "block.%u.wr.bytes", i);
+			ADD(ullong, name, ds.wr_bytes);
 		}
 	}
 #undef ADD

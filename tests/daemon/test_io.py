@@ -214,6 +214,9 @@ def test_disk_and_interface_through_virsh(real, tmp_path):
         out = d.virsh("domifstat", "io", TAP).stdout
         assert int(re.search(r"rx_packets\s+(\d+)", out).group(1)) >= 3, out
         assert int(re.search(r"tx_packets\s+(\d+)", out).group(1)) >= 3, out
+        out = d.virsh("domstats", "io", "--interface", "--block").stdout
+        assert "net.0.name=%s" % TAP in out and "block.0.wr.bytes=131072" in out, out
+        assert int(re.search(r"net\.0\.rx\.pkts=(\d+)", out).group(1)) >= 3, out
 
     # domiftune: the XML's values, then new ones live (held by dom0) and in the config.
     out = d.virsh("domiftune", "io", TAP).stdout

@@ -129,6 +129,10 @@ def test_domain_api(conn):
     assert s["balloon.maximum"] == 2097152
     assert s["vcpu.current"] == 2 and s["vcpu.maximum"] == 2
     assert "vcpu.0.time" in s and s["vcpu.1.state"] == libvirt.VIR_VCPU_RUNNING
+    # I/O counts of the devices (the simulation moves no data: zeros).
+    assert s["net.count"] == 1 and s["net.0.name"] == "vif5.0" and s["net.0.rx.bytes"] == 0
+    assert s["block.count"] == 0
+    assert "net.count" not in byname["py2"]
     assert byname["py2"]["state.state"] == libvirt.VIR_DOMAIN_SHUTOFF
     only = conn.domainListGetStats([dom], libvirt.VIR_DOMAIN_STATS_STATE, 0)
     assert len(only) == 1 and set(only[0][1]) == {"state.state", "state.reason"}
@@ -136,7 +140,7 @@ def test_domain_api(conn):
                                      libvirt.VIR_CONNECT_GET_ALL_DOMAINS_STATS_ACTIVE)
     assert [d.name() for d, _ in running] == ["py"]
     with pytest.raises(libvirt.libvirtError) as e:
-        conn.getAllDomainStats(libvirt.VIR_DOMAIN_STATS_BLOCK,
+        conn.getAllDomainStats(libvirt.VIR_DOMAIN_STATS_PERF,
                                libvirt.VIR_CONNECT_GET_ALL_DOMAINS_STATS_ENFORCE_STATS)
     assert e.value.get_error_code() == libvirt.VIR_ERR_ARGUMENT_UNSUPPORTED
 
