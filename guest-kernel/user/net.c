@@ -481,7 +481,7 @@ int cmd_udpsink(int argc, char **argv)
 	print_secs(last - first);
 	printf(": ");
 	print_rate(bytes, last - first);
-	if (numbered || got_end) {
+	if (got_end || (numbered && max_seq > min_seq)) { /* else: not a numbered stream */
 		uint64_t from_seq = numbered ? min_seq : 0;
 		uint64_t expected = got_end ? end_count : (uint64_t)max_seq + 1;
 		expected = expected > from_seq ? expected - from_seq : 0;
