@@ -366,3 +366,48 @@ def test_floors_under_contention(net):
     assert ra >= 0.95 * floor_a, (ra, floor_a)
     assert rb >= 0.95 * floor_b, (rb, floor_b)
     assert ra + rb <= 1.05 * LINK_KBPS, (ra, rb)
+
+
+def test_hostile_front_end(net, tmp_path):
+    """A third domU with `nethostile` (arch/pv/netfront.c) makes requests a guest must not:
+    bad and unused grant references, a runt, a giant, bytes past its page, chained and extra-info
+    slots (each answered with an error, a good one between them answered OK), a receive buffer
+    behind a bad grant (the frame for it answered with an error), then a transmit producer
+    index beyond the ring: dom0 closes that device. dom0 lives on, A and B still talk, and
+    destroying the hostile domU removes its device."""
+    d = net["dir"]
+    c_ip = "10.79.9.4"
+    out = hvctl(d, "create", GUEST, "--memory", "16", "--cmdline",
+                f"ip={c_ip}/24 nethostile shell", "--name", "c", "--nic",
+                "00:16:3e:79:09:04,tap=hvnet-c", timeout=120).stdout.split()
+    c = int(out[0])
+    with open("/proc/sys/net/ipv4/conf/hvnet-c/arp_ignore", "w") as f:
+        f.write("1\n")
+    con = Console(d, c, str(tmp_path / "console-c.out"))
+    try:
+        con.wait(r"nethostile: waiting for a frame", timeout=120)
+        deadline = time.monotonic() + 60
+        while "nethostile: rx bad-gref" not in con.text() and time.monotonic() < deadline:
+            host_ping(c_ip, count=1, timeout=1.0)  # frames for C: the first meets the bad grant
+        con.wait(r"nethostile: impossible tx index: back end state .*", timeout=60)
+        text = con.text()
+    finally:
+        con.close()
+    lines = re.findall(r"^nethostile: .*$", text, re.M)
+    tx = [line for line in lines if line.startswith("nethostile: tx ")]
+    assert len(tx) == 8, lines
+    assert all("(as expected)" in line for line in tx), lines
+    assert "nethostile: rx bad-gref: answered with an error (as expected)" in text, lines
+    assert re.search(r"impossible tx index: back end state 6 \(closed, as expected\)", text), lines
+    serial = _serial(d)
+    assert f"netback: vif {c}.0: impossible transmit ring index; disconnected" in serial
+    # dom0 still switches A and B, and the host still reaches A
+    net["con_a"].run(f"ping -c 2 {B_IP}", r"2 packets transmitted, 2 received", timeout=60)
+    assert host_ping(A_IP, count=2) == 2
+    hvctl(d, "destroy", str(c))
+    assert str(c) not in [line.split()[0] for line in hvctl(d, "list").stdout.splitlines()[1:]]
+    deadline = time.monotonic() + 30
+    while f"netback: vif {c}.0 removed" not in _serial(d) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert f"netback: vif {c}.0 removed" in _serial(d)
+    assert "PANIC" not in _serial(d)

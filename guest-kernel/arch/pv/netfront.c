@@ -27,10 +27,12 @@
 
 #include "pv.h"
 
-#define NF_MAX_DEVS 4
-#define NF_TX_BUFS  128
-#define NF_RX_BUFS  128
-#define NF_WAIT_NS  (30ULL * 1000000000ULL)
+#define NF_MAX_DEVS      4
+#define NF_TX_BUFS       128
+#define NF_RX_BUFS       128
+#define NF_WAIT_NS       (30ULL * 1000000000ULL)
+#define HOSTILE_ID       0xffff
+#define HOSTILE_BAD_GREF 0x7fffffu
 
 _Static_assert(NF_TX_BUFS <= NET_TX_RING_SIZE && NF_RX_BUFS <= NET_RX_RING_SIZE, "ring room");
 
@@ -51,6 +53,7 @@ struct netfront {
 	uint8_t *rx_buf[NF_RX_BUFS];
 	grant_ref_t rx_gref[NF_RX_BUFS];
 	bool connected, polling;
+	bool hostile; /* `nethostile` on the command line: the back end's robustness test */
 	uint64_t tx_errors, rx_errors;
 };
 
@@ -286,6 +289,13 @@ static int setup_rings(struct netfront *nf)
 		nf->tx_gref[i] = (grant_ref_t)ref;
 		nf->tx_free[nf->tx_nfree++] = (uint16_t)(NF_TX_BUFS - 1 - i);
 	}
+	if (nf->hostile) { /* the first frame for us goes to a grant that does not exist */
+		struct netif_rx_request *req = HV_RING_GET_REQUEST(&nf->rx, nf->rx.req_prod_pvt);
+
+		req->id = HOSTILE_ID;
+		req->gref = HOSTILE_BAD_GREF;
+		nf->rx.req_prod_pvt++;
+	}
 	for (unsigned int i = 0; i < NF_RX_BUFS; i++) {
 		if (!(nf->rx_buf[i] = alloc_page()))
 			return -XEN_ENOMEM;
@@ -304,6 +314,92 @@ static int setup_rings(struct netfront *nf)
 	return 0;
 }
 
+/* ---- `nethostile`: what a hostile front end does, and what the back end must answer ---- */
+
+/* Waits (yielding) up to 5 s for a transmit response; NETIF_RSP_NULL if none came. */
+static int16_t hostile_tx(struct netfront *nf, const char *name, grant_ref_t gref, uint16_t offset,
+                          uint16_t flags, uint16_t size, int16_t want)
+{
+	struct netif_tx_request *req = HV_RING_GET_REQUEST(&nf->tx, nf->tx.req_prod_pvt);
+	struct netif_tx_response rsp = {.status = NETIF_RSP_NULL};
+	uint64_t end = platform->time_ns() + 5000000000ULL;
+	int notify_back;
+
+	req->gref = gref;
+	req->offset = offset;
+	req->flags = flags;
+	req->id = HOSTILE_ID;
+	req->size = size;
+	nf->tx.req_prod_pvt++;
+	HV_RING_PUSH_REQUESTS_AND_CHECK_NOTIFY(&nf->tx, notify_back);
+	kick_backend(nf);
+	(void)notify_back;
+	while (READ_ONCE(nf->tx.sring->rsp_prod) == nf->tx.rsp_cons && platform->time_ns() < end)
+		HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
+	if (READ_ONCE(nf->tx.sring->rsp_prod) != nf->tx.rsp_cons) {
+		hv_ring_rmb();
+		memcpy(&rsp, HV_RING_GET_RESPONSE(&nf->tx, nf->tx.rsp_cons), sizeof(rsp));
+		nf->tx.rsp_cons++;
+	}
+	printk("nethostile: tx %s: status %d (%s)\n", name, rsp.status,
+	       rsp.status == want && rsp.id == HOSTILE_ID ? "as expected" : "WRONG");
+	return rsp.status;
+}
+
+/*
+ * Before the device is handed to the stack: transmit requests a guest must not make, each
+ * answered with an error, and a good one between them. After it (the stack running): the first
+ * received frame went to a bad grant (an error response), then the transmit ring's producer is
+ * pushed past anything possible, and the back end must close the device. dom0 survives all of
+ * it; the system test checks that the other domUs still talk.
+ */
+static void hostile_before(struct netfront *nf)
+{
+	uint8_t *page = nf->tx_buf[0];
+	grant_ref_t good = nf->tx_gref[0];
+
+	memset(page, 0xff, 6); /* broadcast, from us, a local experimental EtherType */
+	memcpy(page + 6, nf->dev.mac, 6);
+	page[12] = 0x88, page[13] = 0xb5;
+	hostile_tx(nf, "bad-gref", HOSTILE_BAD_GREF, 0, 0, 60, NETIF_RSP_ERROR);
+	hostile_tx(nf, "unused-gref", GNTTAB_NR_RESERVED_ENTRIES - 1, 0, 0, 60, NETIF_RSP_ERROR);
+	hostile_tx(nf, "runt", good, 0, 0, ETH_HLEN - 1, NETIF_RSP_ERROR);
+	hostile_tx(nf, "giant", good, 0, 0, ETH_FRAME_MAX + 1, NETIF_RSP_ERROR);
+	hostile_tx(nf, "past-the-page", good, PAGE_SIZE - 100, 0, 200, NETIF_RSP_ERROR);
+	hostile_tx(nf, "more-data", good, 0, NETTXF_more_data, 60, NETIF_RSP_ERROR);
+	hostile_tx(nf, "extra-info", good, 0, NETTXF_extra_info, 60, NETIF_RSP_ERROR);
+	hostile_tx(nf, "good", good, 0, 0, 60, NETIF_RSP_OKAY);
+}
+
+static void hostile_after(struct netfront *nf)
+{
+	uint64_t end = platform->time_ns() + 60000000000ULL;
+	char path[96], state[8] = "";
+	unsigned long flags;
+
+	printk("nethostile: waiting for a frame (it goes to a bad grant)\n");
+	while (!nf->rx_errors && platform->time_ns() < end) {
+		netdev_poll();
+		HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
+	}
+	printk("nethostile: rx bad-gref: %s\n",
+	       nf->rx_errors ? "answered with an error (as expected)" : "no answer (WRONG)");
+	flags = pv_irq_save();
+	nf->connected = false;
+	nf->tx.sring->req_prod = nf->tx.req_prod_pvt + 5 * NET_TX_RING_SIZE;
+	pv_irq_restore(flags);
+	kick_backend(nf);
+	snprintf(path, sizeof(path), "%s/state", nf->be_path);
+	end = platform->time_ns() + 10000000000ULL;
+	while (platform->time_ns() < end) {
+		if (xenbus_read(path, state, sizeof(state)) > 0 && state[0] == '6')
+			break;
+		HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
+	}
+	printk("nethostile: impossible tx index: back end state %s (%s)\n", state,
+	       state[0] == '6' ? "closed, as expected" : "WRONG");
+}
+
 int netfront_probe(unsigned int devid)
 {
 	struct netfront *nf;
@@ -317,6 +413,7 @@ int netfront_probe(unsigned int devid)
 	nf = &nfs[nr_nfs];
 	memset(nf, 0, sizeof(*nf));
 	nf->devid = devid;
+	nf->hostile = cmdline_get(platform->cmdline, "nethostile", NULL, 0) == 0;
 	snprintf(nf->path, sizeof(nf->path), "device/vif/%u", devid);
 	snprintf(path, sizeof(path), "%s/backend-id", nf->path);
 	if (xenbus_read_u64(path, &be_id) == 0 && be_id < 0x7ff0)
@@ -365,6 +462,8 @@ int netfront_probe(unsigned int devid)
 	nf->dev.index = nr_nfs;
 	nf->dev.mtu = 1500;
 	nf->dev.priv = nf;
+	if (nf->hostile)
+		hostile_before(nf);
 	nf->connected = true;
 	nr_nfs++;
 	printk("netfront: eth%d (vif %u) connected, mac %02x:%02x:%02x:%02x:%02x:%02x\n",
@@ -372,6 +471,8 @@ int netfront_probe(unsigned int devid)
 	       nf->dev.mac[4], nf->dev.mac[5]);
 	net_dev_up(&nf->dev);
 	netdev_poll(); /* frames that came while we were connecting */
+	if (nf->hostile)
+		hostile_after(nf);
 	return 0;
 }
 
