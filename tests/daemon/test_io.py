@@ -302,6 +302,18 @@ def test_network_type_is_refused(real, tmp_path):
     d.virsh("undefine", "io")
 
 
+def test_example_domain_is_valid(daemon):
+    """examples/io-domain.xml (the README's) is a valid definition and keeps its devices."""
+    src = os.path.join(os.environ.get("HV_SRCDIR", os.path.join(os.path.dirname(__file__),
+                                                                  "..", "..")),
+                       "examples", "io-domain.xml")
+    daemon.virsh("define", "--validate", src)
+    xml = daemon.virsh("dumpxml", "io").stdout
+    assert "<source file='/var/lib/hv/images/io.img'/>" in xml, xml
+    assert "<ip address='10.77.0.1' prefix='24'/>" in xml and "<target dev='hvio0'/>" in xml
+    assert "<total_bytes_sec>10485760</total_bytes_sec>" in xml, xml
+
+
 def test_io_counters_of_the_simulation(daemon):
     """domblkstat and domifstat on the simulated machine: it moves no data, so every count is
     0; unknown devices and stopped domains are refused."""
