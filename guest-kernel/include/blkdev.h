@@ -51,5 +51,8 @@ int blk_transfer(unsigned int dev, bool write, uint64_t sector, uint32_t count, 
  * (*ro_write_refused says whether the read-only case ran and was refused) or -XEN_EIO.
  */
 int blk_hostile(unsigned int dev, bool *ro_write_refused);
+/* Publishes an impossible request index (the back end must stop the device); the device is
+ * unusable afterwards. */
+int blk_hostile_ring(unsigned int dev);
 
 #endif

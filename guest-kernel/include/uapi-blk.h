@@ -7,13 +7,14 @@
 #ifndef GK_UAPI_BLK_H
 #define GK_UAPI_BLK_H
 
-#define BLK_OP_COUNT   0 /* () -> number of block devices */
-#define BLK_OP_INFO    1 /* (dev, struct blk_uinfo *) */
-#define BLK_OP_READ    2 /* (dev, sector, count, buf) */
-#define BLK_OP_WRITE   3 /* (dev, sector, count, buf) */
-#define BLK_OP_FLUSH   4 /* (dev) */
-#define BLK_OP_DISCARD 5 /* (dev, sector, count) */
-#define BLK_OP_HOSTILE 6 /* (dev) -> requests refused, | BLK_HOSTILE_RO_REFUSED (a test) */
+#define BLK_OP_COUNT        0 /* () -> number of block devices */
+#define BLK_OP_INFO         1 /* (dev, struct blk_uinfo *) */
+#define BLK_OP_READ         2 /* (dev, sector, count, buf) */
+#define BLK_OP_WRITE        3 /* (dev, sector, count, buf) */
+#define BLK_OP_FLUSH        4 /* (dev) */
+#define BLK_OP_DISCARD      5 /* (dev, sector, count) */
+#define BLK_OP_HOSTILE      6 /* (dev) -> requests refused, | BLK_HOSTILE_RO_REFUSED (a test) */
+#define BLK_OP_HOSTILE_RING 7 /* (dev): corrupts the ring index; the device is lost (a test) */
 
 #define BLK_HOSTILE_RO_REFUSED 0x10000
 

@@ -63,6 +63,8 @@ long sys_blk(uint64_t op, uint64_t dev, uint64_t sector, uint64_t count, uint64_
 
 		return n < 0 ? n : n | (ro_refused ? BLK_HOSTILE_RO_REFUSED : 0);
 	}
+	case BLK_OP_HOSTILE_RING:
+		return blk_hostile_ring((unsigned int)dev);
 	default:
 		return -E_INVAL;
 	}

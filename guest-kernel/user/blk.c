@@ -4,9 +4,11 @@
  *   blk [-d DEV] info                        size, mode, features of each device (or DEV)
  *   blk [-d DEV] write SECTOR COUNT SEED     write COUNT sectors of the pattern SEED
  *   blk [-d DEV] read SECTOR COUNT SEED      read them back and check them against SEED
+ *                                            (both print the microseconds spent in I/O)
  *   blk [-d DEV] flush
  *   blk [-d DEV] discard SECTOR COUNT
  *   blk [-d DEV] hostile                     bad requests straight on the ring: each refused?
+ *   blk [-d DEV] hostile-ring                an impossible ring index (the device is lost)
  *   blk [-d DEV] bench [MIB]                 sequential write and read of MIB MiB (default 4)
  *                                            from sector 0 (overwrites them; read-only disks
  *                                            are only read), then 4 KiB latency
@@ -56,7 +58,8 @@ static int fail(const char *what, long rc)
 static int usage(void)
 {
 	dprintf(2, "usage: blk [-d DEV] info | write SECTOR COUNT SEED | read SECTOR COUNT SEED\n"
-	           "       blk [-d DEV] flush | discard SECTOR COUNT | hostile | bench [MIB]\n");
+	           "       blk [-d DEV] flush | discard SECTOR COUNT | hostile | hostile-ring\n"
+	           "       blk [-d DEV] bench [MIB]\n");
 	return 2;
 }
 
@@ -126,19 +129,28 @@ static int do_info(void)
 	return 0;
 }
 
+/*
+ * read/write: in calls of up to BLK_MAX_SECTORS_PER_CALL (8 MiB), so that a transfer up to that
+ * size is one stream of requests. The time printed is the time spent in those calls only (not
+ * in making or checking the pattern), so that it measures the disk path.
+ */
 static int do_rw(bool write, uint64_t sector, uint64_t count, uint64_t seed)
 {
-	uint64_t *buf = chunk_buffer(), t0 = uptime_ns(), ns;
+	unsigned long chunk = (unsigned long)MIN(count, (uint64_t)BLK_MAX_SECTORS_PER_CALL);
+	uint64_t *buf = mmap(NULL, (chunk ? chunk : 1) * 512UL, PROT_READ | PROT_WRITE), io = 0;
 
 	if (!buf)
 		return fail(write ? "write" : "read", -E_NOMEM);
 	for (uint64_t done = 0; done < count;) {
-		unsigned long n = (unsigned long)MIN(count - done, (uint64_t)CHUNK_SECTORS);
+		unsigned long n = (unsigned long)MIN(count - done, (uint64_t)chunk);
+		uint64_t t0;
 		long rc, bad;
 
 		if (write)
 			fill(buf, seed, sector + done, n);
+		t0 = uptime_ns();
 		rc = blk(write ? BLK_OP_WRITE : BLK_OP_READ, dev, sector + done, n, buf);
+		io += uptime_ns() - t0;
 		if (rc) {
 			char what[64];
 
@@ -154,10 +166,9 @@ static int do_rw(bool write, uint64_t sector, uint64_t count, uint64_t seed)
 		}
 		done += n;
 	}
-	ns = uptime_ns() - t0;
 	printf("blk %s: %lu sectors at %lu %s seed %lu (%lu us)\n", write ? "write" : "read",
 	       (unsigned long)count, (unsigned long)sector, write ? "written" : "verified",
-	       (unsigned long)seed, (unsigned long)(ns / 1000));
+	       (unsigned long)seed, (unsigned long)(io / 1000));
 	return 0;
 }
 
@@ -291,6 +302,12 @@ int cmd_blk(int argc, char **argv)
 		printf("blk hostile: %ld bad requests refused, device still works%s\n",
 		       rc & (BLK_HOSTILE_RO_REFUSED - 1),
 		       (rc & BLK_HOSTILE_RO_REFUSED) ? ", write to a read-only disk refused" : "");
+		return 0;
+	}
+	if (strcmp(argv[i], "hostile-ring") == 0) {
+		if ((rc = blk(BLK_OP_HOSTILE_RING, dev, 0, 0, NULL)) < 0)
+			return fail("hostile-ring", rc);
+		printf("blk hostile-ring: impossible ring index published, device given up\n");
 		return 0;
 	}
 	if (strcmp(argv[i], "bench") == 0) {

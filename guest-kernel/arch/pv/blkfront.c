@@ -620,6 +620,28 @@ int blk_hostile(unsigned int dev, bool *ro_write_refused)
 	return accepted ? -XEN_EIO : refused;
 }
 
+/*
+ * The worst a guest can do to the ring itself: publish a request index far beyond what the
+ * ring holds. The back end must stop the device, not crash; this device is useless afterwards.
+ */
+int blk_hostile_ring(unsigned int dev)
+{
+	struct blkf_dev *d = get_dev(dev);
+
+	if (!d)
+		return -XEN_ENODEV;
+	if (d->broken || d->in_flight)
+		return -XEN_EBUSY;
+	d->broken = true;
+	hv_ring_wmb();
+	d->sring->req_prod = d->ring.req_prod_pvt + 1000;
+	hv_ring_mb();
+	notify(d);
+	printk("blkfront: vbd %u: published request index %u (ring of %u): device given up\n",
+	       d->devid, d->ring.req_prod_pvt + 1000, d->ring.nr_ents);
+	return 0;
+}
+
 /* ---- the API ----------------------------------------------------------------------- */
 
 int blk_count(void)
