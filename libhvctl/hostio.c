@@ -629,14 +629,17 @@ static int op_nic_attach(struct hostio *io, const struct relay_host_nic *q,
 		snprintf(msg, msize, "bad IPv4 prefix length %u (1 to 30)", q->prefix);
 		return -HVLINK_EINVAL;
 	}
-	/* The same device attached again: the old TAP goes first (it may have this name). */
+	/* The same device attached again: the old TAP goes first (it may have this name). A TAP
+	 * detached from the link thread (a domain destroyed, then started again under a new
+	 * domid with the same TAP name) may not be closed yet either: wait for the reader. */
 	detach(io, q->domid, HVLINK_DEV_VIF, q->devid, 1);
 	pthread_mutex_lock(&io->lock);
+	wait_reaped(io);
 	for (a = io->atts; a; a = a->next)
 		if (a->kind == HVLINK_DEV_VIF && strcmp(a->name, name) == 0) {
-			pthread_mutex_unlock(&io->lock);
 			snprintf(msg, msize, "TAP %s already backs interface %u of domain %u", name,
 			         a->devid, a->domid);
+			pthread_mutex_unlock(&io->lock);
 			return -HVLINK_EEXIST;
 		}
 	pthread_mutex_unlock(&io->lock);

@@ -211,13 +211,15 @@ static void sink_deliver(void *core, uint16_t chan, const struct hvlink_msg *hdr
 
 			*pp = rt->next;
 			back.id = rt->client_id;
-			c = find_client(r, rt->client);
-			if (c)
-				client_send_msg(c, chan, &back, payload);
+			/* Detached before the client hears of it: its next attach may reuse a name.
+			 */
 			if (rt->watch && hdr->status == 0 && r->io)
 				hostio_detach(r->io, rt->domid,
 				              rt->watch == HVLINK_CTL_DEVICE_REMOVE ? rt->kind : 0,
 				              rt->devid);
+			c = find_client(r, rt->client);
+			if (c)
+				client_send_msg(c, chan, &back, payload);
 			free(rt);
 		}
 	} else if (kind == HVLINK_MSG_EVENT) {

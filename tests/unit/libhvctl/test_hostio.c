@@ -72,7 +72,7 @@ static void start_fake_machine(void)
 		_exit(127);
 	}
 	snprintf(ready, sizeof(ready), "%s/ready", dir);
-	for (i = 0; i < 400 && access(ready, F_OK) != 0; i++)
+	for (i = 0; i < 1200 && access(ready, F_OK) != 0; i++) /* 30 s: a busy host */
 		usleep(25000);
 	REQUIRE(access(ready, F_OK) == 0);
 }
@@ -455,7 +455,22 @@ static void test_net(hvctl *h)
 	CHECK_EQ(hvctl_domain_detach_all(h, d), HVCTL_OK);
 	CHECK_EQ(if_nametoindex(tap), 0);
 	CHECK_EQ(if_nametoindex(other), 0);
+	/* A domain destroyed and started again under a new id takes its TAP's name at once
+	 * (the destroy detaches it on the link thread, without waiting for it to close). */
+	for (i = 0; i < 5; i++) {
+		uint32_t d2 = new_domain(h);
+
+		CHECK_EQ(hvctl_nic_attach(h, d, 0, tap, NULL, NULL), HVCTL_OK);
+		CHECK_EQ(hvctl_domain_destroy(h, d), HVCTL_OK);
+		CHECK_EQ(hvctl_nic_attach(h, d2, 0, tap, NULL, NULL), HVCTL_OK);
+		d = d2;
+	}
 	CHECK_EQ(hvctl_domain_destroy(h, d), HVCTL_OK);
+	CHECK_EQ(hvctl_backing_list(h, list, 8, &n), HVCTL_OK);
+	CHECK_EQ(n, 0);
+	for (i = 0; i < 50 && if_nametoindex(tap) != 0; i++)
+		usleep(20000);
+	CHECK_EQ(if_nametoindex(tap), 0);
 }
 
 int main(void)
