@@ -5,6 +5,12 @@
  * `smp_shares` on the kernel command line (and hv's `sched_debug`), CPU shares under weights,
  * caps and reservations set per vCPU through hv's test operations.
  *
+ * I/O privilege: the IOPL in the eflags of a VCPUOP_initialise context is the new vCPU's
+ * virtual IOPL, as in Xen. Linux starts its secondary vCPUs with IOPL 1 and uses port I/O on
+ * them at once (dom0's VGA cursor in the first printk); hv once dropped it, the port access
+ * raised #GP on Linux's CPU1, and its boot hung with both vCPUs idle. vCPU 1 here is started
+ * with IOPL 1 and must be able to execute `cli`, the others with IOPL 0 must get #GP.
+ *
  * The secondary vCPUs keep events masked and never print: they spin on a counter or wait in
  * SCHEDOP_poll on their own IPI port (poll wakes on a masked port), driven by commands vCPU 0
  * writes into their slot. vCPU 0 does all the checking and printing, and blocks (poll with a
@@ -21,7 +27,7 @@
 #define VCPUOP_hv_sched_params   0x7f00
 #define VCPUOP_hv_sched_affinity 0x7f01
 
-enum { CMD_WAIT = 0, CMD_SPIN = 1, CMD_PONG = 2, CMD_READ = 3 };
+enum { CMD_WAIT = 0, CMD_SPIN = 1, CMD_PONG = 2, CMD_READ = 3, CMD_CLI = 4 };
 
 struct smp_slot {
 	volatile uint64_t counter;
@@ -30,6 +36,7 @@ struct smp_slot {
 	volatile uint32_t ack; /* the command the vCPU last started */
 	volatile uint64_t pongs;
 	volatile uint64_t seen;       /* CMD_READ: the last value read at the test address */
+	volatile uint32_t cli_traps;  /* CMD_CLI: 0 = cli ran, else the vector it raised + 1 */
 	evtchn_port_t port;           /* IPI port that notifies this vCPU */
 	struct vcpu_runstate_info rs; /* its registered runstate area */
 };
@@ -67,6 +74,20 @@ static void wait_port(evtchn_port_t port, uint64_t timeout)
 	clear_pending(port);
 }
 
+/*
+ * `cli` needs the virtual IOPL to cover the guest kernel (hv emulates it as a no-op; events
+ * stay masked anyway); without it the vCPU gets #GP, which the fixup turns into a record.
+ */
+static void try_cli(struct smp_slot *s)
+{
+	uint64_t count = pv_last_trap.count;
+
+	__asm__ __volatile__("1: cli\n\t"
+	                     "2:\n\t" EXTABLE(1b, 2b)::
+	                         : "memory");
+	s->cli_traps = pv_last_trap.count != count ? (uint32_t)pv_last_trap.vector + 1 : 0;
+}
+
 /* The loop of a secondary vCPU: events masked, commands from vCPU 0. */
 static __noreturn void smp_secondary(unsigned long id)
 {
@@ -93,6 +114,9 @@ static __noreturn void smp_secondary(unsigned long id)
 			break;
 		case CMD_READ:
 			s->seen = *read_va;
+			break;
+		case CMD_CLI:
+			try_cli(s);
 			break;
 		default:
 			wait_port(s->port, 0);
@@ -122,6 +146,7 @@ static long runstate(unsigned int i, struct vcpu_runstate_info *ri)
 	return HYPERVISOR_vcpu_op(VCPUOP_get_runstate_info, i, ri);
 }
 
+/* vCPU i's context: IOPL 1 (as Linux gives its secondary vCPUs) for vCPU 1, 0 for others. */
 static long bring_up(unsigned int i)
 {
 	static struct vcpu_guest_context ctx; /* 5 KiB: not on the stack */
@@ -136,7 +161,7 @@ static long bring_up(unsigned int i)
 	ctx.user_regs.rdi = i;
 	ctx.user_regs.cs = FLAT_KERNEL_CS;
 	ctx.user_regs.ss = FLAT_KERNEL_SS;
-	ctx.user_regs.rflags = 0x202;
+	ctx.user_regs.rflags = i == 1 ? 0x1202 : 0x202;
 	for (unsigned int v = 0; v < 32; v++) {
 		ctx.trap_ctxt[v].vector = (uint8_t)v;
 		ctx.trap_ctxt[v].flags = 4;
@@ -327,6 +352,21 @@ void st_smp(void)
 	}
 	if (st_failures())
 		return;
+
+	/* I/O privilege from the context: vCPU 1 (IOPL 1) may cli, vCPU 2 (IOPL 0) may not. */
+	for (i = 1; i < nr_vcpus && i < 3; i++) {
+		slots[i].cli_traps = ~0u;
+		command(i, CMD_CLI);
+		for (start = pv_time_ns();
+		     slots[i].cli_traps == ~0u && pv_time_ns() < start + 1000000000ULL;)
+			sleep_ns(1000000);
+		command(i, CMD_WAIT);
+		printk("smp: vcpu %u (IOPL %u in its context): cli %s\n", i, i == 1 ? 1 : 0,
+		       slots[i].cli_traps == 0 ? "ran" : "raised a trap");
+		if (slots[i].cli_traps != (i == 1 ? 0 : 13 + 1))
+			st_fail("vcpu %u: cli gave %d (0 = ran, else trap vector + 1), expected %d",
+			        i, (int)slots[i].cli_traps, i == 1 ? 0 : 13 + 1);
+	}
 
 	/* Every vCPU spins while vCPU 0 sleeps: all make progress, whatever the pCPU count. */
 	for (i = 1; i < nr_vcpus; i++)

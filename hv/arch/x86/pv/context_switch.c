@@ -307,6 +307,10 @@ long arch_vcpu_initialise(struct vcpu *caller, struct vcpu *target, uint64_t arg
 	p->gs_base_kernel = c->gs_base_kernel;
 	p->gs_base_user = c->gs_base_user;
 	p->fpu_ts = false;
+	/* The context's IOPL is the vCPU's virtual IOPL, which the frame never carries (Xen's
+	 * arch_set_info_guest): Linux starts its secondary vCPUs with IOPL 1 in eflags and relies
+	 * on it for port I/O (VGA cursor, PCI configuration space) from their first printk. */
+	p->iopl = (unsigned int)(c->user_regs.rflags >> 12) & 3;
 	if (!p->kernel_mode && !target->guest_table_user)
 		p->kernel_mode = true;
 
