@@ -19,9 +19,10 @@
  * id, every operation in it takes effect immediately, end answers OK and never EAGAIN; an
  * abort does not undo).
  *
- * dom0's watches (xs_watch) are callbacks, run from xenstored_poll() or at the end of the
- * dom0 call that caused them, never nested inside a tree change; like a guest's watch, a new
- * one fires once at once.
+ * dom0's watches (xs_watch) are callbacks, run after the domU request that caused them (from
+ * xenstored_poll()) or at the end of the dom0 call that did, never inside a tree change and
+ * never nested in each other; like a guest's watch, a new one fires once at once (before
+ * xs_watch returns).
  */
 #include <kernel.h>
 #include <mm.h>
@@ -574,6 +575,7 @@ static bool serve(struct conn *c)
 				reply_error(c, h, rc);
 			c->in_have = 0;
 			worked = true;
+			run_dom0_callbacks(); /* a burst of writes never overflows their queue */
 			continue;
 		}
 		cons = r->req_cons;
