@@ -6,8 +6,9 @@
  * Invariants (under io->lock): at most one live attachment per (domid, kind, devid), and no two
  * VIFs with the same TAP name. A file's descriptor may be closed by whoever detaches it (the
  * block worker works on a dup); a TAP's descriptor is closed by the TAP reader only (it may be
- * polling it), after detach moved the attachment to io->dead; detach waits for that, so a TAP
- * name can be used again as soon as detach returns. Block jobs hold copies of their requests;
+ * polling it), after detach moved the attachment to io->dead. A host operation's detach waits
+ * for that; the link thread's (a domain destroyed) does not, so a new TAP attach waits for the
+ * dead list to drain first: a TAP's name can be used again at once. Block jobs hold copies;
  * the queue is bounded by QUEUE_MAX_BYTES (beyond it requests are answered EAGAIN at once).
  */
 #define _GNU_SOURCE
