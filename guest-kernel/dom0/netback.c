@@ -75,6 +75,7 @@ static struct vif vifs[MAX_VIFS];
 static struct vif *port_vif[SW_MAX_PORTS]; /* switch port -> VIF (both its VIF and TAP port) */
 static struct netswitch sw;
 static uint64_t tap_retry_at;
+static uint64_t wake_asked; /* the last deadline given to backends_wake_at */
 
 /* ---- frame pool ---- */
 
@@ -610,10 +611,12 @@ static bool kick(uint64_t now)
 		deadline = tap_retry_at;
 	else if (tap_retry_at <= now)
 		tap_retry_at = 0;
-	if (deadline && deadline <= now + SPIN_NS)
+	if (deadline && deadline <= now + SPIN_NS) {
 		moved = true; /* due now or very soon: look again rather than sleep */
-	else if (deadline)
+	} else if (deadline && deadline != wake_asked) {
+		wake_asked = deadline; /* one timer hypercall per new deadline, not per frame */
 		backends_wake_at(deadline);
+	}
 	return moved;
 }
 

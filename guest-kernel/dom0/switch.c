@@ -77,7 +77,9 @@ static void limits_apply(const struct sw_limits *l, struct sw_bucket *avg, struc
 {
 	uint64_t rate = l->average * 1024, depth;
 
-	depth = l->burst ? l->burst * 1024 : rate / 20; /* default: 50 ms at the average rate */
+	/* default: 100 ms at the average rate, so that dom0 kept off its CPU (or woken late by
+	 * its timer) that long loses nothing of the rate */
+	depth = l->burst ? l->burst * 1024 : rate / 10;
 	bucket_set(avg, rate, MAX(depth, MIN_DEPTH_BYTES), now);
 	rate = l->peak * 1024;
 	bucket_set(peak, rate, MAX(rate / 100, MIN_DEPTH_BYTES), now); /* 10 ms at peak */
