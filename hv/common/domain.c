@@ -142,7 +142,7 @@ void vcpu_kick(struct vcpu *v)
 		sched_vcpu_kick(v); /* wake it, or IPI its pCPU */
 		return;
 	}
-	if (cpu > 0 && (unsigned int)cpu != smp_processor_id() && percpu_of[cpu])
+	if (cpu >= 0 && (unsigned int)cpu != smp_processor_id() && percpu_of[cpu])
 		apic_send_ipi_vector(percpu_of[cpu]->apic_id, KICK_VECTOR);
 }
 
