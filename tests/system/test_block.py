@@ -271,7 +271,7 @@ def test_block_iotune(machine, tmp_path):
         assert abs(rate - limit) <= 0.05 * limit, f"{op} {rate:.1f} KiB/s against {limit}"
 
     # Operations: 4 KiB requests one at a time at 20 IOPS (well below what the machine does
-    # unlimited, some 80 under TCG on a loaded host).
+    # unlimited: several hundred under TCG, docs/benchmarks-block.md).
     domid = create(d, "blk bench 1", disk, "iops", "--paused")
     try:
         assert iotune(d, domid, XVDA, iops=20) == (0, 20)
