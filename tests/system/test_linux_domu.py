@@ -130,15 +130,20 @@ class HvMachine:
 
 class DomUConsole:
     """A domU's console as `hvctl console --once` gives it, gathered (each read returns what is
-    new since the last one); `wait_for` looks at everything gathered so far."""
+    new since the last one); `wait_for` looks at everything gathered so far. A copy goes to
+    tests/out/<machine>.console.log."""
 
     def __init__(self, machine, domid):
         self.machine, self.domid, self.text = machine, domid, ""
+        self.log = machine.serial.replace(".serial.log", ".console.log")
+        open(self.log, "w").close()
 
     def read(self):
         r = _hvctl(self.machine.dir, "console", self.domid, "--once", timeout=30)
         assert r.returncode == 0, r
         self.text += r.stdout.replace("\r", "")
+        with open(self.log, "a") as f:
+            f.write(r.stdout.replace("\r", ""))
 
     def wait_for(self, regex, timeout):
         end = time.monotonic() + timeout
@@ -148,8 +153,8 @@ class DomUConsole:
             if m:
                 return m
             if time.monotonic() > end:
-                raise AssertionError(f"no {regex!r} on the console of domain {self.domid}; "
-                                     f"the last of it:\n{self.text[-3000:]}")
+                raise AssertionError(f"no {regex!r} on the console of domain {self.domid} "
+                                     f"({self.log}); the last of it:\n{self.text[-3000:]}")
             time.sleep(0.5)
 
 
