@@ -245,9 +245,11 @@ static int blk_do(struct hostio *io, const struct blk_job *j, int fd, uint32_t f
 			if (w < 0 && errno == EINTR)
 				continue;
 			if (w <= 0) {
+				int e = w < 0 ? errno : EIO;
+
 				snprintf(why, wsize, "write: %s",
-				         w < 0 ? strerror(errno) : "no progress");
-				return w < 0 && errno == ENOSPC ? -HVLINK_ENOSPC : -HVLINK_EIO;
+				         w < 0 ? strerror(e) : "no progress");
+				return e == ENOSPC ? -HVLINK_ENOSPC : -HVLINK_EIO;
 			}
 			done += (uint64_t)w;
 		}
