@@ -5,10 +5,13 @@
  *
  * The inbound scheduler (sw_service) runs in rounds over the VIFs with frames waiting. A VIF is
  * eligible when its head frame fits its own inbound buckets and the link bucket. Among eligible
- * VIFs, one that also has floor tokens for the frame goes first (the floors are guaranteed
- * shares: their sum never exceeds the link); otherwise the next eligible VIF after the one
- * served last by the shared round goes. A VIF whose output is busy (the guest posted no
- * receive buffer) is skipped until the next call.
+ * VIFs (the link bucket is looked at only for the chosen one, so that small frames do not
+ * overtake big ones forever), one that also has floor tokens for the frame goes first (the floors
+ * are guaranteed shares: their sum never exceeds the link); otherwise the rest of the link is
+ * shared fairly in bytes: each VIF counts what the shared round gave it (share_vt, a virtual time
+ * that starts at the round's current one when a VIF gets frames after having none), and the least
+ * served eligible VIF goes. A VIF whose output is busy (the guest posted no receive buffer) is
+ * skipped until the next call.
  */
 #include <klib/string.h>
 #include <public/errno.h>
@@ -230,6 +233,8 @@ static void enqueue(struct netswitch *sw, int port, struct sw_frame *f)
 		return;
 	}
 	f->next = NULL;
+	if (!p->head && p->share_vt < sw->share_vtime)
+		p->share_vt = sw->share_vtime; /* no credit for the time it had nothing to send */
 	if (p->tail)
 		p->tail->next = f;
 	else
@@ -435,8 +440,7 @@ static bool vif_eligible(struct netswitch *sw, int i, uint64_t busy)
 
 	if (p->kind != SW_PORT_VIF || !p->head || (busy & (1ULL << i)))
 		return false;
-	return bucket_has(&p->in_avg, p->head->len) && bucket_has(&p->in_peak, p->head->len) &&
-	       bucket_has(&sw->link, p->head->len);
+	return bucket_has(&p->in_avg, p->head->len) && bucket_has(&p->in_peak, p->head->len);
 }
 
 bool sw_service(struct netswitch *sw, uint64_t now)
@@ -470,16 +474,19 @@ bool sw_service(struct netswitch *sw, uint64_t now)
 				by_floor = true;
 			}
 		}
-		/* Then the rest of the link, round-robin. */
-		for (unsigned int k = 0; k < SW_MAX_PORTS && pick < 0; k++) {
+		/* Then the rest of the link, fair in bytes: the least served VIF goes. */
+		for (unsigned int k = 0; k < SW_MAX_PORTS && !by_floor; k++) {
 			int i = (int)((sw->rr + k) % SW_MAX_PORTS);
 
-			if (vif_eligible(sw, i, busy))
+			if (vif_eligible(sw, i, busy) &&
+			    (pick < 0 || sw->ports[i].share_vt < sw->ports[pick].share_vt))
 				pick = i;
 		}
 		if (pick < 0)
 			break;
 		len = sw->ports[pick].head->len;
+		if (!bucket_has(&sw->link, len))
+			break; /* the chosen one waits for the link: others do not overtake it */
 		switch (send_head(sw, pick)) {
 		case SW_OUT_BUSY:
 			busy |= 1ULL << pick;
@@ -488,10 +495,13 @@ bool sw_service(struct netswitch *sw, uint64_t now)
 			bucket_take(&sw->ports[pick].in_avg, len);
 			bucket_take(&sw->ports[pick].in_peak, len);
 			bucket_take(&sw->link, len);
-			if (by_floor)
+			if (by_floor) {
 				bucket_take(&sw->ports[pick].floor, len);
-			else
+			} else {
+				sw->share_vtime = sw->ports[pick].share_vt;
+				sw->ports[pick].share_vt += len;
 				sw->rr = (unsigned int)(pick + 1) % SW_MAX_PORTS;
+			}
 			break;
 		default:
 			break;

@@ -11,7 +11,7 @@
  * buckets: `average` filling a bucket of `burst`, and `peak` filling a bucket of a few frames.
  * Traffic into the guests also shares the switch's link rate (agent option net_link_kbps=):
  * when several VIFs have frames waiting, each first gets its `floor` (a guaranteed share, its
- * own bucket), then the rest of the link goes round-robin to whoever still has frames.
+ * own bucket), then the rest of the link is shared fairly (in bytes) by whoever has frames.
  *
  * Queues are bounded (SW_QUEUE_FRAMES per port); a frame that finds its queue full is dropped
  * and counted. Everything here is plain logic over a caller-supplied clock and three callbacks
@@ -77,6 +77,7 @@ struct sw_port {
 	uint64_t dropped_queue;             /* its queue was full */
 	uint64_t dropped_output;            /* the output refused the frame */
 	uint64_t dropped_bad;               /* too short or too long, from this port */
+	uint64_t share_vt;                  /* bytes the shared round gave it (a virtual time) */
 };
 
 /* What the output callback answers. */
@@ -104,7 +105,8 @@ struct netswitch {
 	uint64_t link_kbps; /* 0 = no link limit */
 	struct sw_bucket link;
 	uint64_t ageing_ns;
-	unsigned int rr; /* the VIF after the last one served by the shared round */
+	unsigned int rr;      /* where the next search for a VIF to serve starts */
+	uint64_t share_vtime; /* share_vt of the VIF the shared round served last */
 	uint64_t flooded, filtered, alloc_failed;
 };
 

@@ -447,6 +447,46 @@ static void test_floors(void)
 	remove_all();
 }
 
+/* Without floors the link is shared fairly in bytes, whatever the frame sizes; a VIF that
+ * starts late gets no credit for the time it was idle. */
+static void test_fair_share(void)
+{
+	int a, b, tap;
+	uint64_t t = 0;
+
+	reset(1000);
+	a = sw_port_add(&sw, SW_PORT_VIF, 1, 0, 0);
+	b = sw_port_add(&sw, SW_PORT_VIF, 2, 0, 0);
+	tap = sw_port_add(&sw, SW_PORT_TAP, 1, 0, 0);
+	send_to(a, 9, 1, 60, 0);
+	send_to(b, 9, 2, 60, 0);
+	sw_service(&sw, 0);
+
+	/* a alone for 2 s: it may use the whole link */
+	memset(sent_bytes, 0, sizeof(sent_bytes));
+	for (uint64_t end = t + 2000000000ULL; t < end; t += 200000) {
+		for (int n = 0; n < 4; n++)
+			send_to(tap, 1, 100, 1500, t);
+		sw_service(&sw, t);
+	}
+	CHECK(sent_bytes[a] > 1000 * 1024 * 2 * 0.95, "alone: %lu", (unsigned long)sent_bytes[a]);
+
+	/* then both, a with 1500-byte frames, b with 500-byte ones: about half each */
+	memset(sent_bytes, 0, sizeof(sent_bytes));
+	for (uint64_t end = t + 10000000000ULL; t < end; t += 200000) {
+		for (int n = 0; n < 4; n++)
+			send_to(tap, 1, 100, 1500, t);
+		for (int n = 0; n < 12; n++)
+			send_to(tap, 2, 100, 500, t);
+		sw_service(&sw, t);
+	}
+	double ra = (double)sent_bytes[a] / 1024 / 10, rb = (double)sent_bytes[b] / 1024 / 10;
+	CHECK(ra > 450 && ra < 550 && rb > 450 && rb < 550, "byte-fair: a %.0f b %.0f KiB/s", ra,
+	      rb);
+	check_accounting("fair");
+	remove_all();
+}
+
 int main(void)
 {
 	test_ports();
@@ -456,6 +496,7 @@ int main(void)
 	test_inbound_limits();
 	test_outbound_limits();
 	test_floors();
+	test_fair_share();
 	if (failures) {
 		printf("netswitch: %d failures\n", failures);
 		return 1;
