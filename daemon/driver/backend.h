@@ -71,9 +71,10 @@ typedef struct {
 	int (*node_info)(hvBackend *be, virNodeInfo *info, GError **err);
 	unsigned long long (*free_memory_kib)(hvBackend *be);
 
-	/* Builds and starts (or leaves paused) a domain from def; returns its domid. */
-	int (*create)(hvBackend *be, const hvDomainDef *def, gboolean paused, int *domid,
-	              GError **err);
+	/* Builds and starts (or leaves paused) a domain from def; returns its domid. def is the
+	 * live definition: the backend writes into it what the machine chose (the name of an
+	 * interface's TAP as its <target dev>, as libvirt shows vnetN). */
+	int (*create)(hvBackend *be, hvDomainDef *def, gboolean paused, int *domid, GError **err);
 	int (*destroy)(hvBackend *be, int domid, GError **err);
 	int (*pause)(hvBackend *be, int domid, GError **err);
 	int (*unpause)(hvBackend *be, int domid, GError **err);

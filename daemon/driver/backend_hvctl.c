@@ -149,8 +149,7 @@ static void console_keep(HvctlBackend *hb, int domid, const char *name);
 static void keeper_stop(HvctlBackend *hb, int domid);
 static void consoles_free(HvctlBackend *hb);
 
-static int hb_create(hvBackend *be, const hvDomainDef *def, gboolean paused, int *domid,
-                     GError **err)
+static int hb_create(hvBackend *be, hvDomainDef *def, gboolean paused, int *domid, GError **err)
 {
 	HvctlBackend *hb = HB(be);
 	hvctl_domain_create_args ca = {0};

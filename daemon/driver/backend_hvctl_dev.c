@@ -116,7 +116,7 @@ static int add_disk(hvctl *h, uint32_t domid, const hvDiskDef *disk, GError **er
 	return 0;
 }
 
-static int add_interface(hvctl *h, uint32_t domid, unsigned index, const hvInterfaceDef *iface,
+static int add_interface(hvctl *h, uint32_t domid, unsigned index, hvInterfaceDef *iface,
                          GError **err)
 {
 	hvctl_device dev = {.kind = HVCTL_DEVICE_NIC, .devid = index};
@@ -146,11 +146,13 @@ static int add_interface(hvctl *h, uint32_t domid, unsigned index, const hvInter
 		return -1;
 	if (hvctl_device_add(h, domid, &dev) != HVCTL_OK)
 		return failed(err, "cannot add interface %s to hv domain %u", iface->mac, domid);
+	if (!iface->target_dev) /* the live XML names it (and it keeps the name on a restart) */
+		iface->target_dev = g_strdup(tap);
 	g_message("hv domain %u: interface %s on TAP %s", domid, iface->mac, tap);
 	return 0;
 }
 
-int hv_hvctl_add_devices(hvctl *h, uint32_t domid, const hvDomainDef *def, GError **err)
+int hv_hvctl_add_devices(hvctl *h, uint32_t domid, hvDomainDef *def, GError **err)
 {
 	for (guint i = 0; i < def->disks->len; i++)
 		if (add_disk(h, domid, def->disks->pdata[i], err) < 0)

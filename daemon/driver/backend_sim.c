@@ -193,8 +193,7 @@ static unsigned long long sim_free_memory_kib(hvBackend *be)
 	return sim->memory_kib - memory_except(sim, NULL);
 }
 
-static int sim_create(hvBackend *be, const hvDomainDef *def, gboolean paused, int *domid,
-                      GError **err)
+static int sim_create(hvBackend *be, hvDomainDef *def, gboolean paused, int *domid, GError **err)
 {
 	SimBackend *sim = sim_of(be);
 	SimDom *d;

@@ -19,6 +19,19 @@ static void set_state(hvDriver *drv, hvDomainObj *obj, int state, int reason)
 		hv_persist_delete_run(drv->persist, obj->def->name);
 }
 
+/* The bandwidth and iotune limits of live's devices, on its new domain domid. */
+static int apply_io_limits(hvDriver *drv, int domid, const hvDomainDef *live, GError **err)
+{
+	for (guint i = 0; i < live->interfaces->len; i++)
+		if (drv->be->ops->set_bandwidth(drv->be, domid, live->interfaces->pdata[i], err) <
+		    0)
+			return -1;
+	for (guint i = 0; i < live->disks->len; i++)
+		if (drv->be->ops->set_iotune(drv->be, domid, live->disks->pdata[i], err) < 0)
+			return -1;
+	return 0;
+}
+
 int hv_domain_start(hvDriver *drv, hvDomainObj *obj, gboolean paused, GError **err)
 {
 	hvDomainDef *live = hv_domain_def_copy(obj->def);
@@ -28,24 +41,10 @@ int hv_domain_start(hvDriver *drv, hvDomainObj *obj, gboolean paused, GError **e
 		hv_domain_def_free(live);
 		return -1;
 	}
-	for (guint i = 0; i < live->interfaces->len; i++) {
-		g_autoptr(GError) e = NULL;
-		hvInterfaceDef *iface = live->interfaces->pdata[i];
-		if (drv->be->ops->set_bandwidth(drv->be, domid, iface, &e) < 0) {
-			drv->be->ops->destroy(drv->be, domid, NULL);
-			hv_domain_def_free(live);
-			g_propagate_error(err, g_steal_pointer(&e));
-			return -1;
-		}
-	}
-	for (guint i = 0; i < live->disks->len; i++) {
-		g_autoptr(GError) e = NULL;
-		if (drv->be->ops->set_iotune(drv->be, domid, live->disks->pdata[i], &e) < 0) {
-			drv->be->ops->destroy(drv->be, domid, NULL);
-			hv_domain_def_free(live);
-			g_propagate_error(err, g_steal_pointer(&e));
-			return -1;
-		}
+	if (apply_io_limits(drv, domid, live, err) < 0) {
+		drv->be->ops->destroy(drv->be, domid, NULL);
+		hv_domain_def_free(live);
+		return -1;
 	}
 	live->id = domid;
 	obj->live = live;
@@ -314,6 +313,12 @@ static int restart_domain(hvDriver *drv, hvDomainObj *obj, gboolean *gone, GErro
 	drv->be->ops->destroy(drv->be, obj->id, NULL);
 	if (drv->be->ops->create(drv->be, obj->live, FALSE, &domid, err) < 0) {
 		*gone = TRUE; /* destroyed, and not built again */
+		return -1;
+	}
+	/* The new domain's devices get the limits the old one had (its live ones). */
+	if (apply_io_limits(drv, domid, obj->live, err) < 0) {
+		drv->be->ops->destroy(drv->be, domid, NULL);
+		*gone = TRUE;
 		return -1;
 	}
 	obj->live->id = domid;
