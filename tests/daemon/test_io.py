@@ -74,6 +74,9 @@ XML = """<domain type='hv'>
         <inbound average='1000' peak='2000' burst='100'/>
       </bandwidth>
     </interface>
+    <interface type='ethernet'>
+      <mac address='00:16:3e:42:00:02'/>
+    </interface>
     <console type='pty'>
       <target type='xen' port='0'/>
     </console>
@@ -176,7 +179,12 @@ def test_disk_and_interface_through_virsh(real, tmp_path):
     assert re.search(r"(?m)^%d disk %d ro %s sectors=2048 " % (domid, XVDB, re.escape(rodisk)),
                      b), b
     assert re.search(r"(?m)^%d nic 0 %s " % (domid, TAP), b), b
+    assert re.search(r"(?m)^%d nic 1 hv%d\.1 " % (domid, domid), b), b
     assert socket.if_nametoindex(TAP) > 0
+    # The TAP of an interface without <target dev> is named in the live XML, as libvirt's vnetN.
+    assert "<target dev='hv%d.1'/>" % domid in d.virsh("dumpxml", "io").stdout
+    assert "hv%d.1" % domid not in d.virsh("dumpxml", "io", "--inactive").stdout
+    assert re.search(r"hv%d\.1\s+ethernet" % domid, d.virsh("domiflist", "io").stdout)
 
     # The shell on virsh console writes the pattern; the read-only disk refuses writes.
     sh = Shell(d, "io")
@@ -287,7 +295,7 @@ def test_network_type_is_refused(real, tmp_path):
         f.truncate(1 << 20)
     xml = XML.format(kernel=rh.GUEST, disk=disk, rodisk=disk, tap=TAP, net=NET, ip="")
     xml = xml.replace("<interface type='ethernet'>",
-                      "<interface type='network'>\n      <source network='default'/>")
+                      "<interface type='network'>\n      <source network='default'/>", 1)
     xml = re.sub(r"<disk type='file' device='disk'>\s*<source file='[^']*'/>\s*"
                  r"<target dev='xvdb' bus='xen'/>\s*<readonly/>\s*</disk>", "", xml)
     path = os.path.join(d.dir, "net.xml")
