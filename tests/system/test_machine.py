@@ -375,6 +375,36 @@ def test_hvctl_against_the_fake_machine(state_dir):
     assert r.returncode == 1 and "ELF" in r.stderr, r
     assert _hvctl(*m, "list").stdout.count("\n") == 1  # the header only
 
+    # Devices: the holder opens the disks' file and makes the TAP (as root); they go with the
+    # domain. A disk that is not there: the domain is not left behind.
+    img = os.path.join(d, "disk.img")
+    with open(img, "wb") as f:
+        f.truncate(1 << 20)
+    tap = os.geteuid() == 0 and os.path.exists("/dev/net/tun")
+    r = _hvctl(*m, "create", DOM0, "--memory", "16", "--disk", img + ",ro", "--disk",
+               img + ",dev=xvdc", *(["--nic", "auto"] if tap else []))
+    assert r.returncode == 0, r
+    did = r.stdout.split()[0]
+    b = _hvctl(*m, "backing").stdout
+    assert f"{did} disk 51712 ro {img} sectors=2048 " in b, b
+    assert f"{did} disk 51744 rw {img} sectors=2048 " in b, b
+    if tap:
+        assert f"{did} nic 0 hv{did}.0 " in b, b
+        assert os.path.exists(f"/sys/class/net/hv{did}.0")
+        assert re.search(rf"interface 0: 00:16:3e:00:{int(did):02x}:00 on hv{did}\.0", r.stderr)
+    assert _hvctl(*m, "destroy", did).returncode == 0
+    assert _hvctl(*m, "backing").stdout == ""
+    assert not os.path.exists(f"/sys/class/net/hv{did}.0")
+    r = _hvctl(*m, "create", DOM0, "--memory", "16", "--disk", os.path.join(d, "none.img"))
+    assert r.returncode == 1 and "cannot find" in r.stderr, r
+    assert _hvctl(*m, "list").stdout.count("\n") == 1
+    for args, needle in ((["--disk", img + ",bogus"], "ro, rw or dev="),
+                         (["--disk", img + ",dev=sda"], "dev=xvda..xvdp"),
+                         (["--nic", "zz"], "not a MAC address"),
+                         (["--nic", "01:00:00:00:00:01"], "multicast")):
+        r = _hvctl(*m, "create", DOM0, "--memory", "16", *args)
+        assert r.returncode == 2 and needle in r.stderr, (args, r.stderr)
+
     out, err = ev.communicate(timeout=30)
     assert ev.returncode == 0, err
     lines = out.splitlines()
