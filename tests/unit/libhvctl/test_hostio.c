@@ -38,6 +38,7 @@
 #include "fake_agent.h"
 #include "hvctl-machine.h"
 #include "internal.h"
+#include "relay.h"
 
 /* The machine to run: the TSan build of this test runs the TSan build of fake-machine. */
 #ifndef FAKE_MACHINE
@@ -338,6 +339,50 @@ static void test_block(hvctl *h)
 	free(back);
 }
 
+/* Host operations as a hostile client could send them: each refused, nothing attached. */
+static void test_host_op_garbage(hvctl *h)
+{
+	static struct relay_host_disk disk;
+	struct relay_host_nic nic = {.domid = 1, .devid = 0};
+	uint8_t rsp[64];
+	hvctl_error err = {0};
+	hvctl_backing list[4];
+	uint32_t got;
+	unsigned n = 9;
+
+#define HOST_OP(op, req, len)                                                                      \
+	core_call(h, RELAY_CHAN_HOST, op, req, len, rsp, sizeof(rsp), &got, &err)
+	CHECK_EQ(HOST_OP(99, NULL, 0), HVCTL_ERR_UNSUPPORTED);
+	CHECK_EQ(HOST_OP(0, NULL, 0), HVCTL_ERR_UNSUPPORTED);
+	CHECK_EQ(HOST_OP(RELAY_HOST_DISK_ATTACH, &disk, 10), HVCTL_ERR_INVALID);
+	CHECK(strstr(err.message, "expected") != NULL);
+	memset(&disk, 'a', sizeof(disk)); /* no NUL anywhere in the path */
+	disk.flags = 0;
+	CHECK_EQ(HOST_OP(RELAY_HOST_DISK_ATTACH, &disk, sizeof(disk)), HVCTL_ERR_INVALID);
+	memset(&disk, 0, sizeof(disk));
+	strcpy(disk.path, "relative/disk.img");
+	CHECK_EQ(HOST_OP(RELAY_HOST_DISK_ATTACH, &disk, sizeof(disk)), HVCTL_ERR_INVALID);
+	strcpy(disk.path, "/dev/null");
+	disk.flags = 0x80;
+	CHECK_EQ(HOST_OP(RELAY_HOST_DISK_ATTACH, &disk, sizeof(disk)), HVCTL_ERR_INVALID);
+	CHECK(strstr(err.message, "flags") != NULL);
+	disk.flags = RELAY_HOST_RO; /* a character device: not a disk */
+	CHECK_EQ(HOST_OP(RELAY_HOST_DISK_ATTACH, &disk, sizeof(disk)), HVCTL_ERR_INVALID);
+	memset(nic.tap, 'x', sizeof(nic.tap)); /* 16 characters, no NUL */
+	CHECK_EQ(HOST_OP(RELAY_HOST_NIC_ATTACH, &nic, sizeof(nic)), HVCTL_ERR_INVALID);
+	strcpy(nic.tap, "../x");
+	CHECK_EQ(HOST_OP(RELAY_HOST_NIC_ATTACH, &nic, sizeof(nic)), HVCTL_ERR_INVALID);
+	nic.tap[0] = '\0';
+	nic.ipv4 = 0x0100000a;
+	nic.prefix = 31;
+	CHECK_EQ(HOST_OP(RELAY_HOST_NIC_ATTACH, &nic, sizeof(nic)), HVCTL_ERR_INVALID);
+	CHECK_EQ(HOST_OP(RELAY_HOST_DETACH, &nic, 3), HVCTL_ERR_INVALID);
+	CHECK_EQ(HOST_OP(RELAY_HOST_LIST, &nic, 4), HVCTL_ERR_INVALID);
+#undef HOST_OP
+	CHECK_EQ(hvctl_backing_list(h, list, 4, &n), HVCTL_OK);
+	CHECK_EQ(n, 0);
+}
+
 /* ---- network ---- */
 
 static int net_recv(hvctl *h, uint8_t *buf, uint32_t cap, uint32_t *len)
@@ -488,6 +533,7 @@ int main(void)
 	REQUIRE(hvctl_wait_ready(h, 5000) == HVCTL_OK);
 
 	test_devices(h);
+	test_host_op_garbage(h);
 	test_block(h);
 	test_net(h);
 
