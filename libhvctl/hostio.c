@@ -546,7 +546,10 @@ static int op_disk_attach(struct hostio *io, const struct relay_host_disk *q,
 		snprintf(msg, msize, "unknown disk flags %#x", q->flags);
 		return -HVLINK_EINVAL;
 	}
-	fd = open(q->path, ((q->flags & RELAY_HOST_RO) ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO must not hold the relay thread until a writer comes; a file and a
+	 * block device do not care, and the flag is cleared once the type is checked. */
+	fd = open(q->path,
+	          ((q->flags & RELAY_HOST_RO) ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		int e = errno;
 
@@ -568,6 +571,7 @@ static int op_disk_attach(struct hostio *io, const struct relay_host_disk *q,
 		snprintf(msg, msize, "%s is neither a file nor a block device", q->path);
 		return -HVLINK_EINVAL;
 	}
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
 	if (size < HVLINK_SECTOR_SIZE) {
 		close(fd);
 		snprintf(msg, msize, "%s is smaller than one sector (%llu bytes)", q->path,

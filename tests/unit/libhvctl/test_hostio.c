@@ -368,6 +368,11 @@ static void test_host_op_garbage(hvctl *h)
 	CHECK(strstr(err.message, "flags") != NULL);
 	disk.flags = RELAY_HOST_RO; /* a character device: not a disk */
 	CHECK_EQ(HOST_OP(RELAY_HOST_DISK_ATTACH, &disk, sizeof(disk)), HVCTL_ERR_INVALID);
+	/* A FIFO nobody writes to: refused at once (opening it must not wait for a writer). */
+	snprintf(disk.path, sizeof(disk.path), "%s/fifo", dir);
+	REQUIRE(mkfifo(disk.path, 0600) == 0);
+	CHECK_EQ(HOST_OP(RELAY_HOST_DISK_ATTACH, &disk, sizeof(disk)), HVCTL_ERR_INVALID);
+	CHECK(strstr(err.message, "neither a file") != NULL);
 	memset(nic.tap, 'x', sizeof(nic.tap)); /* 16 characters, no NUL */
 	CHECK_EQ(HOST_OP(RELAY_HOST_NIC_ATTACH, &nic, sizeof(nic)), HVCTL_ERR_INVALID);
 	strcpy(nic.tap, "../x");
