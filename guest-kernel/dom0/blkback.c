@@ -16,8 +16,9 @@
  *    bounds, grant ref, write to a read-only disk, unknown operation) gets BLKIF_RSP_ERROR and
  *    changes nothing else; a guest that corrupts the ring indices has its device stopped;
  *  - a job is either free, waiting to be sent (FIFO, so the host sees requests in ring
- *    order), or waiting for its answer; its tag (index | sequence << 8) changes each time it is
- *    reused, so an answer for a job of a removed device or an earlier use is dropped;
+ *    order), or waiting for its answer (at most HOST_TIMEOUT_NS, then it fails); its tag
+ *    (index | sequence << 8) changes each time it is reused, so an answer for a job of a
+ *    removed device, an expired job or an earlier use is dropped;
  *  - we take a request off the ring only when a job (and for data, a bounce buffer) is free,
  *    so no request is ever dropped for want of resources: it waits on the ring;
  *  - iotune never fails a request: one that finds a bucket empty stays on the ring until the
@@ -38,12 +39,13 @@
 #include "backends.h"
 #include "dom0.h"
 
-#define BLKB_MAX_DEVS  16
-#define BLKB_JOBS      64
-#define BLKB_BUFS      32
-#define BLKB_BUF_PAGES BLKIF_MAX_SEGMENTS_PER_REQUEST
-#define NS_PER_S       1000000000ULL
-#define RATE_MAX       (1ULL << 33) /* bytes/s or IOPS: keeps the bucket arithmetic in 64 bits */
+#define BLKB_MAX_DEVS   16
+#define BLKB_JOBS       64
+#define BLKB_BUFS       32
+#define BLKB_BUF_PAGES  BLKIF_MAX_SEGMENTS_PER_REQUEST
+#define NS_PER_S        1000000000ULL
+#define HOST_TIMEOUT_NS (30 * NS_PER_S) /* a request the host has not answered by then fails */
+#define RATE_MAX        (1ULL << 33) /* bytes/s or IOPS: keeps the bucket arithmetic in 64 bits */
 
 enum { XS_INITIALISING = 1, XS_INITWAIT, XS_INITIALISED, XS_CONNECTED, XS_CLOSING, XS_CLOSED };
 
@@ -82,6 +84,7 @@ struct blkb_job {
 	struct blkif_request req; /* our copy of the guest's request */
 	uint64_t nr_sectors;      /* data sectors (READ/WRITE), or the discard's count */
 	int buf;                  /* bounce buffer, -1 if none */
+	uint64_t sent_at;         /* when it went to the host (JOB_SENT) */
 	struct blkb_job *next;    /* in the send FIFO */
 };
 
@@ -765,6 +768,7 @@ static bool send_jobs(void)
 			finish(j, BLKIF_RSP_ERROR);
 		} else {
 			j->state = JOB_SENT;
+			j->sent_at = platform->time_ns();
 		}
 		sent = true;
 	}
@@ -804,9 +808,37 @@ void blkback_link_message(struct hvlink_guest_chan *ch, const struct hvlink_msg 
 	finish(j, st);
 }
 
+/*
+ * Requests the host has not answered for HOST_TIMEOUT_NS (a host that went away, a link laid
+ * out afresh) fail, so that their guest hears of it and their buffers come back. Returns when
+ * to look again (0: nothing sent).
+ */
+static uint64_t expire_jobs(uint64_t now, bool *busy)
+{
+	uint64_t next = 0;
+
+	for (unsigned int i = 0; i < BLKB_JOBS; i++) {
+		struct blkb_job *j = &jobs[i];
+
+		if (j->state != JOB_SENT)
+			continue;
+		if (now >= j->sent_at + HOST_TIMEOUT_NS) { /* sent_at may be later than now */
+			complain("d%u vbd %u: the host did not answer request %u in %llu s\n",
+			         j->dev->domid, j->dev->devid, j->tag,
+			         (unsigned long long)(HOST_TIMEOUT_NS / NS_PER_S));
+			finish(j, BLKIF_RSP_ERROR);
+			*busy = true;
+		} else if (!next || j->sent_at + HOST_TIMEOUT_NS < next) {
+			next = j->sent_at + HOST_TIMEOUT_NS;
+		}
+	}
+	return next;
+}
+
 bool blkback_poll(void)
 {
-	uint64_t now = platform->time_ns(), wait = ~0ULL;
+	static uint64_t armed_expiry;
+	uint64_t now = platform->time_ns(), wait = ~0ULL, expire_at;
 	bool busy = false;
 
 	for (unsigned int i = 0; i < BLKB_MAX_DEVS; i++) {
@@ -824,5 +856,10 @@ bool blkback_poll(void)
 	busy |= send_jobs();
 	if (wait != ~0ULL)
 		backends_wake_at(now + wait); /* a throttled request waits for its tokens */
+	expire_at = expire_jobs(now, &busy);
+	if (expire_at && expire_at != armed_expiry) {
+		armed_expiry = expire_at;
+		backends_wake_at(expire_at);
+	}
 	return busy;
 }

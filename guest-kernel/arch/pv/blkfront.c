@@ -32,7 +32,7 @@
 #define BLKF_MAX_DEVS     4
 #define BLKF_SEGS         BLKIF_MAX_SEGMENTS_PER_REQUEST
 #define BLKF_REQ_SECTORS  (BLKF_SEGS * BLKIF_SECTORS_PER_PAGE) /* 88 sectors = 44 KiB */
-#define BLKF_TIMEOUT_NS   (30ULL * 1000000000ULL)
+#define BLKF_TIMEOUT_NS   (60ULL * 1000000000ULL) /* dom0 gives up on the host after 30 */
 #define BLKF_CONNECT_NS   (10ULL * 1000000000ULL)
 #define BLKF_STATE_BIT(s) (1u << (s))
 
