@@ -2,26 +2,28 @@
 
 One machine (tools/hv-machine: QEMU with hv `sched=resv`, 2 pCPUs, dom0 = guest.elf `agent
 net_link_kbps=1024`: the switch's link into the guests is 1 MiB/s, low enough for the emulated
-machine to fill it even on a loaded host). Two domUs, created with `hvctl create --nic MAC,tap=NAME`:
-  A 10.79.9.2/24 on TAP hvnet-a, which has the host's 10.79.9.1/24;
-  B 10.79.9.3/24 on TAP hvnet-b, without an address: the host reaches B through hvnet-a and the
-  switch (both TAPs get arp_ignore=1, so that only hvnet-a answers for the host's address).
+machine to fill it even on a loaded host). Two domUs, made by `hvctl create --nic MAC,tap=NAME`:
+  A 10.80.T.2/24 on TAP hvnT-a, which has the host's 10.80.T.1/24;
+  B 10.80.T.3/24 on TAP hvnT-b, without an address: the host reaches B through hvnT-a and the
+  switch (both TAPs get arp_ignore=1, so that only hvnT-a answers for the host's address).
+  T is the test process's id modulo 250: two runs on one host do not share names or subnets.
 Checked, through each domU's console and from the host:
 - both front ends connect (netfront's and netback's messages, `net: eth0 up`);
 - A pings B and B pings A (3 of 3), the host pings both with raw ICMP (B via the switch);
 - bandwidth settings round-trip through libhvctl (tests/system/net-bw); floors beyond the link,
   a floor on outbound traffic and an interface that does not exist are refused;
 - outbound limit: A floods the host with udpsend; what A gets out (udpsend's rate: the back
-  end holds it back in its own ring) and what dom0 sends out of hvnet-a (hvctl backing's
+  end holds it back in its own ring) and what dom0 sends out of hvnT-a (hvctl backing's
   to_tap_bytes over 5 s) stay within 5% of A's limit: 10 MiB/s when the unlimited flood
   reaches 1.15 times that, otherwise (a slower or loaded host) 1 MiB/s, as the output says;
 - inbound limit: the host floods B (three times the limit offered) whose inbound average is
   512 KiB/s: B's udpsink sees at most 5% more (Ethernet bytes: UDP payload * 1514 / 1472);
 - floors: A's floor is 30% of the link, B's 60%; the host floods both at 1.5 times the link:
   each gets at least 90% of its floor (the rest is what a host starving the emulated machine
-  costs) and together no more than the link (+5%).
-The subnet 10.79.9.0/24 is this test's own. Every process is stopped at the end, pass or fail;
-the serial log is kept in tests/out/net.log.
+  costs) and together no more than the link (+5%);
+- a third domU with a hostile front end (test_hostile_front_end says what it does) gets errors
+  and its devices closed, without harm to dom0 or the others.
+Every process is stopped at the end, pass or fail; the serial log is kept in tests/out/net.log.
 """
 
 import os
@@ -44,9 +46,12 @@ HV_MACHINE = build_path("tools/hv-machine/hv-machine")
 HVCTL = build_path("tools/hvctl/hvctl")
 NET_BW = build_path("tests/system/net-bw")
 LINK_KBPS = 1024
-HOST_IP, A_IP, B_IP = "10.79.9.1", "10.79.9.2", "10.79.9.3"
+# Names and addresses of this run's own (two runs of the test may share a host).
+TAG = os.getpid() % 250
+NET = f"10.80.{TAG}"
+HOST_IP, A_IP, B_IP, C_IP, NOBODY_IP = (f"{NET}.{n}" for n in (1, 2, 3, 4, 99))
 A_MAC, B_MAC = "00:16:3e:79:09:02", "00:16:3e:79:09:03"
-TAP_A, TAP_B = "hvnet-a", "hvnet-b"
+TAP_A, TAP_B, TAP_C, TAP_D = (f"hvn{TAG}-{x}" for x in "abcd")
 PAYLOAD = 1472
 FRAME = PAYLOAD + 8 + 20 + 14  # UDP, IPv4 and Ethernet headers
 
@@ -277,7 +282,7 @@ def test_domus_ping_each_other(net):
 
 def test_host_pings_domus(net):
     assert host_ping(A_IP) == 3
-    assert host_ping(B_IP) == 3  # through hvnet-a and the switch
+    assert host_ping(B_IP) == 3  # through hvnT-a and the switch
 
 
 def test_bandwidth_settings(net):
@@ -299,7 +304,7 @@ def test_bandwidth_settings(net):
 def _flood_out_of_a(net, seconds=10):
     """A floods the host with udpsend. Returns what A got out (udpsend's own rate: the back end
     holds a guest over its limit in its own ring, so this is what the limit allows) and what
-    dom0 sent out of hvnet-a over 5 s in the middle (hvctl backing), both in Ethernet KiB/s."""
+    dom0 sent out of hvnT-a over 5 s in the middle (hvctl backing), both in Ethernet KiB/s."""
     d, con = net["dir"], net["con_a"]
     # A bound port: the host drops what overflows it instead of answering port-unreachable.
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -317,7 +322,7 @@ def _flood_out_of_a(net, seconds=10):
         s.close()
     sent = float(m.group(2)) / 1024 / float(m.group(3)) * FRAME / PAYLOAD
     to_tap = (b1 - b0) / 1024 / (t1 - t0)
-    print(f"{m.group(0)}\n  A sent {sent:.0f} KiB/s, dom0 to hvnet-a {to_tap:.0f} KiB/s")
+    print(f"{m.group(0)}\n  A sent {sent:.0f} KiB/s, dom0 to {TAP_A} {to_tap:.0f} KiB/s")
     return sent, to_tap
 
 
@@ -378,27 +383,42 @@ def test_floors_under_contention(net):
 
 
 def test_hostile_front_end(net, tmp_path):
-    """A third domU with `nethostile` (arch/pv/netfront.c) makes requests a guest must not:
-    bad and unused grant references, a runt, a giant, bytes past its page, chained and extra-info
-    slots (each answered with an error, a good one between them answered OK), a receive buffer
-    behind a bad grant (the frame for it answered with an error), then a transmit producer
-    index beyond the ring: dom0 closes that device. dom0 lives on, A and B still talk, and
-    destroying the hostile domU removes its device."""
+    """A third domU with `nethostile` (arch/pv/netfront.c) makes requests a guest must not.
+    Its first interface: bad and unused grant references, a runt, a giant, bytes past its page,
+    chained and extra-info slots (each answered with an error, a good one between them answered
+    OK), a receive buffer behind a bad grant (the frame for it answered with an error), then a
+    transmit producer index beyond the ring: dom0 closes that device. Its second interface: the
+    bad receive buffer, then a receive producer index beyond the ring, seen when the next frame
+    comes (ARP broadcasts of the host looking for an address nobody has): closed too. dom0 lives
+    on, A and B still talk, and destroying the hostile domU removes its devices."""
     d = net["dir"]
-    c_ip = "10.79.9.4"
+    c_ip = C_IP
     out = hvctl(d, "create", GUEST, "--memory", "16", "--cmdline",
-                f"ip={c_ip}/24 nethostile shell", "--name", "c", "--nic",
-                "00:16:3e:79:09:04,tap=hvnet-c", timeout=120).stdout.split()
+                f"ip={c_ip}/24 ip1=10.81.{TAG}.4/24 nethostile shell", "--name", "c", "--nic",
+                f"00:16:3e:79:09:04,tap={TAP_C}", "--nic", f"00:16:3e:79:09:05,tap={TAP_D}",
+                timeout=120).stdout.split()
     c = int(out[0])
-    with open("/proc/sys/net/ipv4/conf/hvnet-c/arp_ignore", "w") as f:
-        f.write("1\n")
+    for tap in (TAP_C, TAP_D):
+        with open(f"/proc/sys/net/ipv4/conf/{tap}/arp_ignore", "w") as f:
+            f.write("1\n")
     con = Console(d, c, str(tmp_path / "console-c.out"))
-    try:
-        con.wait(r"nethostile: waiting for a frame", timeout=120)
+
+    def frames_until(regex, target):
+        """Sends frames that reach C until regex is on its console (60 s at most)."""
         deadline = time.monotonic() + 60
-        while "nethostile: rx bad-gref" not in con.text() and time.monotonic() < deadline:
-            host_ping(c_ip, count=1, timeout=1.0)  # frames for C: the first meets the bad grant
+        while not re.search(regex, con.text()[con.seen:]) and time.monotonic() < deadline:
+            host_ping(target, count=1, timeout=1.0)
+        return con.wait(regex, timeout=5)
+
+    try:
+        con.wait(r"nethostile: waiting for a frame on vif 0", timeout=120)
+        frames_until(r"nethostile: rx bad-gref: .*", c_ip)  # the first meets the bad grant
         con.wait(r"nethostile: impossible tx index: back end state .*", timeout=60)
+        con.wait(r"nethostile: waiting for a frame on vif 1", timeout=60)
+        # Nobody has NOBODY_IP: the host's ARP requests are flooded to every port.
+        frames_until(r"nethostile: rx bad-gref: .*", NOBODY_IP)
+        con.wait(r"nethostile: waiting for the back end to close vif 1", timeout=30)
+        frames_until(r"nethostile: impossible rx index: back end state .*", NOBODY_IP)
         text = con.text()
     finally:
         con.close()
@@ -406,17 +426,20 @@ def test_hostile_front_end(net, tmp_path):
     tx = [line for line in lines if line.startswith("nethostile: tx ")]
     assert len(tx) == 8, lines
     assert all("(as expected)" in line for line in tx), lines
-    assert "nethostile: rx bad-gref: answered with an error (as expected)" in text, lines
+    assert text.count("nethostile: rx bad-gref: answered with an error (as expected)") == 2, lines
     assert re.search(r"impossible tx index: back end state 6 \(closed, as expected\)", text), lines
+    assert re.search(r"impossible rx index: back end state 6 \(closed, as expected\)", text), lines
     serial = _serial(d)
     assert f"netback: vif {c}.0: impossible transmit ring index; disconnected" in serial
+    assert f"netback: vif {c}.1: impossible receive ring index; disconnected" in serial
     # dom0 still switches A and B, and the host still reaches A
     net["con_a"].run(f"ping -c 2 {B_IP}", r"2 packets transmitted, 2 received", timeout=60)
     assert host_ping(A_IP, count=2) == 2
     hvctl(d, "destroy", str(c))
     assert str(c) not in [line.split()[0] for line in hvctl(d, "list").stdout.splitlines()[1:]]
     deadline = time.monotonic() + 30
-    while f"netback: vif {c}.0 removed" not in _serial(d) and time.monotonic() < deadline:
+    while f"netback: vif {c}.1 removed" not in _serial(d) and time.monotonic() < deadline:
         time.sleep(0.5)
     assert f"netback: vif {c}.0 removed" in _serial(d)
+    assert f"netback: vif {c}.1 removed" in _serial(d)
     assert "PANIC" not in _serial(d)

@@ -373,11 +373,12 @@ static void hostile_before(struct netfront *nf)
 
 static void hostile_after(struct netfront *nf)
 {
+	bool rx = nf->devid != 0; /* a second interface breaks its receive ring instead */
 	uint64_t end = platform->time_ns() + 60000000000ULL;
 	char path[96], state[8] = "";
 	unsigned long flags;
 
-	printk("nethostile: waiting for a frame (it goes to a bad grant)\n");
+	printk("nethostile: waiting for a frame on vif %u (it goes to a bad grant)\n", nf->devid);
 	while (!nf->rx_errors && platform->time_ns() < end) {
 		netdev_poll();
 		HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
@@ -386,17 +387,21 @@ static void hostile_after(struct netfront *nf)
 	       nf->rx_errors ? "answered with an error (as expected)" : "no answer (WRONG)");
 	flags = pv_irq_save();
 	nf->connected = false;
-	nf->tx.sring->req_prod = nf->tx.req_prod_pvt + 5 * NET_TX_RING_SIZE;
+	if (rx) /* seen when the next frame for us comes */
+		nf->rx.sring->req_prod = nf->rx.req_prod_pvt + 5 * NET_RX_RING_SIZE;
+	else
+		nf->tx.sring->req_prod = nf->tx.req_prod_pvt + 5 * NET_TX_RING_SIZE;
 	pv_irq_restore(flags);
 	kick_backend(nf);
+	printk("nethostile: waiting for the back end to close vif %u\n", nf->devid);
 	snprintf(path, sizeof(path), "%s/state", nf->be_path);
-	end = platform->time_ns() + 10000000000ULL;
+	end = platform->time_ns() + 60000000000ULL;
 	while (platform->time_ns() < end) {
 		if (xenbus_read(path, state, sizeof(state)) > 0 && state[0] == '6')
 			break;
 		HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
 	}
-	printk("nethostile: impossible tx index: back end state %s (%s)\n", state,
+	printk("nethostile: impossible %s index: back end state %s (%s)\n", rx ? "rx" : "tx", state,
 	       state[0] == '6' ? "closed, as expected" : "WRONG");
 }
 
@@ -462,7 +467,7 @@ int netfront_probe(unsigned int devid)
 	nf->dev.index = nr_nfs;
 	nf->dev.mtu = 1500;
 	nf->dev.priv = nf;
-	if (nf->hostile)
+	if (nf->hostile && devid == 0)
 		hostile_before(nf);
 	nf->connected = true;
 	nr_nfs++;
