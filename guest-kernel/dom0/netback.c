@@ -68,7 +68,7 @@ struct vif {
 	struct gnttab_copy rx_ops[RX_BATCH];
 	struct sw_frame *rx_frames[RX_BATCH];
 	uint16_t rx_ids[RX_BATCH];
-	uint64_t tx_errors, rx_errors, events;
+	uint64_t tx_errors, rx_errors;
 };
 
 static struct vif vifs[MAX_VIFS];
