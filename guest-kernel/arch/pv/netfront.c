@@ -86,6 +86,10 @@ static void tx_complete(struct netfront *nf)
 		RING_IDX prod = READ_ONCE(nf->tx.sring->rsp_prod);
 
 		hv_ring_rmb();
+		if (prod - nf->tx.rsp_cons > NET_TX_RING_SIZE) {
+			nf->tx_errors++; /* impossible: ignore this look at the ring */
+			break;
+		}
 		while (nf->tx.rsp_cons != prod) {
 			struct netif_tx_response rsp;
 
