@@ -622,9 +622,9 @@ static int op_nic_attach(struct hostio *io, const struct relay_host_nic *q,
 {
 	char name[16];
 	struct att *a, **pp;
-	int fd;
+	int fd = -EBUSY, dflt = q->tap[0] == '\0', taken = 0;
 
-	if (q->tap[0] == '\0')
+	if (dflt)
 		snprintf(name, sizeof(name), "hv%u.%u", q->domid, q->devid);
 	else
 		memcpy(name, q->tap, sizeof(name));
@@ -643,14 +643,26 @@ static int op_nic_attach(struct hostio *io, const struct relay_host_nic *q,
 	pthread_mutex_lock(&io->lock);
 	wait_reaped(io);
 	for (a = io->atts; a; a = a->next)
-		if (a->kind == HVLINK_DEV_VIF && strcmp(a->name, name) == 0) {
+		if (a->kind == HVLINK_DEV_VIF && strcmp(a->name, name) == 0 && !dflt) {
 			snprintf(msg, msize, "TAP %s already backs interface %u of domain %u", name,
 			         a->devid, a->domid);
 			pthread_mutex_unlock(&io->lock);
 			return -HVLINK_EEXIST;
+		} else if (a->kind == HVLINK_DEV_VIF && strcmp(a->name, name) == 0) {
+			taken = 1; /* a default name taken: the kernel picks one (below) */
 		}
 	pthread_mutex_unlock(&io->lock);
-	fd = hostio_tap_open(name, q->domid, q->devid, q->ipv4, q->prefix, msg, msize);
+	/*
+	 * Default names are hv<domid>.<devid>; another machine on this host may hold the same
+	 * one (its domain ids start at 1 too). Then the kernel picks a free hvN instead, as
+	 * libvirt's vnetN: whoever asked for no name hears the one chosen.
+	 */
+	if (!taken)
+		fd = hostio_tap_open(name, q->domid, q->devid, q->ipv4, q->prefix, msg, msize);
+	if (dflt && (taken || fd == -EBUSY || fd == -EEXIST)) {
+		strcpy(name, "hv%d");
+		fd = hostio_tap_open(name, q->domid, q->devid, q->ipv4, q->prefix, msg, msize);
+	}
 	if (fd < 0)
 		return fd == -EPERM || fd == -EACCES   ? -HVLINK_EPERM
 		       : fd == -EBUSY || fd == -EEXIST ? -HVLINK_EEXIST

@@ -246,9 +246,10 @@ int hvctl_disk_attach(hvctl *h, uint32_t domid, unsigned devid, const char *path
                       uint64_t *sectors);
 
 /*
- * Makes the TAP of interface devid of domain domid: named tap (NULL or "": hv<domid>.<devid>),
- * up, with the IPv4 address ipv4_cidr ("10.77.0.1/24"; NULL: none). tap_out (if not NULL, 16
- * bytes) gets the name. Needs CAP_NET_ADMIN in the holder process.
+ * Makes the TAP of interface devid of domain domid: named tap (NULL or "": hv<domid>.<devid>,
+ * or hvN chosen by the kernel when another machine on this host holds that name), up, with
+ * the IPv4 address ipv4_cidr ("10.77.0.1/24"; NULL: none). tap_out (if not NULL, 16 bytes)
+ * gets the name. Needs CAP_NET_ADMIN in the holder process.
  */
 int hvctl_nic_attach(hvctl *h, uint32_t domid, unsigned devid, const char *tap,
                      const char *ipv4_cidr, char tap_out[16]);
