@@ -6,7 +6,9 @@
  * The inbound scheduler (sw_service) runs in rounds over the VIFs with frames waiting. A VIF is
  * eligible when its head frame fits its own inbound buckets and the link bucket. Among eligible
  * VIFs (the link bucket is looked at only for the chosen one, so that small frames do not
- * overtake big ones forever), one that also has floor tokens for the frame goes first (the floors
+ * overtake big ones forever), one that also has floor tokens for the frame goes first (the one
+ * furthest behind in bytes / floor, floor_vt, when several have: if dom0 cannot move the
+ * link's rate, what it moves is shared in proportion to the floors) (the floors
  * are guaranteed shares: their sum never exceeds the link); otherwise the rest of the link is
  * shared fairly in bytes: each VIF counts what the shared round gave it (share_vt, a virtual time
  * that starts at the round's current one when a VIF gets frames after having none), and the least
@@ -22,6 +24,7 @@
 #define MAX_KBPS        (1ULL << 30) /* 1 TiB/s: far beyond any link, keeps products small */
 #define MAX_BURST_KIB   (4ULL << 20) /* 4 GiB */
 #define MIN_DEPTH_BYTES (2ULL * SW_FRAME_MAX)
+#define FLOOR_VT_SCALE  (1ULL << 20) /* floor virtual time: bytes * 2^20 / floor KiB/s */
 
 /* ---- token buckets ---- */
 
@@ -235,6 +238,8 @@ static void enqueue(struct netswitch *sw, int port, struct sw_frame *f)
 	f->next = NULL;
 	if (!p->head && p->share_vt < sw->share_vtime)
 		p->share_vt = sw->share_vtime; /* no credit for the time it had nothing to send */
+	if (!p->head && p->floor_vt < sw->floor_vtime)
+		p->floor_vt = sw->floor_vtime;
 	if (p->tail)
 		p->tail->next = f;
 	else
@@ -421,15 +426,25 @@ static int send_head(struct netswitch *sw, int i)
 /* Frames to TAPs: no limits here (the guest's outbound buckets were charged already). */
 static bool service_taps(struct netswitch *sw)
 {
-	bool moved = false;
+	bool moved = false, more = true;
 
-	for (int i = 0; i < SW_MAX_PORTS; i++) {
-		struct sw_port *p = &sw->ports[i];
+	/* One frame per TAP a round, starting where the last call was stopped: the TAPs share
+	 * one channel to the host, and a full channel must not always favour the same ones. */
+	while (more) {
+		more = false;
+		for (unsigned int k = 0; k < SW_MAX_PORTS; k++) {
+			int i = (int)((sw->tap_rr + k) % SW_MAX_PORTS);
+			struct sw_port *p = &sw->ports[i];
 
-		if (p->kind != SW_PORT_TAP)
-			continue;
-		while (p->head && send_head(sw, i) != SW_OUT_BUSY)
+			if (p->kind != SW_PORT_TAP || !p->head)
+				continue;
+			if (send_head(sw, i) == SW_OUT_BUSY) {
+				sw->tap_rr = (unsigned int)i; /* first in line next time */
+				return moved;
+			}
 			moved = true;
+			more = true;
+		}
 	}
 	return moved;
 }
@@ -463,13 +478,16 @@ bool sw_service(struct netswitch *sw, uint64_t now)
 		bool by_floor = false;
 		unsigned int len;
 
-		/* Floors first: any eligible VIF that has floor tokens for its frame. */
-		for (unsigned int k = 0; k < SW_MAX_PORTS && pick < 0; k++) {
+		/* Floors first: among the eligible VIFs with floor tokens for their frame, the one
+		 * furthest behind in its floor's virtual time (so that a dom0 too slow for the link
+		 * still gives each VIF a share in proportion to its floor). */
+		for (unsigned int k = 0; k < SW_MAX_PORTS; k++) {
 			int i = (int)((sw->rr + k) % SW_MAX_PORTS);
 			struct sw_port *p = &sw->ports[i];
 
 			if (vif_eligible(sw, i, busy) && p->floor.rate &&
-			    bucket_has(&p->floor, p->head->len)) {
+			    bucket_has(&p->floor, p->head->len) &&
+			    (pick < 0 || p->floor_vt < sw->ports[pick].floor_vt)) {
 				pick = i;
 				by_floor = true;
 			}
@@ -496,7 +514,11 @@ bool sw_service(struct netswitch *sw, uint64_t now)
 			bucket_take(&sw->ports[pick].in_peak, len);
 			bucket_take(&sw->link, len);
 			if (by_floor) {
-				bucket_take(&sw->ports[pick].floor, len);
+				struct sw_port *p = &sw->ports[pick];
+
+				bucket_take(&p->floor, len);
+				sw->floor_vtime = p->floor_vt;
+				p->floor_vt += (uint64_t)len * FLOOR_VT_SCALE / p->in.floor;
 			} else {
 				sw->share_vtime = sw->ports[pick].share_vt;
 				sw->ports[pick].share_vt += len;

@@ -78,6 +78,7 @@ struct sw_port {
 	uint64_t dropped_output;            /* the output refused the frame */
 	uint64_t dropped_bad;               /* too short or too long, from this port */
 	uint64_t share_vt;                  /* bytes the shared round gave it (a virtual time) */
+	uint64_t floor_vt;                  /* bytes the floor round gave it, per floor KiB/s */
 };
 
 /* What the output callback answers. */
@@ -107,6 +108,8 @@ struct netswitch {
 	uint64_t ageing_ns;
 	unsigned int rr;      /* where the next search for a VIF to serve starts */
 	uint64_t share_vtime; /* share_vt of the VIF the shared round served last */
+	uint64_t floor_vtime; /* floor_vt of the VIF the floor round served last */
+	unsigned int tap_rr;  /* the TAP that goes first when frames to the host wait */
 	uint64_t flooded, filtered, alloc_failed;
 };
 

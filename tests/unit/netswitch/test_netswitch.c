@@ -30,6 +30,7 @@ static long live_frames;
 static int alloc_limit = -1; /* allocations left before alloc fails; -1 = never */
 static uint64_t sent_frames[SW_MAX_PORTS], sent_bytes[SW_MAX_PORTS];
 static int busy_port = -1; /* this port's output answers BUSY */
+static int capacity = -1;  /* frames the outputs take per service call; -1 = any number */
 static int drop_port = -1; /* this port's output answers DROP */
 
 static struct sw_frame *t_alloc(void *arg)
@@ -53,8 +54,10 @@ static void t_free(void *arg, struct sw_frame *f)
 static int t_output(void *arg, int port, struct sw_frame *f)
 {
 	(void)arg;
-	if (port == busy_port)
+	if (port == busy_port || capacity == 0)
 		return SW_OUT_BUSY;
+	if (capacity > 0)
+		capacity--;
 	if (port == drop_port)
 		return SW_OUT_DROP;
 	sent_frames[port]++;
@@ -72,6 +75,7 @@ static void reset(uint64_t link_kbps)
 	memset(sent_bytes, 0, sizeof(sent_bytes));
 	busy_port = drop_port = -1;
 	alloc_limit = -1;
+	capacity = -1;
 	sw_init(&sw, &ops, NULL, link_kbps, 0);
 }
 
@@ -487,6 +491,71 @@ static void test_fair_share(void)
 	remove_all();
 }
 
+/* When dom0 cannot even move the link's rate (the outputs take only so much), the floors are
+ * still shares: what there is goes in proportion to them. */
+static void test_floors_short_capacity(void)
+{
+	int a, b, tap;
+	uint64_t t = 0;
+
+	reset(10000);
+	a = sw_port_add(&sw, SW_PORT_VIF, 1, 0, 0);
+	b = sw_port_add(&sw, SW_PORT_VIF, 2, 0, 0);
+	tap = sw_port_add(&sw, SW_PORT_TAP, 1, 0, 0);
+	sw_limits_set(&sw, a, true, &(struct sw_limits){.floor = 3000}, 0);
+	sw_limits_set(&sw, b, true, &(struct sw_limits){.floor = 6000}, 0);
+	send_to(a, 9, 1, 60, 0);
+	send_to(b, 9, 2, 60, 0);
+	sw_service(&sw, 0);
+	memset(sent_bytes, 0, sizeof(sent_bytes));
+	for (uint64_t end = t + 10000000000ULL; t < end; t += 1000000) {
+		for (int n = 0; n < 4; n++) {
+			send_to(tap, 1, 100, 1500, t);
+			send_to(tap, 2, 100, 1500, t);
+		}
+		capacity = 2; /* 3000 bytes a millisecond: under a third of the link */
+		sw_service(&sw, t);
+	}
+	capacity = -1;
+	double ra = (double)sent_bytes[a] / 1024 / 10, rb = (double)sent_bytes[b] / 1024 / 10;
+	CHECK(rb > 1.7 * ra && rb < 2.3 * ra && ra + rb > 2800,
+	      "floors 3000/6000 on ~2930 KiB/s: a %.0f b %.0f", ra, rb);
+	check_accounting("short capacity");
+	remove_all();
+}
+
+/* Frames to the host share one channel: when it takes only so much, every TAP gets its turn. */
+static void test_taps_share_the_channel(void)
+{
+	int a, b, ta, tb;
+	uint64_t t = 0;
+
+	reset(0);
+	a = sw_port_add(&sw, SW_PORT_VIF, 1, 0, 0);
+	b = sw_port_add(&sw, SW_PORT_VIF, 2, 0, 0);
+	ta = sw_port_add(&sw, SW_PORT_TAP, 1, 0, 0);
+	tb = sw_port_add(&sw, SW_PORT_TAP, 2, 0, 0);
+	send_to(ta, 9, 50, 60, 0); /* the host's MACs, learnt on their TAPs */
+	send_to(tb, 9, 51, 60, 0);
+	sw_service(&sw, 0);
+	memset(sent_frames, 0, sizeof(sent_frames));
+	for (int step = 0; step < 1000; step++, t += 1000000) {
+		for (int n = 0; n < 4; n++) {
+			send_to(a, 50, 1, 1000, t);
+			send_to(b, 51, 2, 1000, t);
+		}
+		capacity = 3;
+		sw_service(&sw, t);
+	}
+	capacity = -1;
+	CHECK(sent_frames[ta] + sent_frames[tb] == 3000 && sent_frames[ta] >= 1450 &&
+	          sent_frames[tb] >= 1450,
+	      "TAP shares: %lu %lu", (unsigned long)sent_frames[ta],
+	      (unsigned long)sent_frames[tb]);
+	check_accounting("taps");
+	remove_all();
+}
+
 int main(void)
 {
 	test_ports();
@@ -497,6 +566,8 @@ int main(void)
 	test_outbound_limits();
 	test_floors();
 	test_fair_share();
+	test_floors_short_capacity();
+	test_taps_share_the_channel();
 	if (failures) {
 		printf("netswitch: %d failures\n", failures);
 		return 1;
