@@ -15,6 +15,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import time
@@ -388,13 +389,20 @@ def test_hvctl_against_the_fake_machine(state_dir):
     b = _hvctl(*m, "backing").stdout
     assert f"{did} disk 51712 ro {img} sectors=2048 " in b, b
     assert f"{did} disk 51744 rw {img} sectors=2048 " in b, b
-    if tap:
-        assert f"{did} nic 0 hv{did}.0 " in b, b
-        assert os.path.exists(f"/sys/class/net/hv{did}.0")
-        assert re.search(rf"interface 0: 00:16:3e:00:{int(did):02x}:00 on hv{did}\.0", r.stderr)
+    name = None
+    if tap:  # hv<domid>.0, or hvN when another machine on this host has that name
+        found = re.search(rf"(?m)^{did} nic 0 (hv{did}\.0|hv\d+) ", b)
+        assert found, b
+        name = found.group(1)
+        index = socket.if_nametoindex(name)
+        assert re.search(rf"interface 0: 00:16:3e:00:{int(did):02x}:00 on {name}\b", r.stderr)
     assert _hvctl(*m, "destroy", did).returncode == 0
     assert _hvctl(*m, "backing").stdout == ""
-    assert not os.path.exists(f"/sys/class/net/hv{did}.0")
+    if name:  # gone (or the name already another machine's new TAP)
+        try:
+            assert socket.if_nametoindex(name) != index
+        except OSError:
+            pass
     r = _hvctl(*m, "create", DOM0, "--memory", "16", "--disk", os.path.join(d, "none.img"))
     assert r.returncode == 1 and "cannot find" in r.stderr, r
     assert _hvctl(*m, "list").stdout.count("\n") == 1
