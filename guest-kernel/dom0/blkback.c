@@ -73,6 +73,7 @@ struct blkb_dev {
 	unsigned int in_flight;
 	struct bucket bytes, iops;
 	uint64_t served, errors;
+	unsigned int complaints;
 };
 
 enum job_state { JOB_FREE, JOB_TO_SEND, JOB_SENT };
@@ -100,14 +101,14 @@ static struct bounce bufs[BLKB_BUFS];
 static unsigned int nr_bufs;
 static struct blkb_job *send_head, *send_tail;
 static uint32_t tag_seq;
-static unsigned int complaints;
 
-/* At most a few lines about a misbehaving guest or host: they must not flood the console. */
-#define complain(...)                                                                              \
+/* At most a few lines per device about a misbehaving guest or host: no console flood. */
+#define complain(dev, fmt, ...)                                                                    \
 	do {                                                                                       \
-		if (complaints < 50) {                                                             \
-			complaints++;                                                              \
-			printk("blkback: " __VA_ARGS__);                                           \
+		if ((dev)->complaints < 20) {                                                      \
+			(dev)->complaints++;                                                       \
+			printk("blkback: d%u vbd %u: " fmt, (dev)->domid, (dev)->devid,            \
+			       ##__VA_ARGS__);                                                     \
 		}                                                                                  \
 	} while (0)
 
@@ -513,8 +514,7 @@ static void finish(struct blkb_job *j, int16_t status)
  * Checks our copy of a request. Returns BLKIF_RSP_OKAY with *sectors (data sectors of a READ
  * or WRITE, the count of a DISCARD), or the status to answer at once.
  */
-static int16_t check_request(const struct blkb_dev *d, const struct blkif_request *r,
-                             uint64_t *sectors)
+static int16_t check_request(struct blkb_dev *d, const struct blkif_request *r, uint64_t *sectors)
 {
 	struct blkif_request_discard dr;
 	uint64_t total = 0;
@@ -525,8 +525,7 @@ static int16_t check_request(const struct blkb_dev *d, const struct blkif_reques
 	case BLKIF_OP_READ:
 	case BLKIF_OP_WRITE:
 		if (r->nr_segments == 0 || r->nr_segments > BLKIF_MAX_SEGMENTS_PER_REQUEST) {
-			complain("d%u vbd %u: request with %u segments\n", d->domid, d->devid,
-			         r->nr_segments);
+			complain(d, "request with %u segments\n", r->nr_segments);
 			return BLKIF_RSP_ERROR;
 		}
 		for (unsigned int i = 0; i < r->nr_segments; i++) {
@@ -534,16 +533,16 @@ static int16_t check_request(const struct blkb_dev *d, const struct blkif_reques
 
 			if (s->first_sect > s->last_sect ||
 			    s->last_sect >= BLKIF_SECTORS_PER_PAGE) {
-				complain("d%u vbd %u: segment %u covers sectors %u..%u\n", d->domid,
-				         d->devid, i, s->first_sect, s->last_sect);
+				complain(d, "segment %u covers sectors %u..%u\n", i, s->first_sect,
+				         s->last_sect);
 				return BLKIF_RSP_ERROR;
 			}
 			total += (uint64_t)(s->last_sect - s->first_sect + 1);
 		}
 		if (r->sector_number > d->sectors || total > d->sectors - r->sector_number) {
-			complain("d%u vbd %u: sectors %llu+%llu beyond the disk's %llu\n", d->domid,
-			         d->devid, (unsigned long long)r->sector_number,
-			         (unsigned long long)total, (unsigned long long)d->sectors);
+			complain(d, "sectors %llu+%llu beyond the disk's %llu\n",
+			         (unsigned long long)r->sector_number, (unsigned long long)total,
+			         (unsigned long long)d->sectors);
 			return BLKIF_RSP_ERROR;
 		}
 		if (r->operation == BLKIF_OP_WRITE && d->readonly)
@@ -563,7 +562,7 @@ static int16_t check_request(const struct blkb_dev *d, const struct blkif_reques
 	case BLKIF_OP_INDIRECT:
 		return BLKIF_RSP_EOPNOTSUPP; /* not advertised */
 	default:
-		complain("d%u vbd %u: unknown operation %u\n", d->domid, d->devid, r->operation);
+		complain(d, "unknown operation %u\n", r->operation);
 		return BLKIF_RSP_ERROR;
 	}
 }
@@ -611,9 +610,8 @@ static int copy_segments(const struct blkb_job *j, bool to_guest)
 		return GNTST_general_error;
 	for (unsigned int i = 0; i < n; i++)
 		if (ops[i].status != GNTST_okay) {
-			complain("d%u vbd %u: grant copy of ref %u failed (%d)\n", j->dev->domid,
-			         j->dev->devid, to_guest ? ops[i].dest.u.ref : ops[i].source.u.ref,
-			         ops[i].status);
+			complain(j->dev, "grant copy of ref %u failed (%d)\n",
+			         to_guest ? ops[i].dest.u.ref : ops[i].source.u.ref, ops[i].status);
 			return ops[i].status;
 		}
 	return 0;
@@ -763,8 +761,7 @@ static bool send_jobs(void)
 		if (!send_head)
 			send_tail = NULL;
 		if (rc) {
-			complain("d%u vbd %u: sending to the host failed (%d)\n", j->dev->domid,
-			         j->dev->devid, rc);
+			complain(j->dev, "sending to the host failed (%d)\n", rc);
 			finish(j, BLKIF_RSP_ERROR);
 		} else {
 			j->state = JOB_SENT;
@@ -790,16 +787,14 @@ void blkback_link_message(struct hvlink_guest_chan *ch, const struct hvlink_msg 
 
 		hvlink_ring_copy_payload(&ch->rx, 0, why, MIN(m->len, (uint32_t)sizeof(why) - 1));
 		if (m->status != -HVLINK_EROFS)
-			complain("d%u vbd %u: host: %d %s\n", j->dev->domid, j->dev->devid,
-			         m->status, why);
+			complain(j->dev, "host: %d %s\n", m->status, why);
 		st = BLKIF_RSP_ERROR;
 	} else if (j->req.operation == BLKIF_OP_READ) {
 		uint32_t len = (uint32_t)j->nr_sectors * HVLINK_SECTOR_SIZE;
 
 		if (m->len != len ||
 		    hvlink_ring_copy_payload(&ch->rx, 0, bufs[j->buf].va, len) != 0) {
-			complain("d%u vbd %u: host answered %u bytes for %u\n", j->dev->domid,
-			         j->dev->devid, m->len, len);
+			complain(j->dev, "host answered %u bytes for %u\n", m->len, len);
 			st = BLKIF_RSP_ERROR;
 		} else if (copy_segments(j, true)) {
 			st = BLKIF_RSP_ERROR;
@@ -823,8 +818,7 @@ static uint64_t expire_jobs(uint64_t now, bool *busy)
 		if (j->state != JOB_SENT)
 			continue;
 		if (now >= j->sent_at + HOST_TIMEOUT_NS) { /* sent_at may be later than now */
-			complain("d%u vbd %u: the host did not answer request %u in %llu s\n",
-			         j->dev->domid, j->dev->devid, j->tag,
+			complain(j->dev, "the host did not answer request %u in %llu s\n", j->tag,
 			         (unsigned long long)(HOST_TIMEOUT_NS / NS_PER_S));
 			finish(j, BLKIF_RSP_ERROR);
 			*busy = true;
