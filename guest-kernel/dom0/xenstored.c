@@ -7,7 +7,7 @@
  * (HV_DOMCTL_store_info); we map the page as a foreign frame, bind the port with
  * bind_interdomain, mark the page served (server_features != 0: our own domUs skip the store
  * at once when nobody serves it), and make /local/domain/<id> (owned by the domain) with
- * name and domid (dom0's, readable by it), device/ and control/.
+ * name, domid and cpu/<n>/availability (dom0's, readable by it), device/ and control/.
  *
  * Serving: requests are read from req[] into a per-connection buffer (a request may arrive in
  * pieces), handled one at a time against the tree, and the reply is put in the connection's
@@ -674,6 +674,14 @@ static void make_domain_dir(uint16_t domid)
 	xs_tree_mkdir(0, path);
 	snprintf(path, sizeof(path), "/local/domain/%u/control", domid);
 	xs_tree_mkdir(0, path);
+	/* Linux's vCPU hotplug reads cpu/<n>/availability for each vCPU (as libxl writes it). */
+	snprintf(path, sizeof(path), "/local/domain/%u/cpu", domid);
+	xs_tree_mkdir(0, path);
+	xs_tree_set_perms(0, path, &ro);
+	for (uint32_t i = 0; i < info.max_vcpus && i < 128; i++) {
+		snprintf(path, sizeof(path), "/local/domain/%u/cpu/%u/availability", domid, i);
+		xs_write(path, "online");
+	}
 }
 
 int xenstored_attach(uint16_t domid)

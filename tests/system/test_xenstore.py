@@ -122,7 +122,7 @@ def test_domu_checks_its_store(machine):
     total, failed, lines = xstest_lines(machine, domid)
     bad = {k: v for k, v in lines.items() if v != "ok"}
     assert failed == 0 and not bad, bad
-    assert total >= 46 and len(lines) == total, (total, lines)
+    assert total >= 48 and len(lines) == total, (total, lines)
     for name in ("read dom0's node: EACCES", "write outside: EACCES", "initial event",
                  "event below", "no event for a sibling", "event on removal",
                  "no event after unwatch", "transaction end", "oversized request: E2BIG",

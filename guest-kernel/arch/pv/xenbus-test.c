@@ -88,6 +88,9 @@ static void basics(uint64_t domid)
 	check("write dom0's name node: EACCES", rc == -XEN_EACCES, rc);
 	rc = xenbus_read("control", buf, sizeof(buf));
 	check("control exists", rc == 0, rc);
+	check("cpu/0/availability", read_is("cpu/0/availability", "online"), 0);
+	rc = xenbus_write("cpu/0/availability", "offline");
+	check("write cpu availability: EACCES", rc == -XEN_EACCES, rc);
 }
 
 static void watches(uint64_t domid)
