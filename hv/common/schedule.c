@@ -7,16 +7,18 @@
  * cap and reservation.
  *
  * Invariants:
- *  - cpus[c].resched set means pCPU c calls sched_schedule() at its next exit or idle check;
- *    a kick of another pCPU always sets it before the IPI is sent.
+ *  - percpu_of[c]->resched set means pCPU c calls sched_schedule() at its next exit or idle
+ *    check; a kick of another pCPU always sets it before the IPI is sent. It is the only thing
+ *    an exit to the guest looks at (sched_softirq() in <hv/sched-if.h>): a vCPU that arms an
+ *    earlier timer re-arms the APIC in the hypercall (sched_vcpu_timer_changed()).
  *  - A vCPU is on a timer list only while it is not running; it is taken off before its
  *    frame is loaded, wherever that happens (so its timers follow it across pCPUs).
  *  - The APIC of every pCPU in the scheduler is armed (one-shot) for at most SCHED_TICK_NS
  *    ahead, and never later than the end of the running vCPU's slice or the earliest timer
  *    of the vCPUs parked on its list.
  *
- * Enabled with `sched=resv` on hv's command line (or dom0_max_vcpus > 1). Without it hv keeps
- * its older model (one vCPU per pCPU, blocking inside hv).
+ * On by default (`sched=resv`). `sched=pinned` keeps hv's older model instead: one vCPU per
+ * pCPU, blocking inside hv (hv/common/domain.c places the vCPUs), and dom0 with one vCPU.
  */
 #include <hv/cmdline.h>
 #include <hv/console_input.h>
@@ -39,7 +41,6 @@
 #define SCHED_MIN_TIMER_NS 20000ull    /* shortest one-shot we program */
 
 struct sched_cpu {
-	volatile bool resched;
 	bool started;                /* this pCPU can run guests (pv_cpu_init done) */
 	uint64_t slice_end;          /* when the current decision expires */
 	uint64_t armed;              /* deadline the APIC is programmed for */
@@ -132,9 +133,27 @@ static void program_timer(uint64_t now)
 
 void sched_kick(unsigned int cpu)
 {
-	cpus[cpu].resched = true;
-	if (cpu != me() && percpu_of[cpu])
-		apic_send_ipi_vector(percpu_of[cpu]->apic_id, SCHED_IPI_VECTOR);
+	struct percpu *pc = percpu_of[cpu];
+
+	if (!pc)
+		return;
+	pc->resched = true;
+	if (cpu != me())
+		apic_send_ipi_vector(pc->apic_id, SCHED_IPI_VECTOR);
+}
+
+/* The running vCPU v set or moved a timer (set_timer_op, VCPUOP_*_timer): an earlier one than
+ * the APIC is armed for re-arms it now, since exits do not look at timers. */
+void sched_vcpu_timer_changed(struct vcpu *v)
+{
+	struct sched_cpu *sc = &cpus[me()];
+	uint64_t t;
+
+	if (!sched_on || v != current_vcpu())
+		return;
+	t = vcpu_deadline(v);
+	if (t && t < sc->armed)
+		arm(sc, pv_system_time(), t);
 }
 
 /* ---- vCPU timers ----------------------------------------------------------------------------- */
@@ -229,17 +248,10 @@ static void do_softirq(struct cpu_user_regs *regs)
 	struct sched_vcpu *sv;
 	uint64_t now, run_ns;
 
-	if (!sched_on)
+	if (!sched_on || !this_cpu()->resched)
 		return;
 	now = pv_system_time();
-	if (!sc->resched) {
-		uint64_t t = prev ? vcpu_deadline(prev) : 0;
-
-		if (t && t < sc->armed)
-			arm(sc, now, t); /* the vCPU set an earlier timer */
-		return;
-	}
-	sc->resched = false;
+	this_cpu()->resched = false;
 	sv = sched_schedule(me(), now, &run_ns);
 	next = sv ? sv->owner : NULL;
 	sc->slice_end = now + run_ns;
@@ -262,7 +274,7 @@ static void do_softirq(struct cpu_user_regs *regs)
 	arch_context_switch(prev, next, regs);
 }
 
-void sched_softirq(struct cpu_user_regs *regs)
+void sched_do_softirq(struct cpu_user_regs *regs)
 {
 	do_softirq(regs);
 }
@@ -307,10 +319,10 @@ static void sched_timer_interrupt(struct cpu_user_regs *regs)
 		pv_update_vcpu_time(curr);
 		pv_timers_check(curr);
 		if (now >= sc->slice_end)
-			sc->resched = true;
+			this_cpu()->resched = true;
 	}
 	if (sched_tick(me(), now))
-		sc->resched = true;
+		this_cpu()->resched = true;
 	program_timer(now);
 	if (guest_mode(regs))
 		pv_exit_to_guest(regs);
@@ -322,11 +334,18 @@ static void sched_timer_interrupt(struct cpu_user_regs *regs)
 
 void sched_hv_init(void)
 {
-	const char *n = cmdline_get("dom0_max_vcpus");
+	const char *mode = cmdline_get("sched");
 
-	sched_on = cmdline_is("sched", "resv") || (n && n[0] && !(n[0] == '1' && !n[1]));
-	if (!sched_on)
+	sched_on = true;
+	if (mode && strcmp(mode, "pinned") == 0) {
+		sched_on = false;
+		printk("sched: off (sched=pinned): one vCPU per pCPU, dom0 has one vCPU\n");
+		if (cmdline_get("dom0_max_vcpus"))
+			printk(KERN_WARN "sched: dom0_max_vcpus needs the scheduler; ignored\n");
 		return;
+	}
+	if (mode && strcmp(mode, "resv") != 0)
+		printk(KERN_WARN "sched: unknown sched=%s (resv or pinned); using resv\n", mode);
 	per_vcpu_params = cmdline_get("sched_debug") != NULL;
 	nr_sched_cpus = 0;
 	for (unsigned int c = 0; c < NR_CPUS && percpu_of[c] && percpu_of[c]->online; c++)
@@ -462,7 +481,7 @@ int sched_domain_set_params(struct domain *d, uint32_t weight, uint32_t cap, uin
 	msg[0] = 0;
 	if (!sched_on) {
 		snprintf(msg, msglen,
-		         "hv runs without its scheduler (no sched=resv on its command line)");
+		         "hv runs without its scheduler (sched=pinned on its command line)");
 		return -ENOSYS;
 	}
 	/* The vCPUs join the scheduler now (offline), so that admission sees them. */
@@ -590,7 +609,7 @@ void sched_start_first_vcpu(struct vcpu *v)
 	pv(v)->online = true;
 	v->sched->initialised = true;
 	vcpu_wake(v);
-	cpus[me()].resched = true;
+	this_cpu()->resched = true;
 	do_softirq(NULL);
 	arch_idle(); /* something else got this pCPU first: v runs elsewhere */
 }
@@ -603,7 +622,7 @@ void sched_leave_dead_vcpu(struct domain *d, struct vcpu *v)
 			vcpu_sleep_offline(d->vcpu[i]);
 		}
 	this_cpu()->curr_vcpu = v;
-	cpus[me()].resched = true;
+	this_cpu()->resched = true;
 	do_softirq(NULL); /* v is offline: something else, or idle */
 	arch_idle();
 }

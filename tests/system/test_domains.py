@@ -6,10 +6,10 @@ domUs are the same image, hv's boot module 1, each with `domu=<mode>` of its own
 final `domtest: <name>: PASS` or `FAIL`; these tests also check hv's own lines (build,
 shutdown reasons, console prefixes) and that nothing panicked.
 
-Two ways of running vCPUs are tested. Without hv's scheduler every domU needs a pCPU of its
-own (CPU 0 runs dom0), so those machines have enough CPUs for the domUs they run at once (9
-for 8 domUs). With `sched=resv` on hv's command line the scheduler shares pCPUs: 8 domUs and
-dom0 on 2 and 4 pCPUs, the create/destroy loop and the ping-pong on 2.
+Two ways of running vCPUs are tested. hv's scheduler (its default, `sched=resv`) shares
+pCPUs: 8 domUs and dom0 on 2 and 4 pCPUs, the create/destroy loop and the ping-pong on 2.
+Without it (`sched=pinned`) every domU needs a pCPU of its own (CPU 0 runs dom0), so those
+machines have enough CPUs for the domUs they run at once (9 for 8 domUs).
 """
 
 import re
@@ -106,13 +106,13 @@ def test_event_channel_port_limit():
     assert m and int(m.group(1)) > 1000 and m.group(2) == "1023" and m.group(3) == "-28"
 
 
-@pytest.mark.parametrize("rounds,hv_args", [(1000, ""), (100, "sched=resv")],
+@pytest.mark.parametrize("rounds,hv_args", [(1000, "sched=pinned"), (100, "sched=resv")],
                          ids=["1000-own-pcpu", "100-sched"])
 def test_create_destroy_loop(rounds, hv_args):
     """Half the rounds run to their own shutdown, half are destroyed while running: hv's free
     frames are the same after every destroy as before the first create."""
     out = run(f"loop:{rounds}", cpus=2, timeout=1800, hv_args=hv_args,
-              name=f"domains-loop-{rounds}-{hv_args or 'own'}")
+              name=f"domains-loop-{rounds}-{hv_args.split('=')[1]}")
     m = re.search(r"^\(d0\) domtest: loop: (\d+) rounds, free frames before (\d+) after (\d+)",
                   out, re.M | re.S)
     assert m and int(m.group(1)) == rounds and m.group(2) == m.group(3)
@@ -120,10 +120,11 @@ def test_create_destroy_loop(rounds, hv_args):
     assert len(set(built)) == rounds, "every round is a new domain"
 
 
-@pytest.mark.parametrize("cpus,hv_args", [(3, ""), (2, "sched=resv")], ids=["own-pcpu", "sched"])
+@pytest.mark.parametrize("cpus,hv_args", [(3, "sched=pinned"), (2, "sched=resv")],
+                         ids=["own-pcpu", "sched"])
 def test_pingpong_100000(cpus, hv_args):
     out = run("pingpong:100000", cpus=cpus, timeout=1200, hv_args=hv_args,
-              name=f"domains-pingpong-{hv_args or 'own'}")
+              name=f"domains-pingpong-{hv_args.split('=')[1]}")
     m = re.search(r"^\(d(\d+)\) domu: ping done: (\d+) round trips", out, re.M)
     assert m and m.group(2) == "100000"
     assert re.search(r"^\(d\d+\) domu: pong done: 100000 answered$", out, re.M)
@@ -132,7 +133,7 @@ def test_pingpong_100000(cpus, hv_args):
 @pytest.mark.serial
 def test_eight_domus_one_pcpu_each():
     """8 domUs and dom0, each vCPU on its own pCPU (9 CPUs): the model without the scheduler."""
-    out = run("many:8", cpus=9, timeout=600)
+    out = run("many:8", cpus=9, timeout=600, hv_args="sched=pinned")
     assert re.search(r"^\(d0\) domtest: many: list: 0, 9 domains$", out, re.M)
 
 

@@ -27,6 +27,7 @@
 
 #include <asm/regs.h>
 #include <hv/domain.h>
+#include <hv/percpu.h>
 
 #include "../../common/sched/sched.h"
 
@@ -102,7 +103,7 @@ void vcpu_yield(struct vcpu *v);
 void vcpu_block(struct vcpu *v, bool poll, const uint32_t *ports, unsigned int nr,
                 uint64_t timeout);
 
-/* Is the scheduler in charge (sched=resv or dom0_max_vcpus > 1 on hv's command line)? */
+/* Is the scheduler in charge (the default; sched=pinned on hv's command line turns it off)? */
 bool sched_active(void);
 
 /* Event hook: v has a new event (wake it if blocked, IPI its pCPU if it runs elsewhere). */
@@ -123,9 +124,18 @@ long sched_vcpu_op(struct vcpu *v, unsigned int cmd, struct vcpu *target, uint64
 
 /*
  * The decision point on the way out of hv: may switch and then not return. IRQs off. regs is
- * the running vCPU's frame (saved if it is switched away), NULL in the idle loop.
+ * the running vCPU's frame (saved if it is switched away), NULL in the idle loop. Every exit to
+ * a guest comes here, so the test for "no decision due" is inline: one per-pCPU flag.
  */
-void sched_softirq(struct cpu_user_regs *regs);
+void sched_do_softirq(struct cpu_user_regs *regs);
+static inline void sched_softirq(struct cpu_user_regs *regs)
+{
+	if (this_cpu()->resched)
+		sched_do_softirq(regs);
+}
+
+/* The calling vCPU v changed one of its timers: re-arm this pCPU's APIC if it is now earlier. */
+void sched_vcpu_timer_changed(struct vcpu *v);
 
 /* The calling pCPU's vCPU stopped for good (its domain died): run something else. */
 void sched_leave_dead_vcpu(struct domain *d, struct vcpu *v) __attribute__((noreturn));

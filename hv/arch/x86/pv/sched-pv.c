@@ -210,6 +210,7 @@ static long do_vcpu_op(struct vcpu *v, unsigned int cmd, unsigned int id, uint64
 			return -EINVAL;
 		p->periodic_period = t.period_ns;
 		p->periodic_next = pv_system_time() + t.period_ns;
+		sched_vcpu_timer_changed(v);
 		return 0;
 	}
 	case VCPUOP_stop_periodic_timer:
@@ -223,6 +224,7 @@ static long do_vcpu_op(struct vcpu *v, unsigned int cmd, unsigned int id, uint64
 		if ((t.flags & VCPU_SSHOTTMR_future) && t.timeout_abs_ns < pv_system_time())
 			return -ETIME;
 		p->singleshot = sane_deadline(t.timeout_abs_ns);
+		sched_vcpu_timer_changed(v);
 		return 0;
 	}
 	case VCPUOP_stop_singleshot_timer:
@@ -242,6 +244,7 @@ long pv_sched_hypercall(struct vcpu *v, unsigned long nr, const unsigned long *a
 		return do_sched_op(v, a[0], a[1], true);
 	case __HYPERVISOR_set_timer_op:
 		pv(v)->singleshot = a[0] ? sane_deadline(a[0]) : 0;
+		sched_vcpu_timer_changed(v);
 		return 0;
 	case __HYPERVISOR_vcpu_op:
 		return do_vcpu_op(v, a[0], a[1], a[2]);

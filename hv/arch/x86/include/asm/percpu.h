@@ -37,6 +37,7 @@ struct percpu {
 	uint64_t stack_top;     /* top of the primary stack; TSS rsp0 while idle */
 	uint64_t scratch_rsp;   /* scratch for entry code (e.g. the guest rsp on SYSCALL) */
 	struct vcpu *curr_vcpu; /* the vcpu running here, NULL when idle (PV layer) */
+	volatile bool resched;  /* a scheduling decision is due here (hv/common/schedule.c) */
 
 	struct tss64 tss;            /* rsp0 and the IST stacks */
 	uint64_t ist_stacks_base;    /* NR_IST stacks of IST_STACK_SIZE each */
