@@ -24,6 +24,14 @@
 
 static paddr_t zero_page;
 
+/*
+ * Each CPU's window, as its 14 L1 entries (a 16-page window never crosses an L1 table), and
+ * the entries' flags for a guest frame and for the zero page: a context switch rewrites only
+ * the entries that change (usually the first), without walking the tables.
+ */
+static uint64_t *gdt_ptes[NR_CPUS];
+static uint64_t gdt_flags_rw, gdt_flags_ro;
+
 static unsigned long gdt_area(unsigned int cpu)
 {
 	return PERDOMAIN_VIRT_START + (unsigned long)cpu * GDT_AREA_PAGES * PAGE_SIZE;
@@ -59,23 +67,31 @@ void pv_gdt_init(void)
 			          PAGE_HV_RO & ~_PAGE_GLOBAL);
 		map_pages(idle_pg_table, base + 14 * PAGE_SIZE, virt_to_maddr(percpu_of[cpu]->gdt),
 		          1, PAGE_HV_RW & ~_PAGE_GLOBAL);
+		gdt_ptes[cpu] = lookup_pte(idle_pg_table, base);
+		if (!gdt_ptes[cpu])
+			panic("pv: cpu %u: no L1 entries for its GDT window", cpu);
+		gdt_flags_ro = gdt_ptes[cpu][0] & ~PADDR_MASK;
+		gdt_flags_rw = gdt_ptes[cpu][14] & ~PADDR_MASK;
 	}
 }
 
 /* Map v's GDT frames into this CPU's window (hv's own page stays at 0xe000) and load it. */
 void pv_install_gdt(struct vcpu *v)
 {
-	unsigned long base = gdt_area(smp_processor_id());
+	unsigned int cpu = smp_processor_id();
+	unsigned long base = gdt_area(cpu);
 	unsigned int nr = (v->gdt_ents + 511) / 512;
+	uint64_t *pte = gdt_ptes[cpu];
 
 	for (unsigned int i = 0; i < 14; i++) {
-		if (i < nr)
-			map_pages(idle_pg_table, base + i * PAGE_SIZE,
-			          v->gdt_frames[i] << PAGE_SHIFT, 1, PAGE_HV_RW & ~_PAGE_GLOBAL);
-		else
-			map_pages(idle_pg_table, base + i * PAGE_SIZE, zero_page, 1,
-			          PAGE_HV_RO & ~_PAGE_GLOBAL);
-		invlpg((void *)(base + i * PAGE_SIZE));
+		uint64_t want = i < nr ? (v->gdt_frames[i] << PAGE_SHIFT) | gdt_flags_rw
+		                       : zero_page | gdt_flags_ro;
+
+		/* The CPU may have set the accessed and dirty bits: they do not make a change. */
+		if ((pte[i] ^ want) & ~(_PAGE_ACCESSED | _PAGE_DIRTY)) {
+			pte[i] = want;
+			invlpg((void *)(base + i * PAGE_SIZE));
+		}
 	}
 	load_gdt();
 }
@@ -155,7 +171,14 @@ static long do_mmu_update(struct vcpu *v, uint64_t reqs, unsigned int count, uin
 	return rc;
 }
 
-static long mmuext_one(struct vcpu *v, struct domain *pg_owner, const struct mmuext_op *op)
+/*
+ * One mmuext op, under the PV lock. A flush of the other vCPUs' TLBs is only noted in
+ * *flush_others: do_mmuext_op asks for it after dropping the lock, because the other pCPUs
+ * acknowledge it from an interrupt, and one of them may be spinning for the PV lock with
+ * interrupts off (two vCPUs of a Linux domU in mmuext_op at once deadlocked hv that way).
+ */
+static long mmuext_one(struct vcpu *v, struct domain *pg_owner, const struct mmuext_op *op,
+                       bool *flush_others)
 {
 	struct domain *d = v->domain;
 	bool foreign = pg_owner != d;
@@ -187,7 +210,7 @@ static long mmuext_one(struct vcpu *v, struct domain *pg_owner, const struct mmu
 			return -EPERM;
 		flush_tlb_all_local();
 		if (op->cmd != MMUEXT_TLB_FLUSH_LOCAL)
-			sched_flush_tlb_domain(d); /* the other vCPUs (all: a superset of MULTI) */
+			*flush_others = true; /* the other vCPUs (all: a superset of MULTI) */
 		return 0;
 	case MMUEXT_INVLPG_LOCAL:
 	case MMUEXT_INVLPG_MULTI:
@@ -198,7 +221,7 @@ static long mmuext_one(struct vcpu *v, struct domain *pg_owner, const struct mmu
 			return -EINVAL;
 		invlpg((void *)op->arg1.linear_addr);
 		if (op->cmd != MMUEXT_INVLPG_LOCAL)
-			sched_flush_tlb_domain(d); /* other vCPUs flush everything */
+			*flush_others = true; /* other vCPUs flush everything */
 		return 0;
 	case MMUEXT_FLUSH_CACHE:
 	case MMUEXT_FLUSH_CACHE_GLOBAL:
@@ -243,6 +266,7 @@ static long do_mmuext_op(struct vcpu *v, uint64_t ops, unsigned int count, uint6
 	struct domain *pg_owner;
 	struct mmuext_op op;
 	unsigned int i, done;
+	bool flush_others = false;
 	long rc = 0;
 
 	count &= ~MMU_UPDATE_PREEMPTED;
@@ -255,11 +279,13 @@ static long do_mmuext_op(struct vcpu *v, uint64_t ops, unsigned int count, uint6
 			rc = -EFAULT;
 			break;
 		}
-		rc = mmuext_one(v, pg_owner, &op);
+		rc = mmuext_one(v, pg_owner, &op, &flush_others);
 		if (rc)
 			break;
 	}
 	pv_unlock();
+	if (flush_others) /* before the guest sees the hypercall return, as it expects */
+		sched_flush_tlb_domain(v->domain);
 	done = i;
 	if (pdone && copy_to_guest(pdone, &done, sizeof(done)))
 		return -EFAULT;
