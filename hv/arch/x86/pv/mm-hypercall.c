@@ -24,6 +24,14 @@
 
 static paddr_t zero_page;
 
+/*
+ * Each CPU's window, as its 14 L1 entries (a 16-page window never crosses an L1 table), and
+ * the entries' flags for a guest frame and for the zero page: a context switch rewrites only
+ * the entries that change (usually the first), without walking the tables.
+ */
+static uint64_t *gdt_ptes[NR_CPUS];
+static uint64_t gdt_flags_rw, gdt_flags_ro;
+
 static unsigned long gdt_area(unsigned int cpu)
 {
 	return PERDOMAIN_VIRT_START + (unsigned long)cpu * GDT_AREA_PAGES * PAGE_SIZE;
@@ -59,23 +67,31 @@ void pv_gdt_init(void)
 			          PAGE_HV_RO & ~_PAGE_GLOBAL);
 		map_pages(idle_pg_table, base + 14 * PAGE_SIZE, virt_to_maddr(percpu_of[cpu]->gdt),
 		          1, PAGE_HV_RW & ~_PAGE_GLOBAL);
+		gdt_ptes[cpu] = lookup_pte(idle_pg_table, base);
+		if (!gdt_ptes[cpu])
+			panic("pv: cpu %u: no L1 entries for its GDT window", cpu);
+		gdt_flags_ro = gdt_ptes[cpu][0] & ~PADDR_MASK;
+		gdt_flags_rw = gdt_ptes[cpu][14] & ~PADDR_MASK;
 	}
 }
 
 /* Map v's GDT frames into this CPU's window (hv's own page stays at 0xe000) and load it. */
 void pv_install_gdt(struct vcpu *v)
 {
-	unsigned long base = gdt_area(smp_processor_id());
+	unsigned int cpu = smp_processor_id();
+	unsigned long base = gdt_area(cpu);
 	unsigned int nr = (v->gdt_ents + 511) / 512;
+	uint64_t *pte = gdt_ptes[cpu];
 
 	for (unsigned int i = 0; i < 14; i++) {
-		if (i < nr)
-			map_pages(idle_pg_table, base + i * PAGE_SIZE,
-			          v->gdt_frames[i] << PAGE_SHIFT, 1, PAGE_HV_RW & ~_PAGE_GLOBAL);
-		else
-			map_pages(idle_pg_table, base + i * PAGE_SIZE, zero_page, 1,
-			          PAGE_HV_RO & ~_PAGE_GLOBAL);
-		invlpg((void *)(base + i * PAGE_SIZE));
+		uint64_t want = i < nr ? (v->gdt_frames[i] << PAGE_SHIFT) | gdt_flags_rw
+		                       : zero_page | gdt_flags_ro;
+
+		/* The CPU may have set the accessed and dirty bits: they do not make a change. */
+		if ((pte[i] ^ want) & ~(_PAGE_ACCESSED | _PAGE_DIRTY)) {
+			pte[i] = want;
+			invlpg((void *)(base + i * PAGE_SIZE));
+		}
 	}
 	load_gdt();
 }
