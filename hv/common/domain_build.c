@@ -100,11 +100,13 @@ static int build_image(struct domain *d, const struct pv_elf_info *elf,
 	d->store_mfn = pvd(d)->frames[layout->xenstore_pfn];
 	d->store_port = (uint32_t)store;
 	d->built = true;
-	printk("domain %u built: %s kernel, %lu KiB, ramdisk %lu KiB, entry %#lx, command line "
-	       "\"%s\"\n",
+	printk("domain %u built: %s kernel, %lu KiB, entry %#lx, command line \"%s\"\n",
 	       d->domain_id, elf->guest_os[0] ? elf->guest_os : "PV",
-	       (unsigned long)(pvd(d)->nr_frames * 4), ramdisk_len >> 10, (unsigned long)boot.rip,
-	       cmdline);
+	       (unsigned long)(pvd(d)->nr_frames * 4), (unsigned long)boot.rip, cmdline);
+	if (ramdisk_len)
+		printk("domain %u: ramdisk of %lu KiB at pfn %#lx%s\n", d->domain_id,
+		       ramdisk_len >> 10, (unsigned long)layout->initrd_pfn,
+		       layout->initrd_va ? " (mapped)" : " (SIF_MOD_START_PFN)");
 	return 0;
 }
 

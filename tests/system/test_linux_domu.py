@@ -168,8 +168,10 @@ def boot_domu(m, kernel, initramfs, vcpus, marker_timeout=400):
     domid = r.stdout.split()[0]
     m.wait_serial(rf"^domain {domid}: bzImage: xz payload of \d+ KiB decoded to a \d+ KiB ELF",
                   30)
-    m.wait_serial(rf"^domain {domid} built: linux kernel, {DOMU_MIB * 1024} KiB, ramdisk \d+ KiB",
-                  30)
+    m.wait_serial(rf"^domain {domid} built: linux kernel, {DOMU_MIB * 1024} KiB, entry ", 30)
+    rd_kib = os.path.getsize(initramfs) >> 10
+    m.wait_serial(rf"^domain {domid}: ramdisk of {rd_kib} KiB at pfn 0x[0-9a-f]+ "
+                  r"\(SIF_MOD_START_PFN\)$", 30)
     con = DomUConsole(m, domid)
     con.wait_for(r"^LINUX-PV-MARKER$", marker_timeout)
     wall = time.monotonic() - t0
