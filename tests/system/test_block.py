@@ -127,8 +127,10 @@ def _serial(d):
 def machine():
     d = tempfile.mkdtemp(prefix="hvblk-")  # short: UNIX socket paths are limited
     try:
-        r = subprocess.run([HV_MACHINE, "start", "--dir", d, "--hv", HV, "--dom0", GUEST,
-                            "--dom0-cmdline", "agent", "--cpus", "2", "--memory", "512",
+        # sched=resv: several domUs share the 2 pCPUs (without it each vCPU needs its own).
+        r = subprocess.run([HV_MACHINE, "start", "--dir", d, "--hv", HV, "--cmdline",
+                            "sched=resv", "--dom0", GUEST, "--dom0-cmdline", "agent", "--cpus",
+                            "2", "--memory", "512",
                             "--accel", accel(), "--wait-agent", "90", "--detach"],
                            capture_output=True, text=True, timeout=150)
         assert r.returncode == 0, r.stdout + r.stderr + _serial(d)[-3000:]
