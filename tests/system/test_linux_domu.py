@@ -19,9 +19,11 @@ powers off; hv reports "domain N shutdown: poweroff" and `hvctl info` the shutdo
   (tests/out/linux-domu-compare.txt; docs/linux-pv.md records a run). Marked `serial`: its
   figures are timings of the emulated machine.
 - test_domu_2vcpus: the domU with two vCPUs (hv's scheduler on, sched=resv) sees both CPUs.
+- test_ramdisk_over_the_link: the ramdisk path with guest-kernel as the kernel (seconds, no
+  Linux): placed by hv, the 16 MiB limit refused with a message, memory back after destroy.
 
-Each Linux boot takes minutes under TCG. Skipped with the reason when /boot has no vmlinuz,
-busybox-static is missing, or hv, dom0 or the tools are not built.
+Each Linux boot takes minutes under TCG. The Linux tests are skipped with the reason when /boot
+has no vmlinuz or busybox-static is missing; all when hv, dom0 or the tools are not built.
 """
 
 import os
@@ -241,3 +243,33 @@ def test_domu_2vcpus(kernel, initramfs):
     with HvMachine("linux-domu-2vcpu", hv_cmdline="sched=resv") as m:
         d = boot_domu(m, kernel, initramfs, 2)
     assert d["cpus"] == 2
+
+
+def test_ramdisk_over_the_link(tmp_path):
+    """The ramdisk path without Linux (fast): guest-kernel as the domU's kernel with a 1 MiB
+    ramdisk is built with it (hv says where it went); a ramdisk above the 16 MiB limit is refused
+    with a message that says so and leaves no domain behind; memory comes back after destroy."""
+    small = tmp_path / "small.img"
+    small.write_bytes(os.urandom(1 << 20))
+    big = tmp_path / "big.img"
+    big.write_bytes(b"\0" * ((16 << 20) + 4096))
+    with HvMachine("linux-domu-ramdisk", cpus=1, mem_mib=512) as m:
+        def free_kib():
+            r = _hvctl(m.dir, "physinfo")
+            assert r.returncode == 0, r
+            return int(re.search(r"(?m)^free_kib: (\d+)$", r.stdout).group(1))
+
+        before = free_kib()
+        r = _hvctl(m.dir, "create", GUEST, "--memory", "32", "--ramdisk", str(small),
+                   "--cmdline", "domu=idle", "--paused")
+        assert r.returncode == 0, r
+        domid = r.stdout.split()[0]
+        m.wait_serial(rf"^domain {domid}: ramdisk of 1024 KiB at pfn 0x[0-9a-f]+ \(", 30)
+        assert _hvctl(m.dir, "destroy", domid).returncode == 0
+
+        r = _hvctl(m.dir, "create", GUEST, "--memory", "32", "--ramdisk", str(big))
+        assert r.returncode != 0, r
+        assert "larger than 16 MiB" in r.stderr and "ramdisk" in r.stderr, r.stderr
+        listing = _hvctl(m.dir, "list")
+        assert listing.returncode == 0 and len(listing.stdout.strip().splitlines()) == 2, listing
+        assert free_kib() == before
