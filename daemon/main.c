@@ -25,10 +25,12 @@
 #define PACKAGE_VERSION "0.0.0"
 #endif
 
-#define DEFAULT_SOCKET_DIR  "/run/libvirt"
-#define DEFAULT_STATE_DIR   "/var/lib/hv/virthvd"
-#define DEFAULT_MAX_CLIENTS 5000
-#define DEFAULT_MACHINE_DIR "/run/hv/machine"
+#define DEFAULT_SOCKET_DIR   "/run/libvirt"
+#define DEFAULT_STATE_DIR    "/var/lib/hv/virthvd"
+#define DEFAULT_MAX_CLIENTS  5000
+#define DEFAULT_MAX_WORKERS  5 /* libvirtd starts 5 (min_workers) */
+#define DEFAULT_PRIO_WORKERS 5
+#define DEFAULT_MACHINE_DIR  "/run/hv/machine"
 #ifndef HV_DATADIR /* $(datadir)/hv: hv.elf and guest.elf */
 #define HV_DATADIR "/usr/local/share/hv"
 #endif
@@ -49,8 +51,11 @@ typedef struct {
 	int max_clients;
 	int keepalive_interval; /* -1 = default */
 	int keepalive_count;
+	int max_workers; /* -1 = default */
+	int prio_workers;
 	int sim_cpus;
 	gint64 sim_memory_kib;
+	int sim_delay_ms;
 	gboolean version;
 	/* backend=hvctl: the machine */
 	char *machine; /* start (default) or attach */
@@ -132,15 +137,23 @@ static int read_config(Options *o, GError **err)
 	INT(max_clients, "max_clients", g_key_file_get_integer);
 	INT(sim_cpus, "sim_cpus", g_key_file_get_integer);
 	INT(sim_memory_kib, "sim_memory_kib", g_key_file_get_int64);
+	INT(sim_delay_ms, "sim_delay_ms", g_key_file_get_integer);
 	INT(machine_cpus, "machine_cpus", g_key_file_get_integer);
 	INT(machine_memory_mib, "machine_memory_mib", g_key_file_get_integer);
 	INT(agent_timeout_s, "agent_timeout", g_key_file_get_integer);
 #undef INT
-	/* 0 is meaningful here (keepalive off), so "unset" is -1 */
-	for (int i = 0; i < 2; i++) {
-		const char *key = i ? "keepalive_count" : "keepalive_interval";
-		int *field = i ? &o->keepalive_count : &o->keepalive_interval;
-		if (g_key_file_has_key(kf, g, key, NULL)) {
+	/* 0 is meaningful here (keepalive off, calls on the main loop), so "unset" is -1 */
+	const struct {
+		const char *key;
+		int *field;
+	} minus_one[] = {{"keepalive_interval", &o->keepalive_interval},
+	                 {"keepalive_count", &o->keepalive_count},
+	                 {"max_workers", &o->max_workers},
+	                 {"prio_workers", &o->prio_workers}};
+	for (size_t i = 0; i < G_N_ELEMENTS(minus_one); i++) {
+		const char *key = minus_one[i].key;
+		int *field = minus_one[i].field;
+		if (*field == -1 && g_key_file_has_key(kf, g, key, NULL)) {
 			*field = g_key_file_get_integer(kf, g, key, err);
 			if (*err)
 				return -1;
@@ -230,7 +243,8 @@ static gboolean on_signal(gpointer loop)
 
 int main(int argc, char **argv)
 {
-	Options o = {.keepalive_interval = -1, .keepalive_count = -1};
+	Options o = {
+	    .keepalive_interval = -1, .keepalive_count = -1, .max_workers = -1, .prio_workers = -1};
 	g_autoptr(GError) err = NULL;
 	g_autoptr(GOptionContext) ctx = NULL;
 	GOptionEntry entries[] = {
@@ -245,6 +259,10 @@ int main(int argc, char **argv)
 	     "Machine backend: hvctl (the real hv) or sim (a simulation for tests)", "NAME"},
 	    {"max-clients", 0, 0, G_OPTION_ARG_INT, &o.max_clients,
 	     "Maximum number of connected clients (default 5000)", "N"},
+	    {"max-workers", 0, 0, G_OPTION_ARG_INT, &o.max_workers,
+	     "Worker threads for calls (default " G_STRINGIFY(
+	         DEFAULT_MAX_WORKERS) "; 0 = every call on the main loop)",
+	     "N"},
 	    {"log-level", 0, 0, G_OPTION_ARG_STRING, &o.log_level,
 	     "error, warning, message (default), info or debug", "LEVEL"},
 	    {"version", 'V', 0, G_OPTION_ARG_NONE, &o.version, "Print the version and exit", NULL},
@@ -280,7 +298,8 @@ int main(int argc, char **argv)
 	g_log_set_writer_func(log_writer, NULL, NULL);
 	if (o.max_clients < 0 || o.sim_cpus < 0 || o.sim_memory_kib < 0 || o.machine_cpus < 0 ||
 	    o.machine_memory_mib < 0 || o.agent_timeout_s < 0 || o.keepalive_interval < -1 ||
-	    o.keepalive_count < -1) {
+	    o.keepalive_count < -1 || o.max_workers < -1 || o.prio_workers < -1 ||
+	    o.sim_delay_ms < 0) {
 		fprintf(stderr, "virthvd: negative numbers make no sense here\n");
 		return 2;
 	}
@@ -297,6 +316,7 @@ int main(int argc, char **argv)
 	cfg.state_dir = o.state_dir ? o.state_dir : DEFAULT_STATE_DIR;
 	cfg.sim_cpus = o.sim_cpus ? o.sim_cpus : 4;
 	cfg.sim_memory_kib = o.sim_memory_kib ? o.sim_memory_kib : 16 * 1024 * 1024;
+	cfg.sim_delay_ms = o.sim_delay_ms;
 
 	signal(SIGPIPE, SIG_IGN);
 	raise_fd_limit();
@@ -312,6 +332,10 @@ int main(int argc, char **argv)
 	hv_rpc_server_set_keepalive(srv, o.keepalive_interval >= 0 ? o.keepalive_interval : 5,
 	                            o.keepalive_count >= 0 ? o.keepalive_count : 5);
 	hv_driver_set_event_sink(drv, hv_rpc_events_emit, srv);
+	if (hv_rpc_server_set_workers(srv, o.max_workers >= 0 ? o.max_workers : DEFAULT_MAX_WORKERS,
+	                              o.prio_workers >= 0 ? o.prio_workers : DEFAULT_PRIO_WORKERS,
+	                              &err) < 0)
+		goto out;
 	if (g_mkdir_with_parents(o.socket_dir, 0755) < 0) {
 		g_critical("cannot create %s: %s", o.socket_dir, g_strerror(errno));
 		goto out;

@@ -9,8 +9,12 @@
  * which.
  *
  * Invariants: the backend identifies running domains by domid (> 0, never reused while the
- * daemon runs); it only knows running (or paused) domains; every call is made from the main
- * loop; errors are HV_ERROR GErrors with a libvirt code and a whole sentence.
+ * daemon runs); it only knows running (or paused) domains; the driver makes its calls from any
+ * thread, one at a time, holding be->lock (a recursive mutex); what the backend does on the
+ * main loop by itself (timers) takes be->lock too, with a trylock so that the main loop never
+ * waits for a machine call; event_fn and console output callbacks may be called with be->lock
+ * held, from any thread, and only queue what they are given; errors are HV_ERROR GErrors with a
+ * libvirt code and a whole sentence.
  */
 #ifndef HV_DRIVER_BACKEND_H
 #define HV_DRIVER_BACKEND_H
@@ -120,12 +124,15 @@ typedef struct {
 
 struct hvBackend {
 	const hvBackendOps *ops;
+	GRecMutex lock;            /* see the invariants above; initialised by the driver */
 	hvBackendEventFn event_fn; /* set by the driver */
 	void *event_opaque;
 };
 
 /* The simulated machine: cpus physical CPUs, memory_kib of RAM. */
 hvBackend *hv_backend_sim_new(unsigned int cpus, unsigned long long memory_kib, GError **err);
+/* Tests only: every domain build of the simulation takes this much longer (a slow machine). */
+void hv_backend_sim_set_delay(hvBackend *be, unsigned int create_delay_ms);
 
 /* The real machine (backend_hvctl.c): where it is and how to start it. */
 typedef struct {

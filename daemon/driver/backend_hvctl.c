@@ -13,9 +13,12 @@
  * detaches from a machine someone else started.
  *
  * Invariants: every libhvctl call here is bounded by the handle's timeout (they are short:
- * a domain build with a 1 MiB kernel takes ~150 ms under TCG) and is made from the main loop;
- * events arrive on libhvctl's thread and are handed to the main loop before the driver sees
- * them. What hv or the agent does not implement (-ENOSYS) is reported as
+ * a domain build with a 1 MiB kernel takes ~150 ms under TCG) and is made under be->lock: the
+ * driver's calls from its worker threads, the console timers and event delivery from the main
+ * loop, which only trylock it and come back later when a call holds it (so the handle's
+ * timeout, which the console reads change, and the tables here are never used by two threads
+ * at once); events arrive on libhvctl's thread and are handed to the main loop before the
+ * driver's event thread sees them. What hv or the agent does not implement (-ENOSYS) is reported as
  * VIR_ERR_OPERATION_UNSUPPORTED, never faked.
  */
 #include "driver/backend.h"
@@ -44,6 +47,7 @@ typedef struct {
 	GHashTable *disks;    /* domid -> GPtrArray of disk targets */
 	GHashTable *consoles; /* domid -> ConsoleKeeper (the console section below) */
 	gint alive;           /* cleared at free: late events are dropped */
+	GAsyncQueue *events;  /* PendingEvent from libhvctl's thread, for the main loop */
 } HvctlBackend;
 
 static HvctlBackend *HB(hvBackend *be)
@@ -574,10 +578,8 @@ static gboolean keeper_drain(ConsoleKeeper *k)
 	return TRUE;
 }
 
-static gboolean keeper_tick(gpointer data)
+static gboolean keeper_tick_locked(ConsoleKeeper *k)
 {
-	ConsoleKeeper *k = data;
-
 	if (k->skip) {
 		k->skip--;
 		return G_SOURCE_CONTINUE;
@@ -589,6 +591,29 @@ static gboolean keeper_tick(gpointer data)
 	k->timer = 0; /* this source ends by returning REMOVE */
 	keeper_gone(k);
 	return G_SOURCE_REMOVE;
+}
+
+/* The timer's own data (freed with the source), so that a keeper freed by another thread is
+ * never touched: the keeper is looked up under the lock. */
+typedef struct {
+	HvctlBackend *hb;
+	int domid;
+} KeeperTimer;
+
+static gboolean keeper_tick(gpointer data)
+{
+	KeeperTimer *t = data;
+	HvctlBackend *hb = t->hb;
+	ConsoleKeeper *k;
+	gboolean go_on = G_SOURCE_REMOVE;
+
+	if (!g_rec_mutex_trylock(&hb->base.lock))
+		return G_SOURCE_CONTINUE; /* a call is running: skip this tick */
+	k = hb->consoles ? g_hash_table_lookup(hb->consoles, GINT_TO_POINTER(t->domid)) : NULL;
+	if (k && k->timer == g_source_get_id(g_main_current_source()))
+		go_on = keeper_tick_locked(k);
+	g_rec_mutex_unlock(&hb->base.lock);
+	return go_on;
 }
 
 static void keeper_free(gpointer data)
@@ -615,7 +640,10 @@ static ConsoleKeeper *keeper_start(HvctlBackend *hb, int domid, const char *name
 			k->log_path = g_build_filename(dir, file, NULL);
 		}
 	}
-	k->timer = g_timeout_add(CONSOLE_POLL_MS, keeper_tick, k);
+	KeeperTimer *t = g_new(KeeperTimer, 1);
+	t->hb = hb;
+	t->domid = domid;
+	k->timer = g_timeout_add_full(G_PRIORITY_DEFAULT, CONSOLE_POLL_MS, keeper_tick, t, g_free);
 	g_hash_table_replace(hb->consoles, GINT_TO_POINTER(domid), k);
 	return k;
 }
@@ -725,13 +753,33 @@ typedef struct {
 	hvctl_event ev;
 } PendingEvent;
 
-static gboolean deliver_event(gpointer data)
+static gboolean deliver_event_locked(PendingEvent *p);
+
+/* Main loop: hands the queued events over, in the order they came, under the lock; when a
+ * call holds it, again a millisecond later (the main loop never waits for a call). */
+static gboolean deliver_events(gpointer data)
 {
-	PendingEvent *p = data;
+	HvctlBackend *hb = data;
+	PendingEvent *p;
+
+	if (!g_atomic_int_get(&hb->alive))
+		return G_SOURCE_REMOVE;
+	if (!g_rec_mutex_trylock(&hb->base.lock))
+		return G_SOURCE_CONTINUE;
+	while ((p = g_async_queue_try_pop(hb->events))) {
+		deliver_event_locked(p);
+		g_free(p);
+	}
+	g_rec_mutex_unlock(&hb->base.lock);
+	return G_SOURCE_REMOVE;
+}
+
+static gboolean deliver_event_locked(PendingEvent *p)
+{
 	HvctlBackend *hb = p->hb;
 	const hvctl_event *ev = &p->ev;
 
-	if (!g_atomic_int_get(&hb->alive) || !hb->base.event_fn)
+	if (!hb->base.event_fn)
 		return G_SOURCE_REMOVE;
 	if (ev->kind == HVCTL_EVENT_LINK_DOWN) {
 		g_autoptr(GList) ids = g_hash_table_get_keys(hb->ifaces);
@@ -772,7 +820,8 @@ static void on_event(const hvctl_event *ev, void *opaque)
 
 	p->hb = opaque;
 	p->ev = *ev;
-	g_idle_add_full(G_PRIORITY_DEFAULT, deliver_event, p, g_free);
+	g_async_queue_push(p->hb->events, p);
+	g_timeout_add(1, deliver_events, p->hb);
 }
 
 /* ---- I/O counters (kept by the machine's holder, hvctl_backing_list) ---- */
@@ -907,6 +956,8 @@ static void hb_free(hvBackend *be)
 		g_hash_table_unref(hb->ifaces);
 		g_hash_table_unref(hb->disks);
 	}
+	if (hb->events)
+		g_async_queue_unref(hb->events);
 	g_free(hb->machine_dir);
 	g_free(hb->tool);
 	g_free(hb);
@@ -1026,6 +1077,7 @@ hvBackend *hv_backend_hvctl_new(const hvBackendHvctlConfig *cfg, GError **err)
 	hb->ifaces = g_hash_table_new_full(NULL, NULL, NULL, (GDestroyNotify)g_ptr_array_unref);
 	hb->disks = g_hash_table_new_full(NULL, NULL, NULL, (GDestroyNotify)g_ptr_array_unref);
 	hb->consoles = g_hash_table_new_full(NULL, NULL, NULL, keeper_free);
+	hb->events = g_async_queue_new_full(g_free);
 	g_atomic_int_set(&hb->alive, 1);
 
 	/* A machine already running there (left by an earlier virthvd, or started by someone

@@ -14,7 +14,13 @@
  *  - a console that says it is a simulation in its banner, echoes what is typed, and answers
  *    each completed line with "echo: <line>". Three lines act on the simulated guest, for
  *    tests: "sim-poweroff" (the guest shuts itself down), "sim-crash" (it crashes) and
- *    "sim-reboot" (it asks to reboot).
+ *    "sim-reboot" (it asks to reboot);
+ *  - for tests only, a slow machine: each domain build takes sim_delay_ms longer, holding the
+ *    backend's lock as a real build holds the management link.
+ *
+ * The driver calls in with be->lock held (backend.h); the guests' delayed reactions run on
+ * the main loop and take be->lock with a trylock, trying again a millisecond later when a
+ * (slow) call holds it, so that the main loop never waits for one.
  */
 #include "driver/backend.h"
 
@@ -56,6 +62,7 @@ struct SimBackend {
 	unsigned long long memory_kib;
 	int next_domid;
 	GHashTable *doms; /* domid -> SimDom */
+	unsigned int create_delay_ms;
 };
 
 static SimBackend *sim_of(hvBackend *be)
@@ -198,6 +205,8 @@ static int sim_create(hvBackend *be, hvDomainDef *def, gboolean paused, int *dom
 	SimBackend *sim = sim_of(be);
 	SimDom *d;
 
+	if (sim->create_delay_ms)
+		g_usleep(sim->create_delay_ms * 1000ull);
 	if (admit_memory(sim, NULL, def->name, def->current_memory_kib, err) < 0 ||
 	    admit_reservation(sim, NULL, def->name, def->reservation, def->vcpus, err) < 0)
 		return -1;
@@ -256,18 +265,23 @@ typedef struct {
 
 static gboolean sim_later_fire(gpointer data)
 {
-	SimLater *l = data;
-	SimDom *d = g_hash_table_lookup(l->sim->doms, GINT_TO_POINTER(l->domid));
+	SimLater *l = data; /* the source's own: valid for as long as it runs */
+	SimDom *d;
 
-	if (d) {
+	if (!g_rec_mutex_trylock(&l->sim->base.lock))
+		return G_SOURCE_CONTINUE; /* a call is running: again in a moment */
+	d = g_hash_table_lookup(l->sim->doms, GINT_TO_POINTER(l->domid));
+	/* Only if the domain still waits for this very reaction (not one that replaced it). */
+	if (d && d->timer == g_source_get_id(g_main_current_source())) {
 		d->timer = 0;
 		if (l->sim->base.event_fn)
 			l->sim->base.event_fn(l->domid, l->ev, l->sim->base.event_opaque);
 	}
+	g_rec_mutex_unlock(&l->sim->base.lock);
 	return G_SOURCE_REMOVE;
 }
 
-/* The simulated guest reacts after delay_ms (0 = from the next main loop iteration). */
+/* The simulated guest reacts after delay_ms (at least 1: the retry interval when busy). */
 static void sim_later(SimDom *d, hvBackendEvent ev, guint delay_ms)
 {
 	SimLater *l = g_new0(SimLater, 1);
@@ -277,7 +291,8 @@ static void sim_later(SimDom *d, hvBackendEvent ev, guint delay_ms)
 	l->ev = ev;
 	if (d->timer)
 		g_source_remove(d->timer);
-	d->timer = g_timeout_add_full(G_PRIORITY_DEFAULT, delay_ms, sim_later_fire, l, g_free);
+	d->timer =
+	    g_timeout_add_full(G_PRIORITY_DEFAULT, MAX(delay_ms, 1), sim_later_fire, l, g_free);
 }
 
 static int sim_shutdown(hvBackend *be, int domid, GError **err)
@@ -553,4 +568,11 @@ hvBackend *hv_backend_sim_new(unsigned int cpus, unsigned long long memory_kib, 
 	g_message("backend: SIMULATED machine with %u CPUs and %llu KiB (no guest really runs)",
 	          cpus, memory_kib);
 	return &sim->base;
+}
+
+void hv_backend_sim_set_delay(hvBackend *be, unsigned int create_delay_ms)
+{
+	sim_of(be)->create_delay_ms = create_delay_ms;
+	g_message("backend: SIMULATED domain builds take %u ms longer (sim_delay_ms, for tests)",
+	          create_delay_ms);
 }

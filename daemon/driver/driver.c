@@ -15,8 +15,10 @@
 
 /* ---- objects ---- */
 
-static void obj_free(hvDomainObj *obj)
+void hv_obj_unref(hvDomainObj *obj)
 {
+	if (--obj->refs > 0)
+		return;
 	hv_domain_def_free(obj->def);
 	hv_domain_def_free(obj->live);
 	g_free(obj);
@@ -42,6 +44,7 @@ hvDomainObj *hv_obj_add(hvDriver *drv, hvDomainDef *def, gboolean persistent)
 	hvDomainObj *obj = g_new0(hvDomainObj, 1);
 
 	obj->def = def;
+	obj->refs = 1; /* drv->doms's */
 	obj->persistent = persistent;
 	obj->id = -1;
 	obj->state = VIR_DOMAIN_SHUTOFF;
@@ -57,7 +60,8 @@ void hv_obj_remove(hvDriver *drv, hvDomainObj *obj)
 	hv_obj_set_id(drv, obj, -1);
 	g_hash_table_remove(drv->by_uuid, obj->def->uuid);
 	g_hash_table_remove(drv->by_name, obj->def->name);
-	g_ptr_array_remove(drv->doms, obj);
+	obj->removed = TRUE;
+	g_ptr_array_remove(drv->doms, obj); /* drops the list's reference */
 }
 
 void hv_obj_set_id(hvDriver *drv, hvDomainObj *obj, int id)
@@ -119,21 +123,69 @@ int hv_obj_resolve_affect(hvDomainObj *obj, unsigned int *flags, GError **err)
 	return 0;
 }
 
-int hv_job_begin(hvDomainObj *obj, GError **err)
+int hv_job_begin(hvDriver *drv, hvDomainObj *obj, GError **err)
 {
-	/* Calls run one at a time on the main loop; a job still open means a bug or a
-	 * re-entrant backend event, and either must not interleave with this call. */
-	if (obj->in_job)
-		return hv_error_set(err, VIR_ERR_OPERATION_TIMEOUT,
-		                    "cannot acquire state change lock for domain '%s'",
-		                    obj->def->name);
+	gint64 deadline = g_get_monotonic_time() + HV_JOB_WAIT_S * G_USEC_PER_SEC;
+
+	obj->refs++;
+	while (obj->in_job && !obj->removed) {
+		if (!g_cond_wait_until(&drv->job_cond, &drv->lock, deadline) && obj->in_job) {
+			hv_error_set(err, VIR_ERR_OPERATION_TIMEOUT,
+			             "cannot acquire state change lock for domain '%s': another "
+			             "operation on it has run for over %d s",
+			             obj->def->name, HV_JOB_WAIT_S);
+			hv_obj_unref(obj);
+			return -1;
+		}
+	}
+	if (obj->removed) {
+		char text[HV_UUID_STRING_LEN];
+		hv_uuid_format(obj->def->uuid, text);
+		hv_error_set(err, VIR_ERR_NO_DOMAIN, "no domain with matching uuid '%s' (%s)", text,
+		             obj->def->name);
+		hv_obj_unref(obj);
+		return -1;
+	}
 	obj->in_job = TRUE;
 	return 0;
 }
 
-void hv_job_end(hvDomainObj *obj)
+void hv_job_end(hvDriver *drv, hvDomainObj *obj)
 {
 	obj->in_job = FALSE;
+	g_cond_broadcast(&drv->job_cond);
+	hv_obj_unref(obj);
+}
+
+hvDomainObj *hv_obj_find_job(hvDriver *drv, const unsigned char *uuid, GError **err)
+{
+	hvDomainObj *obj = hv_obj_find(drv, uuid, err);
+
+	if (!obj || hv_job_begin(drv, obj, err) < 0)
+		return NULL;
+	return obj;
+}
+
+void hv_be_enter(hvDriver *drv)
+{
+	g_mutex_unlock(&drv->lock);
+	g_rec_mutex_lock(&drv->be->lock);
+}
+
+void hv_be_leave(hvDriver *drv)
+{
+	g_rec_mutex_unlock(&drv->be->lock);
+	g_mutex_lock(&drv->lock);
+}
+
+void hv_driver_lock(hvDriver *drv)
+{
+	g_mutex_lock(&drv->lock);
+}
+
+void hv_driver_unlock(hvDriver *drv)
+{
+	g_mutex_unlock(&drv->lock);
 }
 
 int hv_check_active(hvDomainObj *obj, GError **err)
@@ -196,8 +248,10 @@ void hv_emit_metadata_change(hvDriver *drv, hvDomainObj *obj, int type)
 
 void hv_driver_set_event_sink(hvDriver *drv, hvDriverEventFn fn, void *opaque)
 {
+	g_mutex_lock(&drv->lock);
 	drv->event_fn = fn;
 	drv->event_opaque = opaque;
+	g_mutex_unlock(&drv->lock);
 }
 
 void hv_domain_ref_clear(hvDomainRef *ref)
@@ -316,19 +370,27 @@ hvDriver *hv_driver_new(const hvDriverConfig *cfg, GError **err)
 	hvDriver *drv = g_new0(hvDriver, 1);
 	g_autoptr(GPtrArray) defs = NULL;
 
-	drv->doms = g_ptr_array_new_with_free_func((GDestroyNotify)obj_free);
+	g_mutex_init(&drv->lock);
+	g_cond_init(&drv->job_cond);
+	drv->doms = g_ptr_array_new_with_free_func((GDestroyNotify)hv_obj_unref);
 	drv->by_uuid = g_hash_table_new_full(uuid_hash, uuid_equal, g_free, NULL);
 	drv->by_name = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	drv->by_id = g_hash_table_new(NULL, NULL);
 	host_uuid(drv->host_uuid);
 	if (!(drv->be = backend_new(cfg, err)))
 		goto error;
+	g_rec_mutex_init(&drv->be->lock);
+	if (cfg->sim_delay_ms && !g_strcmp0(cfg->backend, "sim"))
+		hv_backend_sim_set_delay(drv->be, cfg->sim_delay_ms);
+	drv->event_pool =
+	    g_thread_pool_new_full(hv_driver_event_thread, drv, g_free, 1, FALSE, NULL);
 	drv->be->event_fn = hv_driver_backend_event;
 	drv->be->event_opaque = drv;
 	if (!(drv->persist = hv_persist_open(cfg->state_dir, err)))
 		goto error;
 	if (!(defs = hv_persist_load_all(drv->persist, err)))
 		goto error;
+	g_mutex_lock(&drv->lock);
 	while (defs->len) {
 		hvDomainDef *def = g_ptr_array_steal_index(defs, 0);
 		hvDomainObj *obj;
@@ -344,10 +406,13 @@ hvDriver *hv_driver_new(const hvDriverConfig *cfg, GError **err)
 	for (guint i = 0; i < drv->doms->len; i++) {
 		hvDomainObj *obj = drv->doms->pdata[i];
 		g_autoptr(GError) e = NULL;
-		if (obj->autostart && !hv_obj_active(obj) &&
-		    hv_domain_start(drv, obj, FALSE, &e) < 0)
+		if (!obj->autostart || hv_obj_active(obj) || hv_job_begin(drv, obj, &e) < 0)
+			continue;
+		if (hv_domain_start(drv, obj, FALSE, &e) < 0)
 			g_warning("autostart of '%s' failed: %s", obj->def->name, e->message);
+		hv_job_end(drv, obj);
 	}
+	g_mutex_unlock(&drv->lock);
 	g_message("driver: %u stored domain definitions", drv->doms->len);
 	return drv;
 
@@ -360,7 +425,12 @@ void hv_driver_free(hvDriver *drv)
 {
 	if (!drv)
 		return;
+	g_mutex_lock(&drv->lock);
 	drv->event_fn = NULL;
+	g_mutex_unlock(&drv->lock);
+	/* What the machine reported and nobody handled yet is dropped; a running handler ends. */
+	if (drv->event_pool)
+		g_thread_pool_free(drv->event_pool, TRUE, TRUE);
 	if (drv->by_uuid) {
 		g_hash_table_unref(drv->by_uuid);
 		g_hash_table_unref(drv->by_name);
@@ -371,6 +441,8 @@ void hv_driver_free(hvDriver *drv)
 	if (drv->be)
 		drv->be->ops->free(drv->be);
 	hv_persist_free(drv->persist);
+	g_cond_clear(&drv->job_cond);
+	g_mutex_clear(&drv->lock);
 	g_free(drv);
 }
 
@@ -391,7 +463,7 @@ unsigned long long hv_driver_version(void)
 
 int hv_driver_node_info(hvDriver *drv, virNodeInfo *info, GError **err)
 {
-	return drv->be->ops->node_info(drv->be, info, err);
+	return HV_BE(drv, drv->be->ops->node_info(drv->be, info, err));
 }
 
 char *hv_driver_capabilities(hvDriver *drv, GError **err)
@@ -410,7 +482,7 @@ char *hv_driver_capabilities(hvDriver *drv, GError **err)
 
 unsigned long long hv_driver_node_free_memory_kib(hvDriver *drv)
 {
-	return drv->be->ops->free_memory_kib(drv->be);
+	return HV_BE(drv, drv->be->ops->free_memory_kib(drv->be));
 }
 
 int hv_driver_max_vcpus(hvDriver *drv)

@@ -15,7 +15,11 @@
  * client sent back; name and id are informational). Lookups hand out hvDomainRef, a copy of
  * (name, uuid, id) valid at the time of the call.
  *
- * Single-threaded: called only from the main loop.
+ * Threads: callers hold the driver lock (hv_driver_lock) around every entry point below except
+ * the console functions, which are for the main loop and lock by themselves. The driver drops
+ * the lock while it waits for the machine, so calls of other threads proceed meanwhile;
+ * changes to one domain are serialized by its job (driver_priv.h). Events are handed to the
+ * sink with the lock held: the sink must only queue them.
  */
 #ifndef HV_DRIVER_H
 #define HV_DRIVER_H
@@ -33,11 +37,15 @@ typedef struct {
 	char *state_dir; /* persistent definitions and run state */
 	unsigned int sim_cpus;
 	unsigned long long sim_memory_kib;
+	unsigned int sim_delay_ms;  /* tests: each simulated domain build takes this long */
 	hvBackendHvctlConfig hvctl; /* backend=hvctl: the machine */
 } hvDriverConfig;
 
 hvDriver *hv_driver_new(const hvDriverConfig *cfg, GError **err);
+/* Called once no thread uses the driver any more. */
 void hv_driver_free(hvDriver *drv);
+void hv_driver_lock(hvDriver *drv);
+void hv_driver_unlock(hvDriver *drv);
 
 typedef struct {
 	char *name;

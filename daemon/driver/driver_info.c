@@ -10,25 +10,39 @@ int hv_driver_get_info(hvDriver *drv, const unsigned char *uuid, hvDomainInfo *i
 {
 	hvDomainObj *obj = hv_obj_find(drv, uuid, err);
 	hvBackendDomInfo bi;
+	int rc = -1;
 
 	if (!obj)
 		return -1;
-	info->state = obj->state;
-	info->reason = obj->reason;
 	if (!hv_obj_active(obj)) {
+		/* An inactive domain's figures need no job: they are all here. */
+		info->state = obj->state;
+		info->reason = obj->reason;
 		info->max_mem_kib = obj->def->memory_kib;
 		info->mem_kib = obj->def->current_memory_kib;
 		info->nr_vcpus = obj->def->vcpus;
 		info->cpu_time_ns = 0;
 		return 0;
 	}
-	if (drv->be->ops->info(drv->be, obj->id, &bi, err) < 0)
+	if (hv_job_begin(drv, obj, err) < 0)
 		return -1;
-	info->max_mem_kib = obj->live->memory_kib;
-	info->mem_kib = bi.mem_kib;
-	info->nr_vcpus = bi.vcpus;
-	info->cpu_time_ns = bi.cpu_time_ns;
-	return 0;
+	info->state = obj->state;
+	info->reason = obj->reason;
+	if (!hv_obj_active(obj)) { /* stopped while we waited */
+		info->max_mem_kib = obj->def->memory_kib;
+		info->mem_kib = obj->def->current_memory_kib;
+		info->nr_vcpus = obj->def->vcpus;
+		info->cpu_time_ns = 0;
+		rc = 0;
+	} else if (HV_BE(drv, drv->be->ops->info(drv->be, obj->id, &bi, err)) == 0) {
+		info->max_mem_kib = obj->live->memory_kib;
+		info->mem_kib = bi.mem_kib;
+		info->nr_vcpus = bi.vcpus;
+		info->cpu_time_ns = bi.cpu_time_ns;
+		rc = 0;
+	}
+	hv_job_end(drv, obj);
+	return rc;
 }
 
 char *hv_driver_get_xml(hvDriver *drv, const unsigned char *uuid, unsigned int flags, GError **err)
@@ -124,7 +138,7 @@ int hv_driver_set_memory(hvDriver *drv, const unsigned char *uuid, unsigned long
 	if (hv_check_flags(
 	        flags, VIR_DOMAIN_AFFECT_LIVE | VIR_DOMAIN_AFFECT_CONFIG | VIR_DOMAIN_MEM_MAXIMUM,
 	        "virDomainSetMemoryFlags", err) < 0 ||
-	    !(obj = hv_obj_find(drv, uuid, err)) || hv_job_begin(obj, err) < 0)
+	    !(obj = hv_obj_find(drv, uuid, err)) || hv_job_begin(drv, obj, err) < 0)
 		return -1;
 	if (hv_obj_resolve_affect(obj, &flags, err) < 0)
 		goto endjob;
@@ -153,7 +167,7 @@ int hv_driver_set_memory(hvDriver *drv, const unsigned char *uuid, unsigned long
 			             "cannot set memory higher than max memory");
 			goto endjob;
 		}
-		if (drv->be->ops->set_memory(drv->be, obj->id, kib, err) < 0)
+		if (HV_BE(drv, drv->be->ops->set_memory(drv->be, obj->id, kib, err)) < 0)
 			goto endjob;
 		obj->live->current_memory_kib = kib;
 		hv_obj_save_run(drv, obj);
@@ -172,7 +186,7 @@ int hv_driver_set_memory(hvDriver *drv, const unsigned char *uuid, unsigned long
 	}
 	rc = 0;
 endjob:
-	hv_job_end(obj);
+	hv_job_end(drv, obj);
 	return rc;
 }
 
@@ -185,7 +199,7 @@ int hv_driver_set_vcpus(hvDriver *drv, const unsigned char *uuid, unsigned int n
 	if (hv_check_flags(
 	        flags, VIR_DOMAIN_AFFECT_LIVE | VIR_DOMAIN_AFFECT_CONFIG | VIR_DOMAIN_VCPU_MAXIMUM,
 	        "virDomainSetVcpusFlags", err) < 0 ||
-	    !(obj = hv_obj_find(drv, uuid, err)) || hv_job_begin(obj, err) < 0)
+	    !(obj = hv_obj_find(drv, uuid, err)) || hv_job_begin(drv, obj, err) < 0)
 		return -1;
 	if (hv_obj_resolve_affect(obj, &flags, err) < 0)
 		goto endjob;
@@ -216,7 +230,7 @@ int hv_driver_set_vcpus(hvDriver *drv, const unsigned char *uuid, unsigned int n
 			             n, obj->live->max_vcpus);
 			goto endjob;
 		}
-		if (drv->be->ops->set_vcpus(drv->be, obj->id, n, err) < 0)
+		if (HV_BE(drv, drv->be->ops->set_vcpus(drv->be, obj->id, n, err)) < 0)
 			goto endjob;
 		obj->live->vcpus = n;
 		hv_obj_save_run(drv, obj);
@@ -236,7 +250,7 @@ int hv_driver_set_vcpus(hvDriver *drv, const unsigned char *uuid, unsigned int n
 	}
 	rc = 0;
 endjob:
-	hv_job_end(obj);
+	hv_job_end(drv, obj);
 	return rc;
 }
 
@@ -263,24 +277,26 @@ int hv_driver_get_vcpus_count(hvDriver *drv, const unsigned char *uuid, unsigned
 int hv_driver_get_vcpus(hvDriver *drv, const unsigned char *uuid, int maxinfo, virVcpuInfoPtr *info,
                         int *ninfo, int *npcpus, GError **err)
 {
-	hvDomainObj *obj = hv_obj_find(drv, uuid, err);
+	hvDomainObj *obj = hv_obj_find_job(drv, uuid, err);
 	virNodeInfo node;
-	int n;
+	int n, rc = -1;
 
 	if (!obj)
 		return -1;
-	if (!hv_obj_active(obj))
-		return hv_error_set(err, VIR_ERR_OPERATION_INVALID,
-		                    "cannot list vcpus for an inactive domain");
+	if (!hv_obj_active(obj)) {
+		hv_error_set(err, VIR_ERR_OPERATION_INVALID,
+		             "cannot list vcpus for an inactive domain");
+		goto endjob;
+	}
 	if (hv_driver_node_info(drv, &node, err) < 0)
-		return -1;
+		goto endjob;
 	n = MIN(maxinfo, (int)obj->live->vcpus);
 	*info = g_new0(virVcpuInfo, n + 1);
 	for (int v = 0; v < n; v++) {
 		hvBackendVcpuInfo vi;
-		if (drv->be->ops->vcpu_info(drv->be, obj->id, v, &vi, err) < 0) {
+		if (HV_BE(drv, drv->be->ops->vcpu_info(drv->be, obj->id, v, &vi, err)) < 0) {
 			g_clear_pointer(info, g_free);
-			return -1;
+			goto endjob;
 		}
 		(*info)[v].number = v;
 		(*info)[v].state = vi.state;
@@ -289,21 +305,27 @@ int hv_driver_get_vcpus(hvDriver *drv, const unsigned char *uuid, int maxinfo, v
 	}
 	*ninfo = n;
 	*npcpus = node.cpus;
-	return 0;
+	rc = 0;
+endjob:
+	hv_job_end(drv, obj);
+	return rc;
 }
 
 int hv_driver_memory_stats(hvDriver *drv, const unsigned char *uuid, virDomainMemoryStatPtr stats,
                            unsigned int max, GError **err)
 {
-	hvDomainObj *obj = hv_obj_find(drv, uuid, err);
+	hvDomainObj *obj = hv_obj_find_job(drv, uuid, err);
 	hvBackendDomInfo bi;
-	int n = 0;
+	int n = 0, rc;
 
 	if (!obj)
 		return -1;
 	if (!hv_obj_active(obj))
-		return hv_error_set(err, VIR_ERR_OPERATION_INVALID, "domain is not running");
-	if (drv->be->ops->info(drv->be, obj->id, &bi, err) < 0)
+		rc = hv_error_set(err, VIR_ERR_OPERATION_INVALID, "domain is not running");
+	else
+		rc = HV_BE(drv, drv->be->ops->info(drv->be, obj->id, &bi, err));
+	hv_job_end(drv, obj);
+	if (rc < 0)
 		return -1;
 	/* What hv knows without help from the guest: the memory it gave the domain. */
 	if (n < (int)max)
@@ -317,36 +339,44 @@ int hv_driver_memory_stats(hvDriver *drv, const unsigned char *uuid, virDomainMe
 int hv_driver_block_stats(hvDriver *drv, const unsigned char *uuid, const char *path,
                           hvBackendDiskStats *st, GError **err)
 {
-	hvDomainObj *obj = hv_obj_find(drv, uuid, err);
+	hvDomainObj *obj;
 	hvDiskDef *disk;
+	int rc;
 
 	memset(st, 0, sizeof(*st));
-	if (!obj)
+	if (!(obj = hv_obj_find_job(drv, uuid, err)))
 		return -1;
 	if (!hv_obj_active(obj))
-		return hv_error_set(err, VIR_ERR_OPERATION_INVALID, "domain is not running");
-	if (!(disk = hv_domain_def_find_disk(obj->live, path)))
-		return hv_error_set(err, VIR_ERR_INVALID_ARG, "invalid path: %s", path ? path : "");
-	return drv->be->ops->disk_stats(drv->be, obj->id, disk, st, err);
+		rc = hv_error_set(err, VIR_ERR_OPERATION_INVALID, "domain is not running");
+	else if (!(disk = hv_domain_def_find_disk(obj->live, path)))
+		rc = hv_error_set(err, VIR_ERR_INVALID_ARG, "invalid path: %s", path ? path : "");
+	else
+		rc = HV_BE(drv, drv->be->ops->disk_stats(drv->be, obj->id, disk, st, err));
+	hv_job_end(drv, obj);
+	return rc;
 }
 
 int hv_driver_interface_stats(hvDriver *drv, const unsigned char *uuid, const char *device,
                               hvBackendNicStats *st, GError **err)
 {
-	hvDomainObj *obj = hv_obj_find(drv, uuid, err);
+	hvDomainObj *obj;
 	hvInterfaceDef *iface;
 	guint index;
+	int rc;
 
 	memset(st, 0, sizeof(*st));
-	if (!obj)
+	if (!(obj = hv_obj_find_job(drv, uuid, err)))
 		return -1;
 	if (!hv_obj_active(obj))
-		return hv_error_set(err, VIR_ERR_OPERATION_INVALID, "domain is not running");
-	if (!(iface = hv_domain_def_find_interface(obj->live, device)) ||
-	    !g_ptr_array_find(obj->live->interfaces, iface, &index))
-		return hv_error_set(err, VIR_ERR_INVALID_ARG, "'%s' is not a known interface",
-		                    device ? device : "");
-	return drv->be->ops->nic_stats(drv->be, obj->id, index, st, err);
+		rc = hv_error_set(err, VIR_ERR_OPERATION_INVALID, "domain is not running");
+	else if (!(iface = hv_domain_def_find_interface(obj->live, device)) ||
+	         !g_ptr_array_find(obj->live->interfaces, iface, &index))
+		rc = hv_error_set(err, VIR_ERR_INVALID_ARG, "'%s' is not a known interface",
+		                  device ? device : "");
+	else
+		rc = HV_BE(drv, drv->be->ops->nic_stats(drv->be, obj->id, index, st, err));
+	hv_job_end(drv, obj);
+	return rc;
 }
 
 /* ---- title and description ---- */
@@ -404,7 +434,7 @@ int hv_driver_set_metadata(hvDriver *drv, const unsigned char *uuid, int type, c
 
 	if (hv_check_flags(flags, VIR_DOMAIN_AFFECT_LIVE | VIR_DOMAIN_AFFECT_CONFIG,
 	                   "virDomainSetMetadata", err) < 0 ||
-	    !(obj = hv_obj_find(drv, uuid, err)) || hv_job_begin(obj, err) < 0)
+	    !(obj = hv_obj_find(drv, uuid, err)) || hv_job_begin(drv, obj, err) < 0)
 		return -1;
 	if (hv_obj_resolve_affect(obj, &flags, err) < 0)
 		goto endjob;
@@ -441,6 +471,6 @@ int hv_driver_set_metadata(hvDriver *drv, const unsigned char *uuid, int type, c
 	hv_emit_metadata_change(drv, obj, type);
 	rc = 0;
 endjob:
-	hv_job_end(obj);
+	hv_job_end(drv, obj);
 	return rc;
 }

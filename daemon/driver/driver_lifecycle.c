@@ -23,11 +23,12 @@ static void set_state(hvDriver *drv, hvDomainObj *obj, int state, int reason)
 static int apply_io_limits(hvDriver *drv, int domid, const hvDomainDef *live, GError **err)
 {
 	for (guint i = 0; i < live->interfaces->len; i++)
-		if (drv->be->ops->set_bandwidth(drv->be, domid, live->interfaces->pdata[i], err) <
-		    0)
+		if (HV_BE(drv, drv->be->ops->set_bandwidth(drv->be, domid,
+		                                           live->interfaces->pdata[i], err)) < 0)
 			return -1;
 	for (guint i = 0; i < live->disks->len; i++)
-		if (drv->be->ops->set_iotune(drv->be, domid, live->disks->pdata[i], err) < 0)
+		if (HV_BE(drv,
+		          drv->be->ops->set_iotune(drv->be, domid, live->disks->pdata[i], err)) < 0)
 			return -1;
 	return 0;
 }
@@ -37,12 +38,13 @@ int hv_domain_start(hvDriver *drv, hvDomainObj *obj, gboolean paused, GError **e
 	hvDomainDef *live = hv_domain_def_copy(obj->def);
 	int domid;
 
-	if (drv->be->ops->create(drv->be, live, paused, &domid, err) < 0) {
+	/* live is this job's own until it is stored below: the build runs unlocked. */
+	if (HV_BE(drv, drv->be->ops->create(drv->be, live, paused, &domid, err)) < 0) {
 		hv_domain_def_free(live);
 		return -1;
 	}
 	if (apply_io_limits(drv, domid, live, err) < 0) {
-		drv->be->ops->destroy(drv->be, domid, NULL);
+		HV_BE(drv, drv->be->ops->destroy(drv->be, domid, NULL));
 		hv_domain_def_free(live);
 		return -1;
 	}
@@ -64,7 +66,7 @@ gboolean hv_domain_stopped(hvDriver *drv, hvDomainObj *obj, int reason, int deta
 {
 	g_autoptr(GError) e = NULL;
 
-	if (drv->be->ops->destroy(drv->be, obj->id, &e) < 0)
+	if (HV_BE(drv, drv->be->ops->destroy(drv->be, obj->id, &e)) < 0)
 		g_debug("domain '%s' was already gone from the machine: %s", obj->def->name,
 		        e->message);
 	hv_console_domain_gone(obj);
@@ -117,11 +119,23 @@ int hv_driver_define_xml(hvDriver *drv, const char *xml, unsigned int flags, hvD
 		return -1;
 	if (find_for_def(drv, def, &obj, err) < 0)
 		return -1;
-	if (obj && hv_job_begin(obj, err) < 0)
+	if (obj && hv_job_begin(drv, obj, err) < 0)
 		return -1;
+	/* Another thread may have defined this name or UUID while we waited for the job. */
+	if (obj) {
+		hvDomainObj *held = obj;
+		if (find_for_def(drv, def, &obj, err) < 0 || obj != held) {
+			if (obj != held)
+				hv_error_set(err, VIR_ERR_OPERATION_FAILED,
+				             "domain '%s' changed while this definition waited",
+				             def->name);
+			hv_job_end(drv, held);
+			return -1;
+		}
+	}
 	if (hv_persist_save(drv->persist, def, err) < 0) {
 		if (obj)
-			hv_job_end(obj);
+			hv_job_end(drv, obj);
 		return -1;
 	}
 	if (obj) {
@@ -130,7 +144,7 @@ int hv_driver_define_xml(hvDriver *drv, const char *xml, unsigned int flags, hvD
 		hv_domain_def_free(obj->def);
 		obj->def = g_steal_pointer(&def);
 		obj->persistent = TRUE;
-		hv_job_end(obj);
+		hv_job_end(drv, obj);
 	} else {
 		was_persistent = FALSE;
 		obj = hv_obj_add(drv, g_steal_pointer(&def), TRUE);
@@ -153,21 +167,21 @@ int hv_driver_undefine(hvDriver *drv, const unsigned char *uuid, unsigned int fl
 	hvDomainObj *obj;
 
 	if (hv_check_flags(flags, allowed, "virDomainUndefineFlags", err) < 0 ||
-	    !(obj = hv_obj_find(drv, uuid, err)) || hv_job_begin(obj, err) < 0)
+	    !(obj = hv_obj_find(drv, uuid, err)) || hv_job_begin(drv, obj, err) < 0)
 		return -1;
 	if (!obj->persistent) {
-		hv_job_end(obj);
+		hv_job_end(drv, obj);
 		return hv_error_set(err, VIR_ERR_OPERATION_INVALID,
 		                    "cannot undefine transient domain");
 	}
 	if (hv_persist_delete(drv->persist, obj->def->name, err) < 0) {
-		hv_job_end(obj);
+		hv_job_end(drv, obj);
 		return -1;
 	}
 	obj->persistent = FALSE;
 	obj->autostart = FALSE;
 	hv_emit_lifecycle(drv, obj, VIR_DOMAIN_EVENT_UNDEFINED, VIR_DOMAIN_EVENT_UNDEFINED_REMOVED);
-	hv_job_end(obj);
+	hv_job_end(drv, obj);
 	if (!hv_obj_active(obj))
 		hv_obj_remove(drv, obj); /* a running one stays, as a transient domain */
 	return 0;
@@ -185,13 +199,13 @@ int hv_driver_create(hvDriver *drv, const unsigned char *uuid, unsigned int flag
 	                   VIR_DOMAIN_START_PAUSED | VIR_DOMAIN_START_BYPASS_CACHE |
 	                       VIR_DOMAIN_START_FORCE_BOOT,
 	                   "virDomainCreateWithFlags", err) < 0 ||
-	    !(obj = hv_obj_find(drv, uuid, err)) || hv_job_begin(obj, err) < 0)
+	    !(obj = hv_obj_find(drv, uuid, err)) || hv_job_begin(drv, obj, err) < 0)
 		return -1;
 	if (hv_obj_active(obj))
 		hv_error_set(err, VIR_ERR_OPERATION_INVALID, "domain is already running");
 	else
 		rc = hv_domain_start(drv, obj, flags & VIR_DOMAIN_START_PAUSED, err);
-	hv_job_end(obj);
+	hv_job_end(drv, obj);
 	if (rc == 0)
 		hv_obj_ref(obj, out);
 	return rc;
@@ -214,12 +228,13 @@ int hv_driver_create_xml(hvDriver *drv, const char *xml, unsigned int flags, hvD
 		return hv_error_set(err, VIR_ERR_OPERATION_INVALID,
 		                    "domain '%s' is already defined; start it instead", def->name);
 	obj = hv_obj_add(drv, g_steal_pointer(&def), FALSE);
-	hv_job_begin(obj, NULL);
+	hv_job_begin(drv, obj, NULL); /* new: nobody else can hold it */
 	if (hv_domain_start(drv, obj, flags & VIR_DOMAIN_START_PAUSED, err) < 0) {
 		hv_obj_remove(drv, obj);
+		hv_job_end(drv, obj);
 		return -1;
 	}
-	hv_job_end(obj);
+	hv_job_end(drv, obj);
 	hv_obj_ref(obj, out);
 	return 0;
 }
@@ -231,15 +246,15 @@ int hv_driver_destroy(hvDriver *drv, const unsigned char *uuid, unsigned int fla
 	hvDomainObj *obj;
 
 	if (hv_check_flags(flags, VIR_DOMAIN_DESTROY_GRACEFUL, "virDomainDestroyFlags", err) < 0 ||
-	    !(obj = hv_obj_find(drv, uuid, err)) || hv_job_begin(obj, err) < 0)
+	    !(obj = hv_obj_find(drv, uuid, err)) || hv_job_begin(drv, obj, err) < 0)
 		return -1;
 	if (hv_check_active(obj, err) < 0) {
-		hv_job_end(obj);
+		hv_job_end(drv, obj);
 		return -1;
 	}
-	hv_job_end(obj);
 	hv_domain_stopped(drv, obj, VIR_DOMAIN_SHUTOFF_DESTROYED,
 	                  VIR_DOMAIN_EVENT_STOPPED_DESTROYED);
+	hv_job_end(drv, obj);
 	return 0;
 }
 
@@ -251,10 +266,10 @@ static hvDomainObj *running_obj(hvDriver *drv, const unsigned char *uuid, GError
 {
 	hvDomainObj *obj = hv_obj_find(drv, uuid, err);
 
-	if (!obj || hv_job_begin(obj, err) < 0)
+	if (!obj || hv_job_begin(drv, obj, err) < 0)
 		return NULL;
 	if (hv_check_active(obj, err) < 0) {
-		hv_job_end(obj);
+		hv_job_end(drv, obj);
 		return NULL;
 	}
 	return obj;
@@ -271,8 +286,8 @@ int hv_driver_shutdown(hvDriver *drv, const unsigned char *uuid, unsigned int fl
 	if (obj->state != VIR_DOMAIN_RUNNING)
 		hv_error_set(err, VIR_ERR_OPERATION_INVALID, "domain is not running");
 	else
-		rc = drv->be->ops->shutdown(drv->be, obj->id, err);
-	hv_job_end(obj);
+		rc = HV_BE(drv, drv->be->ops->shutdown(drv->be, obj->id, err));
+	hv_job_end(drv, obj);
 	return rc;
 }
 
@@ -287,8 +302,8 @@ int hv_driver_reboot(hvDriver *drv, const unsigned char *uuid, unsigned int flag
 	if (obj->state != VIR_DOMAIN_RUNNING)
 		hv_error_set(err, VIR_ERR_OPERATION_INVALID, "domain is not running");
 	else
-		rc = drv->be->ops->reboot(drv->be, obj->id, FALSE, err);
-	hv_job_end(obj);
+		rc = HV_BE(drv, drv->be->ops->reboot(drv->be, obj->id, FALSE, err));
+	hv_job_end(drv, obj);
 	return rc;
 }
 
@@ -303,21 +318,21 @@ static int restart_domain(hvDriver *drv, hvDomainObj *obj, gboolean *gone, GErro
 	int domid;
 
 	*gone = FALSE;
-	if (drv->be->ops->reboot(drv->be, obj->id, TRUE, &e) == 0)
+	if (HV_BE(drv, drv->be->ops->reboot(drv->be, obj->id, TRUE, &e)) == 0)
 		return 0;
 	if (!g_error_matches(e, HV_ERROR, VIR_ERR_OPERATION_UNSUPPORTED)) {
 		g_propagate_error(err, g_steal_pointer(&e));
 		return -1;
 	}
 	hv_console_domain_gone(obj);
-	drv->be->ops->destroy(drv->be, obj->id, NULL);
-	if (drv->be->ops->create(drv->be, obj->live, FALSE, &domid, err) < 0) {
+	HV_BE(drv, drv->be->ops->destroy(drv->be, obj->id, NULL));
+	if (HV_BE(drv, drv->be->ops->create(drv->be, obj->live, FALSE, &domid, err)) < 0) {
 		*gone = TRUE; /* destroyed, and not built again */
 		return -1;
 	}
 	/* The new domain's devices get the limits the old one had (its live ones). */
 	if (apply_io_limits(drv, domid, obj->live, err) < 0) {
-		drv->be->ops->destroy(drv->be, domid, NULL);
+		HV_BE(drv, drv->be->ops->destroy(drv->be, domid, NULL));
 		*gone = TRUE;
 		return -1;
 	}
@@ -338,16 +353,16 @@ int hv_driver_reset(hvDriver *drv, const unsigned char *uuid, unsigned int flags
 		return -1;
 	rc = restart_domain(drv, obj, &gone, err);
 	if (gone) {
-		hv_job_end(obj);
 		hv_domain_stopped(drv, obj, VIR_DOMAIN_SHUTOFF_FAILED,
 		                  VIR_DOMAIN_EVENT_STOPPED_FAILED);
+		hv_job_end(drv, obj);
 		return -1;
 	}
 	if (rc == 0) {
 		set_state(drv, obj, VIR_DOMAIN_RUNNING, VIR_DOMAIN_RUNNING_BOOTED);
 		hv_emit(drv, obj, VIR_DOMAIN_EVENT_ID_REBOOT, 0);
 	}
-	hv_job_end(obj);
+	hv_job_end(drv, obj);
 	return rc;
 }
 
@@ -359,14 +374,14 @@ int hv_driver_suspend(hvDriver *drv, const unsigned char *uuid, GError **err)
 	if (!obj)
 		return -1;
 	if (obj->state != VIR_DOMAIN_PAUSED) {
-		rc = drv->be->ops->pause(drv->be, obj->id, err);
+		rc = HV_BE(drv, drv->be->ops->pause(drv->be, obj->id, err));
 		if (rc == 0) {
 			set_state(drv, obj, VIR_DOMAIN_PAUSED, VIR_DOMAIN_PAUSED_USER);
 			hv_emit_lifecycle(drv, obj, VIR_DOMAIN_EVENT_SUSPENDED,
 			                  VIR_DOMAIN_EVENT_SUSPENDED_PAUSED);
 		}
 	}
-	hv_job_end(obj);
+	hv_job_end(drv, obj);
 	return rc;
 }
 
@@ -381,12 +396,12 @@ int hv_driver_resume(hvDriver *drv, const unsigned char *uuid, GError **err)
 		hv_error_set(err, VIR_ERR_OPERATION_INVALID, "domain has crashed");
 	} else if (obj->state != VIR_DOMAIN_PAUSED) {
 		hv_error_set(err, VIR_ERR_OPERATION_INVALID, "domain is not paused");
-	} else if ((rc = drv->be->ops->unpause(drv->be, obj->id, err)) == 0) {
+	} else if ((rc = HV_BE(drv, drv->be->ops->unpause(drv->be, obj->id, err))) == 0) {
 		set_state(drv, obj, VIR_DOMAIN_RUNNING, VIR_DOMAIN_RUNNING_UNPAUSED);
 		hv_emit_lifecycle(drv, obj, VIR_DOMAIN_EVENT_RESUMED,
 		                  VIR_DOMAIN_EVENT_RESUMED_UNPAUSED);
 	}
-	hv_job_end(obj);
+	hv_job_end(drv, obj);
 	return rc;
 }
 
@@ -407,14 +422,26 @@ static void restart_in_place(hvDriver *drv, hvDomainObj *obj)
 	hv_emit(drv, obj, VIR_DOMAIN_EVENT_ID_REBOOT, 0);
 }
 
+typedef struct {
+	int domid;
+	hvBackendEvent ev;
+} PendingEvent;
+
+/* Called by the backend from any thread, maybe holding be->lock: only queues. */
 void hv_driver_backend_event(int domid, hvBackendEvent ev, void *opaque)
 {
 	hvDriver *drv = opaque;
-	hvDomainObj *obj = hv_obj_find_id(drv, domid);
+	PendingEvent *p = g_new(PendingEvent, 1);
+
+	p->domid = domid;
+	p->ev = ev;
+	g_thread_pool_push(drv->event_pool, p, NULL);
+}
+
+static void handle_event(hvDriver *drv, hvDomainObj *obj, hvBackendEvent ev)
+{
 	hvLifecycleAction action;
 
-	if (!obj)
-		return;
 	switch (ev) {
 	case HV_BACKEND_POWEROFF:
 		g_message("domain '%s': the guest powered off", obj->def->name);
@@ -436,7 +463,7 @@ void hv_driver_backend_event(int domid, hvBackendEvent ev, void *opaque)
 			restart_in_place(drv, obj);
 		} else if (action == HV_LIFECYCLE_PRESERVE) {
 			/* Kept on the machine, stopped, for inspection. */
-			drv->be->ops->pause(drv->be, obj->id, NULL);
+			HV_BE(drv, drv->be->ops->pause(drv->be, obj->id, NULL));
 			set_state(drv, obj, VIR_DOMAIN_CRASHED, VIR_DOMAIN_CRASHED_PANICKED);
 		} else {
 			hv_domain_stopped(drv, obj, VIR_DOMAIN_SHUTOFF_CRASHED,
@@ -458,4 +485,28 @@ void hv_driver_backend_event(int domid, hvBackendEvent ev, void *opaque)
 			restart_in_place(drv, obj);
 		break;
 	}
+}
+
+/* The event thread: one event at a time, in the order the machine reported them, each in a
+ * job on its domain (waiting for the API call that holds it, however long it takes). */
+void hv_driver_event_thread(gpointer data, gpointer opaque)
+{
+	hvDriver *drv = opaque;
+	PendingEvent *p = data;
+	hvDomainObj *obj;
+
+	g_mutex_lock(&drv->lock);
+	while ((obj = hv_obj_find_id(drv, p->domid))) {
+		g_autoptr(GError) e = NULL;
+
+		if (hv_job_begin(drv, obj, &e) < 0)
+			continue; /* still busy after HV_JOB_WAIT_S, or removed: look again */
+		/* While we waited the domain may have stopped, or been restarted with a new id. */
+		if (obj->id == p->domid)
+			handle_event(drv, obj, p->ev);
+		hv_job_end(drv, obj);
+		break;
+	}
+	g_mutex_unlock(&drv->lock);
+	g_free(p);
 }

@@ -158,7 +158,7 @@ static int set_tunables(hvDriver *drv, const unsigned char *uuid, virTypedParame
 
 	if (hv_check_flags(flags, VIR_DOMAIN_AFFECT_LIVE | VIR_DOMAIN_AFFECT_CONFIG, fn, err) < 0 ||
 	    check_params(params, n, names, type, err) < 0 || !(obj = hv_obj_find(drv, uuid, err)) ||
-	    hv_job_begin(obj, err) < 0)
+	    hv_job_begin(drv, obj, err) < 0)
 		return -1;
 	if (hv_obj_resolve_affect(obj, &flags, err) < 0)
 		goto endjob;
@@ -183,7 +183,7 @@ static int set_tunables(hvDriver *drv, const unsigned char *uuid, virTypedParame
 	}
 	rc = 0;
 endjob:
-	hv_job_end(obj);
+	hv_job_end(drv, obj);
 	return rc;
 }
 
@@ -191,7 +191,7 @@ static int live_sched(hvDriver *drv, hvDomainObj *obj, const hvDomainDef *live, 
 {
 	hvSchedParams p = {live->weight, live->cap, live->reservation};
 
-	return drv->be->ops->set_sched(drv->be, obj->id, &p, err);
+	return HV_BE(drv, drv->be->ops->set_sched(drv->be, obj->id, &p, err));
 }
 
 int hv_driver_set_sched_params(hvDriver *drv, const unsigned char *uuid,
@@ -227,7 +227,8 @@ static void apply_memory(hvDomainDef *def, virTypedParameterPtr params, int n)
 
 static int live_memory(hvDriver *drv, hvDomainObj *obj, const hvDomainDef *live, GError **err)
 {
-	return drv->be->ops->set_guarantee(drv->be, obj->id, live->min_guarantee_kib, err);
+	return HV_BE(drv,
+	             drv->be->ops->set_guarantee(drv->be, obj->id, live->min_guarantee_kib, err));
 }
 
 int hv_driver_set_memory_params(hvDriver *drv, const unsigned char *uuid,
@@ -293,8 +294,8 @@ int hv_driver_get_interface_params(hvDriver *drv, const unsigned char *uuid, con
 }
 
 /* The interface or disk named by the current set call (set_tunables' apply has no room for
- * it; calls run one at a time on the main loop). */
-static const char *tune_device;
+ * it). Per thread: calls run in several worker threads. */
+static _Thread_local const char *tune_device;
 
 static void apply_iface(hvDomainDef *def, virTypedParameterPtr params, int n)
 {
@@ -306,8 +307,9 @@ static void apply_iface(hvDomainDef *def, virTypedParameterPtr params, int n)
 
 static int live_iface(hvDriver *drv, hvDomainObj *obj, const hvDomainDef *live, GError **err)
 {
-	return drv->be->ops->set_bandwidth(drv->be, obj->id,
-	                                   hv_domain_def_find_interface(live, tune_device), err);
+	return HV_BE(
+	    drv, drv->be->ops->set_bandwidth(drv->be, obj->id,
+	                                     hv_domain_def_find_interface(live, tune_device), err));
 }
 
 int hv_driver_set_interface_params(hvDriver *drv, const unsigned char *uuid, const char *device,
@@ -410,8 +412,8 @@ static void apply_iotune(hvDomainDef *def, virTypedParameterPtr params, int n)
 
 static int live_iotune(hvDriver *drv, hvDomainObj *obj, const hvDomainDef *live, GError **err)
 {
-	return drv->be->ops->set_iotune(drv->be, obj->id,
-	                                hv_domain_def_find_disk(live, tune_device), err);
+	return HV_BE(drv, drv->be->ops->set_iotune(
+	                      drv->be, obj->id, hv_domain_def_find_disk(live, tune_device), err));
 }
 
 int hv_driver_set_block_io_tune(hvDriver *drv, const unsigned char *uuid, const char *disk,
@@ -437,18 +439,15 @@ int hv_driver_set_block_io_tune(hvDriver *drv, const unsigned char *uuid, const 
 
 /* ---- statistics ---- */
 
-int hv_driver_get_cpu_stats(hvDriver *drv, const unsigned char *uuid, int start_cpu,
-                            unsigned int ncpus, virTypedParameterPtr *params, int *per_cpu,
-                            int *ncpus_out, GError **err)
+/* hv_driver_get_cpu_stats inside its job. */
+static int cpu_stats(hvDriver *drv, hvDomainObj *obj, int start_cpu, unsigned int ncpus,
+                     virTypedParameterPtr *params, int *ncpus_out, GError **err)
 {
-	hvDomainObj *obj = hv_obj_find(drv, uuid, err);
 	virNodeInfo node;
 	hvBackendDomInfo bi;
 
-	*params = NULL;
-	*per_cpu = 1;
-	if (!obj || hv_check_active(obj, err) < 0 || hv_driver_node_info(drv, &node, err) < 0 ||
-	    drv->be->ops->info(drv->be, obj->id, &bi, err) < 0)
+	if (hv_check_active(obj, err) < 0 || hv_driver_node_info(drv, &node, err) < 0 ||
+	    HV_BE(drv, drv->be->ops->info(drv->be, obj->id, &bi, err)) < 0)
 		return -1;
 	if (start_cpu == -1) {
 		if (ncpus != 1)
@@ -474,7 +473,7 @@ int hv_driver_get_cpu_stats(hvDriver *drv, const unsigned char *uuid, int start_
 	/* Time of each vcpu, charged to the physical CPU it runs on. */
 	for (unsigned int v = 0; v < obj->live->vcpus; v++) {
 		hvBackendVcpuInfo vi;
-		if (drv->be->ops->vcpu_info(drv->be, obj->id, v, &vi, NULL) == 0 &&
+		if (HV_BE(drv, drv->be->ops->vcpu_info(drv->be, obj->id, v, &vi, NULL)) == 0 &&
 		    vi.pcpu >= start_cpu && vi.pcpu < start_cpu + n)
 			(*params)[vi.pcpu - start_cpu].value.ul += vi.cpu_time_ns;
 	}
@@ -482,19 +481,43 @@ int hv_driver_get_cpu_stats(hvDriver *drv, const unsigned char *uuid, int start_
 	return 0;
 }
 
+int hv_driver_get_cpu_stats(hvDriver *drv, const unsigned char *uuid, int start_cpu,
+                            unsigned int ncpus, virTypedParameterPtr *params, int *per_cpu,
+                            int *ncpus_out, GError **err)
+{
+	hvDomainObj *obj;
+	int rc;
+
+	*params = NULL;
+	*per_cpu = 1;
+	if (!(obj = hv_obj_find_job(drv, uuid, err)))
+		return -1;
+	rc = cpu_stats(drv, obj, start_cpu, ncpus, params, ncpus_out, err);
+	hv_job_end(drv, obj);
+	return rc;
+}
+
 #define STATS_SUPPORTED                                                                            \
 	(VIR_DOMAIN_STATS_STATE | VIR_DOMAIN_STATS_CPU_TOTAL | VIR_DOMAIN_STATS_BALLOON |          \
 	 VIR_DOMAIN_STATS_VCPU | VIR_DOMAIN_STATS_INTERFACE | VIR_DOMAIN_STATS_BLOCK)
 
+/* One domain's record, taken in a job on it (NULL if it went away meanwhile). */
 static hvDomainStatsRecord *stats_record(hvDriver *drv, hvDomainObj *obj, unsigned int stats)
 {
-	hvDomainStatsRecord *rec = g_new0(hvDomainStatsRecord, 1);
-	const hvDomainDef *def = hv_obj_active(obj) ? obj->live : obj->def;
+	hvDomainStatsRecord *rec;
+	const hvDomainDef *def;
 	hvBackendDomInfo bi = {0};
-	gboolean active =
-	    hv_obj_active(obj) && drv->be->ops->info(drv->be, obj->id, &bi, NULL) == 0;
-	GArray *p = g_array_new(FALSE, TRUE, sizeof(virTypedParameter));
+	gboolean active;
+	GArray *p;
 	virTypedParameter t;
+
+	if (hv_job_begin(drv, obj, NULL) < 0)
+		return NULL;
+	rec = g_new0(hvDomainStatsRecord, 1);
+	def = hv_obj_active(obj) ? obj->live : obj->def;
+	active =
+	    hv_obj_active(obj) && HV_BE(drv, drv->be->ops->info(drv->be, obj->id, &bi, NULL)) == 0;
+	p = g_array_new(FALSE, TRUE, sizeof(virTypedParameter));
 
 #define ADD(kind, name, v)                                                                         \
 	do {                                                                                       \
@@ -519,7 +542,7 @@ static hvDomainStatsRecord *stats_record(hvDriver *drv, hvDomainObj *obj, unsign
 		for (unsigned int v = 0; active && v < def->vcpus; v++) {
 			hvBackendVcpuInfo vi;
 			char name[VIR_TYPED_PARAM_FIELD_LENGTH];
-			if (drv->be->ops->vcpu_info(drv->be, obj->id, v, &vi, NULL) < 0)
+			if (HV_BE(drv, drv->be->ops->vcpu_info(drv->be, obj->id, v, &vi, NULL)) < 0)
 				continue;
 			g_snprintf(name, sizeof(name), "vcpu.%u.state", v);
 			ADD(int, name, vi.state);
@@ -534,7 +557,7 @@ static hvDomainStatsRecord *stats_record(hvDriver *drv, hvDomainObj *obj, unsign
 			const hvInterfaceDef *n = def->interfaces->pdata[i];
 			hvBackendNicStats ns = {0};
 			char name[VIR_TYPED_PARAM_FIELD_LENGTH];
-			drv->be->ops->nic_stats(drv->be, obj->id, i, &ns, NULL);
+			HV_BE(drv, drv->be->ops->nic_stats(drv->be, obj->id, i, &ns, NULL));
 #define NET(field, v)                                                                              \
 	do {                                                                                       \
 		g_snprintf(name, sizeof(name), "net.%u." field, i);                                \
@@ -559,7 +582,7 @@ static hvDomainStatsRecord *stats_record(hvDriver *drv, hvDomainObj *obj, unsign
 			const hvDiskDef *d = def->disks->pdata[i];
 			hvBackendDiskStats ds = {0};
 			char name[VIR_TYPED_PARAM_FIELD_LENGTH];
-			drv->be->ops->disk_stats(drv->be, obj->id, d, &ds, NULL);
+			HV_BE(drv, drv->be->ops->disk_stats(drv->be, obj->id, d, &ds, NULL));
 			g_snprintf(name, sizeof(name), "block.%u.name", i);
 			ADD(string, name, d->target_dev);
 			g_snprintf(name, sizeof(name), "block.%u.path", i);
@@ -577,6 +600,7 @@ static hvDomainStatsRecord *stats_record(hvDriver *drv, hvDomainObj *obj, unsign
 #undef ADD
 	rec->nparams = p->len;
 	rec->params = (virTypedParameterPtr)g_array_free(p, FALSE);
+	hv_job_end(drv, obj);
 	return rec;
 }
 
@@ -612,6 +636,9 @@ GPtrArray *hv_driver_get_all_stats(hvDriver *drv, const unsigned char (*uuids)[1
 		       NULL;
 	stats = stats ? stats & STATS_SUPPORTED : STATS_SUPPORTED;
 	out = g_ptr_array_new_with_free_func((GDestroyNotify)hv_domain_stats_record_free);
+	/* The domains asked for, held by reference: the list may change while a record is
+	 * taken (the lock is dropped for the machine's figures). */
+	g_autoptr(GPtrArray) objs = g_ptr_array_new_with_free_func((GDestroyNotify)hv_obj_unref);
 	if (nuuids) {
 		for (unsigned int i = 0; i < nuuids; i++) {
 			hvDomainObj *obj = hv_obj_find(drv, uuids[i], err);
@@ -619,12 +646,22 @@ GPtrArray *hv_driver_get_all_stats(hvDriver *drv, const unsigned char (*uuids)[1
 				g_ptr_array_unref(out);
 				return NULL;
 			}
-			g_ptr_array_add(out, stats_record(drv, obj, stats));
+			obj->refs++;
+			g_ptr_array_add(objs, obj);
 		}
-		return out;
+	} else {
+		for (guint i = 0; i < drv->doms->len; i++) {
+			hvDomainObj *obj = drv->doms->pdata[i];
+			if (hv_obj_matches(obj, flags & filters)) {
+				obj->refs++;
+				g_ptr_array_add(objs, obj);
+			}
+		}
 	}
-	for (guint i = 0; i < drv->doms->len; i++)
-		if (hv_obj_matches(drv->doms->pdata[i], flags & filters))
-			g_ptr_array_add(out, stats_record(drv, drv->doms->pdata[i], stats));
+	for (guint i = 0; i < objs->len; i++) {
+		hvDomainStatsRecord *rec = stats_record(drv, objs->pdata[i], stats);
+		if (rec)
+			g_ptr_array_add(out, rec);
+	}
 	return out;
 }

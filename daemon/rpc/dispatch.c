@@ -19,8 +19,10 @@ bool_t xdr_hv_rpc_void(XDR *xdr, hv_rpc_void *v)
 	return TRUE;
 }
 
-#define RO  HV_RPC_PROC_READ
-#define PRE HV_RPC_PROC_BEFORE_OPEN
+#define RO   HV_RPC_PROC_READ
+#define PRE  HV_RPC_PROC_BEFORE_OPEN
+#define MAIN HV_RPC_PROC_MAIN
+#define PRIO HV_RPC_PROC_PRIO
 #define P(num, name, fn, argt, rett, fl)                                                           \
 	[REMOTE_PROC_##                                                                            \
 	    num] = {name,         fn, (xdrproc_t)xdr_##argt, sizeof(argt), (xdrproc_t)xdr_##rett,  \
@@ -29,32 +31,33 @@ bool_t xdr_hv_rpc_void(XDR *xdr, hv_rpc_void *v)
 /* One entry per procedure served; the index is the procedure number. */
 static const hvRpcProc procs[] = {
     P(CONNECT_OPEN, "virConnectOpen", hv_rpc_connect_open, remote_connect_open_args, hv_rpc_void,
-      RO | PRE),
-    P(CONNECT_CLOSE, "virConnectClose", hv_rpc_connect_close, hv_rpc_void, hv_rpc_void, RO | PRE),
+      RO | PRE | MAIN),
+    P(CONNECT_CLOSE, "virConnectClose", hv_rpc_connect_close, hv_rpc_void, hv_rpc_void,
+      RO | PRE | MAIN),
     P(AUTH_LIST, "virConnectAuthList", hv_rpc_auth_list, hv_rpc_void, remote_auth_list_ret,
-      RO | PRE),
+      RO | PRE | MAIN),
     P(CONNECT_SUPPORTS_FEATURE, "virConnectSupportsFeature", hv_rpc_connect_supports_feature,
-      remote_connect_supports_feature_args, remote_connect_supports_feature_ret, RO | PRE),
+      remote_connect_supports_feature_args, remote_connect_supports_feature_ret, RO | PRE | MAIN),
     P(CONNECT_REGISTER_CLOSE_CALLBACK, "virConnectRegisterCloseCallback", hv_rpc_connect_noop,
-      hv_rpc_void, hv_rpc_void, RO),
+      hv_rpc_void, hv_rpc_void, RO | MAIN),
     P(CONNECT_UNREGISTER_CLOSE_CALLBACK, "virConnectUnregisterCloseCallback", hv_rpc_connect_noop,
-      hv_rpc_void, hv_rpc_void, RO),
+      hv_rpc_void, hv_rpc_void, RO | MAIN),
     P(CONNECT_GET_TYPE, "virConnectGetType", hv_rpc_connect_get_type, hv_rpc_void,
-      remote_connect_get_type_ret, RO),
+      remote_connect_get_type_ret, RO | MAIN),
     P(CONNECT_GET_VERSION, "virConnectGetVersion", hv_rpc_connect_get_version, hv_rpc_void,
-      remote_connect_get_version_ret, RO),
+      remote_connect_get_version_ret, RO | MAIN),
     P(CONNECT_GET_LIB_VERSION, "virConnectGetLibVersion", hv_rpc_connect_get_lib_version,
-      hv_rpc_void, remote_connect_get_lib_version_ret, RO),
+      hv_rpc_void, remote_connect_get_lib_version_ret, RO | MAIN),
     P(CONNECT_GET_HOSTNAME, "virConnectGetHostname", hv_rpc_connect_get_hostname, hv_rpc_void,
-      remote_connect_get_hostname_ret, RO),
+      remote_connect_get_hostname_ret, RO | MAIN),
     P(CONNECT_GET_URI, "virConnectGetURI", hv_rpc_connect_get_uri, hv_rpc_void,
-      remote_connect_get_uri_ret, RO),
+      remote_connect_get_uri_ret, RO | MAIN),
     P(CONNECT_GET_MAX_VCPUS, "virConnectGetMaxVcpus", hv_rpc_connect_get_max_vcpus,
-      remote_connect_get_max_vcpus_args, remote_connect_get_max_vcpus_ret, RO),
+      remote_connect_get_max_vcpus_args, remote_connect_get_max_vcpus_ret, RO | PRIO),
     P(CONNECT_GET_CAPABILITIES, "virConnectGetCapabilities", hv_rpc_connect_get_capabilities,
       hv_rpc_void, remote_connect_get_capabilities_ret, RO),
     P(CONNECT_IS_SECURE, "virConnectIsSecure", hv_rpc_connect_is_secure, hv_rpc_void,
-      remote_connect_is_secure_ret, RO),
+      remote_connect_is_secure_ret, RO | MAIN),
     P(NODE_GET_INFO, "virNodeGetInfo", hv_rpc_node_get_info, hv_rpc_void, remote_node_get_info_ret,
       RO),
     P(NODE_GET_FREE_MEMORY, "virNodeGetFreeMemory", hv_rpc_node_get_free_memory, hv_rpc_void,
@@ -64,27 +67,28 @@ static const hvRpcProc procs[] = {
     P(NODE_GET_MEMORY_STATS, "virNodeGetMemoryStats", hv_rpc_node_get_memory_stats,
       remote_node_get_memory_stats_args, remote_node_get_memory_stats_ret, RO),
     P(NODE_GET_SECURITY_MODEL, "virNodeGetSecurityModel", hv_rpc_node_get_security_model,
-      hv_rpc_void, remote_node_get_security_model_ret, RO),
+      hv_rpc_void, remote_node_get_security_model_ret, RO | PRIO),
     P(NODE_GET_CPU_MAP, "virNodeGetCPUMap", hv_rpc_node_get_cpu_map, remote_node_get_cpu_map_args,
       remote_node_get_cpu_map_ret, RO),
 
     P(CONNECT_LIST_ALL_DOMAINS, "virConnectListAllDomains", hv_rpc_connect_list_all_domains,
-      remote_connect_list_all_domains_args, remote_connect_list_all_domains_ret, RO),
+      remote_connect_list_all_domains_args, remote_connect_list_all_domains_ret, RO | PRIO),
     P(CONNECT_LIST_DOMAINS, "virConnectListDomains", hv_rpc_connect_list_domains,
-      remote_connect_list_domains_args, remote_connect_list_domains_ret, RO),
+      remote_connect_list_domains_args, remote_connect_list_domains_ret, RO | PRIO),
     P(CONNECT_LIST_DEFINED_DOMAINS, "virConnectListDefinedDomains",
       hv_rpc_connect_list_defined_domains, remote_connect_list_defined_domains_args,
-      remote_connect_list_defined_domains_ret, RO),
+      remote_connect_list_defined_domains_ret, RO | PRIO),
     P(CONNECT_NUM_OF_DOMAINS, "virConnectNumOfDomains", hv_rpc_connect_num_of_domains, hv_rpc_void,
-      remote_connect_num_of_domains_ret, RO),
+      remote_connect_num_of_domains_ret, RO | PRIO),
     P(CONNECT_NUM_OF_DEFINED_DOMAINS, "virConnectNumOfDefinedDomains",
-      hv_rpc_connect_num_of_defined_domains, hv_rpc_void, remote_connect_num_of_domains_ret, RO),
+      hv_rpc_connect_num_of_defined_domains, hv_rpc_void, remote_connect_num_of_domains_ret,
+      RO | PRIO),
     P(DOMAIN_LOOKUP_BY_ID, "virDomainLookupByID", hv_rpc_domain_lookup_by_id,
-      remote_domain_lookup_by_id_args, remote_domain_ret, RO),
+      remote_domain_lookup_by_id_args, remote_domain_ret, RO | PRIO),
     P(DOMAIN_LOOKUP_BY_NAME, "virDomainLookupByName", hv_rpc_domain_lookup_by_name,
-      remote_domain_lookup_by_name_args, remote_domain_ret, RO),
+      remote_domain_lookup_by_name_args, remote_domain_ret, RO | PRIO),
     P(DOMAIN_LOOKUP_BY_UUID, "virDomainLookupByUUID", hv_rpc_domain_lookup_by_uuid,
-      remote_domain_lookup_by_uuid_args, remote_domain_ret, RO),
+      remote_domain_lookup_by_uuid_args, remote_domain_ret, RO | PRIO),
 
     P(DOMAIN_DEFINE_XML, "virDomainDefineXML", hv_rpc_domain_define_xml, remote_domain_xml_args,
       remote_domain_ret, 0),
@@ -120,21 +124,21 @@ static const hvRpcProc procs[] = {
     P(DOMAIN_GET_STATE, "virDomainGetState", hv_rpc_domain_get_state, remote_domain_flags_args,
       remote_domain_get_state_ret, RO),
     P(DOMAIN_GET_XML_DESC, "virDomainGetXMLDesc", hv_rpc_domain_get_xml_desc,
-      remote_domain_flags_args, remote_domain_string_ret, RO),
+      remote_domain_flags_args, remote_domain_string_ret, RO | PRIO),
     P(DOMAIN_GET_OS_TYPE, "virDomainGetOSType", hv_rpc_domain_get_os_type, remote_domain_args,
-      remote_domain_string_ret, RO),
+      remote_domain_string_ret, RO | PRIO),
     P(DOMAIN_IS_ACTIVE, "virDomainIsActive", hv_rpc_domain_is_active, remote_domain_args,
-      remote_domain_int_ret, RO),
+      remote_domain_int_ret, RO | PRIO),
     P(DOMAIN_IS_PERSISTENT, "virDomainIsPersistent", hv_rpc_domain_is_persistent,
-      remote_domain_args, remote_domain_int_ret, RO),
+      remote_domain_args, remote_domain_int_ret, RO | PRIO),
     P(DOMAIN_IS_UPDATED, "virDomainIsUpdated", hv_rpc_domain_is_updated, remote_domain_args,
-      remote_domain_int_ret, RO),
+      remote_domain_int_ret, RO | PRIO),
     P(DOMAIN_GET_AUTOSTART, "virDomainGetAutostart", hv_rpc_domain_get_autostart,
-      remote_domain_args, remote_domain_int_ret, RO),
+      remote_domain_args, remote_domain_int_ret, RO | PRIO),
     P(DOMAIN_SET_AUTOSTART, "virDomainSetAutostart", hv_rpc_domain_set_autostart,
       remote_domain_set_autostart_args, hv_rpc_void, 0),
     P(DOMAIN_GET_MAX_MEMORY, "virDomainGetMaxMemory", hv_rpc_domain_get_max_memory,
-      remote_domain_args, remote_domain_ulong_ret, RO),
+      remote_domain_args, remote_domain_ulong_ret, RO | PRIO),
     P(DOMAIN_SET_MEMORY, "virDomainSetMemory", hv_rpc_domain_set_memory,
       remote_domain_set_memory_args, hv_rpc_void, 0),
     P(DOMAIN_SET_MAX_MEMORY, "virDomainSetMaxMemory", hv_rpc_domain_set_max_memory,
@@ -146,7 +150,7 @@ static const hvRpcProc procs[] = {
     P(DOMAIN_SET_VCPUS_FLAGS, "virDomainSetVcpusFlags", hv_rpc_domain_set_vcpus_flags,
       remote_domain_set_vcpus_flags_args, hv_rpc_void, 0),
     P(DOMAIN_GET_VCPUS_FLAGS, "virDomainGetVcpusFlags", hv_rpc_domain_get_vcpus_flags,
-      remote_domain_flags_args, remote_domain_int_ret, RO),
+      remote_domain_flags_args, remote_domain_int_ret, RO | PRIO),
     P(DOMAIN_GET_MAX_VCPUS, "virDomainGetMaxVcpus", hv_rpc_domain_get_max_vcpus, remote_domain_args,
       remote_domain_int_ret, RO),
     P(DOMAIN_GET_VCPUS, "virDomainGetVcpus", hv_rpc_domain_get_vcpus, remote_domain_get_vcpus_args,
@@ -158,22 +162,22 @@ static const hvRpcProc procs[] = {
     P(DOMAIN_INTERFACE_STATS, "virDomainInterfaceStats", hv_rpc_domain_interface_stats,
       remote_domain_interface_stats_args, remote_domain_interface_stats_ret, RO),
     P(DOMAIN_HAS_MANAGED_SAVE_IMAGE, "virDomainHasManagedSaveImage", hv_rpc_domain_zero,
-      remote_domain_flags_args, remote_domain_int_ret, RO),
+      remote_domain_flags_args, remote_domain_int_ret, RO | PRIO),
     P(DOMAIN_SNAPSHOT_NUM, "virDomainSnapshotNum", hv_rpc_domain_zero, remote_domain_flags_args,
-      remote_domain_int_ret, RO),
+      remote_domain_int_ret, RO | PRIO),
     P(DOMAIN_LIST_ALL_SNAPSHOTS, "virDomainListAllSnapshots", hv_rpc_domain_list_all_snapshots,
-      remote_domain_list_all_snapshots_args, remote_domain_list_all_snapshots_ret, RO),
+      remote_domain_list_all_snapshots_args, remote_domain_list_all_snapshots_ret, RO | PRIO),
     P(DOMAIN_GET_SECURITY_LABEL, "virDomainGetSecurityLabel", hv_rpc_domain_get_security_label,
-      remote_domain_args, remote_domain_get_security_label_ret, RO),
+      remote_domain_args, remote_domain_get_security_label_ret, RO | PRIO),
     P(DOMAIN_GET_METADATA, "virDomainGetMetadata", hv_rpc_domain_get_metadata,
-      remote_domain_get_metadata_args, remote_domain_string_ret, RO),
+      remote_domain_get_metadata_args, remote_domain_string_ret, RO | PRIO),
     P(DOMAIN_SET_METADATA, "virDomainSetMetadata", hv_rpc_domain_set_metadata,
       remote_domain_set_metadata_args, hv_rpc_void, 0),
     P(DOMAIN_GET_MESSAGES, "virDomainGetMessages", hv_rpc_domain_get_messages,
       remote_domain_flags_args, remote_domain_get_messages_ret, RO),
 
     P(DOMAIN_GET_SCHEDULER_TYPE, "virDomainGetSchedulerType", hv_rpc_domain_get_scheduler_type,
-      remote_domain_args, remote_domain_get_scheduler_type_ret, RO),
+      remote_domain_args, remote_domain_get_scheduler_type_ret, RO | PRIO),
     P(DOMAIN_GET_SCHEDULER_PARAMETERS, "virDomainGetSchedulerParameters",
       hv_rpc_domain_get_scheduler_parameters, remote_domain_get_scheduler_parameters_args,
       remote_domain_get_scheduler_parameters_ret, RO),
@@ -210,12 +214,12 @@ static const hvRpcProc procs[] = {
 
     P(CONNECT_DOMAIN_EVENT_CALLBACK_REGISTER_ANY, "virConnectDomainEventRegisterAny",
       hv_rpc_event_register_any, remote_connect_domain_event_callback_register_any_args,
-      remote_connect_domain_event_callback_register_any_ret, RO),
+      remote_connect_domain_event_callback_register_any_ret, RO | MAIN),
     P(CONNECT_DOMAIN_EVENT_CALLBACK_DEREGISTER_ANY, "virConnectDomainEventDeregisterAny",
       hv_rpc_event_deregister_any, remote_connect_domain_event_callback_deregister_any_args,
-      hv_rpc_void, RO),
+      hv_rpc_void, RO | MAIN),
     P(DOMAIN_OPEN_CONSOLE, "virDomainOpenConsole", hv_rpc_domain_open_console,
-      remote_domain_open_console_args, hv_rpc_void, 0),
+      remote_domain_open_console_args, hv_rpc_void, 0 | MAIN),
 };
 
 const hvRpcProc *hv_rpc_proc_lookup(int proc)
@@ -249,13 +253,25 @@ static void call_failed(hvRpcClient *c, const hvRpcHeader *call, int code, const
 	send_error(c, call, error);
 }
 
+/* A call on its way to a worker and back. */
+typedef struct {
+	hvRpcClient *client; /* referenced */
+	hvRpcHeader hdr;
+	const hvRpcProc *proc;
+	void *args; /* decoded, freed by run_call */
+	GBytes *reply;
+} hvRpcCall;
+
+static GBytes *run_call(hvRpcClient *c, const hvRpcHeader *hdr, const hvRpcProc *p, void *args);
+
 static void dispatch_call(hvRpcClient *c, const hvRpcHeader *hdr, const uint8_t *payload,
                           size_t len)
 {
 	const hvRpcProc *p = hv_rpc_proc_lookup(hdr->proc);
-	g_autoptr(GError) error = NULL;
-	void *args, *ret;
-	int rc;
+	GThreadPool *pool;
+	hvDriver *drv;
+	GBytes *pkt;
+	void *args;
 
 	if (hdr->status != HV_RPC_OK) {
 		call_failed(c, hdr, VIR_ERR_RPC, "Unexpected message status %d", hdr->status);
@@ -277,35 +293,99 @@ static void dispatch_call(hvRpcClient *c, const hvRpcHeader *hdr, const uint8_t 
 		return;
 	}
 	args = g_malloc0(p->args_size);
-	ret = g_malloc0(p->ret_size);
 	if (!hv_rpc_payload_decode(payload, len, p->args_filter, args)) {
 		call_failed(c, hdr, VIR_ERR_RPC, "Unable to decode the arguments of %s", p->api);
 		g_free(args);
-		g_free(ret);
 		return;
 	}
-	rc = p->handler(c, hdr, args, ret, &error);
-	if (rc < 0) {
+	pool = hv_rpc_server_pool(hv_rpc_client_server(c), p->flags & HV_RPC_PROC_PRIO);
+	if (pool && !(p->flags & HV_RPC_PROC_MAIN)) {
+		hvRpcCall *call = g_new0(hvRpcCall, 1);
+		call->client = c;
+		call->hdr = *hdr;
+		call->proc = p;
+		call->args = args;
+		hv_rpc_client_ref(c);
+		g_thread_pool_push(pool, call, NULL);
+		return;
+	}
+	/* On the main loop: the connection's own procedures, or every call without workers. */
+	drv = hv_rpc_server_driver(hv_rpc_client_server(c));
+	if (!(p->flags & HV_RPC_PROC_MAIN))
+		hv_driver_lock(drv);
+	pkt = run_call(c, hdr, p, args);
+	if (!(p->flags & HV_RPC_PROC_MAIN))
+		hv_driver_unlock(drv);
+	hv_rpc_client_send(c, pkt);
+	hv_rpc_stream_after_reply(c, hdr->proc, hdr->serial);
+}
+
+/* A call's reply (or error) packet; frees args. */
+static GBytes *run_call(hvRpcClient *c, const hvRpcHeader *hdr, const hvRpcProc *p, void *args)
+{
+	g_autoptr(GError) error = NULL;
+	void *ret = g_malloc0(p->ret_size);
+	GBytes *pkt = NULL;
+	hvRpcHeader rhdr = *hdr;
+
+	rhdr.type = HV_RPC_REPLY;
+	if (p->handler(c, hdr, args, ret, &error) < 0) {
 		if (!error)
 			hv_error_set(&error, VIR_ERR_INTERNAL_ERROR, "%s failed", p->api);
-		send_error(c, hdr, error);
 	} else {
-		hvRpcHeader rhdr = *hdr;
-		GBytes *pkt;
-		rhdr.type = HV_RPC_REPLY;
 		rhdr.status = HV_RPC_OK;
 		pkt = hv_rpc_packet_encode(&rhdr, p->ret_filter, ret, &error);
-		if (pkt) {
-			hv_rpc_client_send(c, pkt);
-			hv_rpc_stream_after_reply(c, hdr->proc, hdr->serial);
-		} else {
-			send_error(c, hdr, error);
-		}
+	}
+	if (!pkt) {
+		rhdr.status = HV_RPC_ERROR;
+		pkt = hv_rpc_packet_error(&rhdr, error);
 	}
 	xdr_free(p->args_filter, args);
 	xdr_free(p->ret_filter, ret);
 	g_free(args);
 	g_free(ret);
+	return pkt;
+}
+
+/* Main loop: a worker's reply goes out, unless its client went away meanwhile. */
+static gboolean call_done(gpointer data)
+{
+	hvRpcCall *call = data;
+
+	if (!hv_rpc_client_is_dead(call->client))
+		hv_rpc_client_send(call->client, call->reply);
+	else
+		g_bytes_unref(call->reply);
+	hv_rpc_client_unref(call->client);
+	g_free(call);
+	return G_SOURCE_REMOVE;
+}
+
+/* A worker thread: runs the handler under the driver lock. The handler reads nothing of the
+ * client but its server (HV_RPC_DRIVER); the client's struct is held by call's reference. */
+void hv_rpc_dispatch_worker(gpointer data, gpointer opaque)
+{
+	hvRpcCall *call = data;
+	hvDriver *drv = hv_rpc_server_driver(opaque);
+
+	hv_driver_lock(drv);
+	call->reply = run_call(call->client, &call->hdr, call->proc, call->args);
+	hv_driver_unlock(drv);
+	call->args = NULL;
+	g_idle_add_full(G_PRIORITY_DEFAULT, call_done, call, NULL);
+}
+
+/* The server is going: a call that never ran (called on the main loop). */
+void hv_rpc_dispatch_drop(gpointer data)
+{
+	hvRpcCall *call = data;
+
+	if (call->args) {
+		xdr_free(call->proc->args_filter, call->args);
+		g_free(call->args);
+	}
+	hv_rpc_client_unref(call->client);
+	g_free(call);
 }
 
 gboolean hv_rpc_dispatch_packet(hvRpcClient *c, const hvRpcHeader *hdr, const uint8_t *payload,

@@ -2,6 +2,17 @@
  * Routing of incoming packets: keepalive, stream data, and CALLs through the procedure table
  * (one entry per procedure number: API name, handler, XDR filters and sizes of the argument and
  * return structs, flags). A CALL always gets exactly one REPLY with its serial.
+ *
+ * Where calls run (libvirtd's model): the checks and the decoding of a CALL happen on the main
+ * loop; the handler then runs in a worker thread (server.h), with the driver lock held (the
+ * driver drops it while it waits for the machine), and the encoded reply goes back to the
+ * main loop to be sent. Calls of one client are not serialized (libvirt does not serialize
+ * them either): their replies go out as they finish, matched by serial. What stays on the main
+ * loop: keepalive, streams, and the procedures flagged HV_RPC_PROC_MAIN, which act on the
+ * connection itself (open, features, event registrations, console streams) or answer at once
+ * without the driver. High-priority procedures (HV_RPC_PROC_PRIO: answered from the driver's
+ * memory, never waiting for the machine) have a pool of their own, so that a client's listing
+ * never waits behind other clients' slow calls.
  */
 #ifndef HV_RPC_DISPATCH_H
 #define HV_RPC_DISPATCH_H
@@ -18,7 +29,13 @@ typedef int (*hvRpcHandler)(hvRpcClient *c, const hvRpcHeader *hdr, void *args, 
 enum {
 	HV_RPC_PROC_BEFORE_OPEN = 1 << 0, /* allowed before CONNECT_OPEN */
 	HV_RPC_PROC_READ = 1 << 1,        /* allowed on a read-only connection */
+	HV_RPC_PROC_MAIN = 1 << 2,        /* runs on the main loop (without the driver lock) */
+	HV_RPC_PROC_PRIO = 1 << 3,        /* high priority: never waits for the machine */
 };
+
+/* The worker pools' functions (a queued call, and the server). */
+void hv_rpc_dispatch_worker(gpointer call, gpointer srv);
+void hv_rpc_dispatch_drop(gpointer call);
 
 typedef struct {
 	const char *api; /* libvirt API name, for error messages */

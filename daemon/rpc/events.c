@@ -143,12 +143,44 @@ static void send_to_client(hvRpcClient *c, void *opaque)
 	}
 }
 
+typedef struct {
+	hvRpcServer *srv;
+	hvDomainRef dom;
+	int event_id, event, detail;
+	unsigned long long value;
+} hvQueuedEvent;
+
+static gboolean broadcast(gpointer data)
+{
+	hvQueuedEvent *q = data;
+	hvEventMsg m = {&q->dom, q->event_id, q->event, q->detail, q->value};
+
+	hv_rpc_server_foreach_client(q->srv, send_to_client, &m);
+	hv_domain_ref_clear(&q->dom);
+	g_free(q);
+	return G_SOURCE_REMOVE;
+}
+
+/*
+ * The driver's event sink, called from the driver's threads with the driver lock held: the
+ * event is copied and broadcast from the main loop, where the clients live. Idle callbacks of
+ * one priority run in the order they were added, so events keep their order, and an event a
+ * call caused goes out before that call's reply (queued the same way once the call returns).
+ */
 void hv_rpc_events_emit(const hvDomainRef *dom, int event_id, int event, int detail,
                         unsigned long long value, void *opaque)
 {
-	hvEventMsg m = {dom, event_id, event, detail, value};
+	hvQueuedEvent *q = g_new0(hvQueuedEvent, 1);
 
-	hv_rpc_server_foreach_client(opaque, send_to_client, &m);
+	q->srv = opaque;
+	q->dom.name = g_strdup(dom->name);
+	memcpy(q->dom.uuid, dom->uuid, 16);
+	q->dom.id = dom->id;
+	q->event_id = event_id;
+	q->event = event;
+	q->detail = detail;
+	q->value = value;
+	g_idle_add_full(G_PRIORITY_DEFAULT, broadcast, q, NULL);
 }
 
 void hv_rpc_events_client_gone(hvRpcClient *c)

@@ -9,7 +9,8 @@
 #include "driver/driver.h"
 #include "rpc/server.h"
 
-/* The driver's event sink; opaque is the hvRpcServer. */
+/* The driver's event sink (any thread: it queues for the main loop); opaque is the
+ * hvRpcServer. */
 void hv_rpc_events_emit(const hvDomainRef *dom, int event_id, int event, int detail,
                         unsigned long long value, void *opaque);
 void hv_rpc_events_client_gone(hvRpcClient *c);

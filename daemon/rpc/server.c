@@ -5,7 +5,8 @@
  * A client lives until EOF, a protocol error, or an output queue over HV_RPC_TX_MAX. Killing a
  * client closes its socket at once and frees the struct from an idle callback, so that code
  * further up the current call stack (dispatch, event broadcast) never touches freed memory; it
- * checks c->dead instead.
+ * checks c->dead instead. A call running in a worker holds a reference to its client (refs,
+ * main loop only), so the struct outlives it; the reply of a dead client is dropped.
  */
 #define _GNU_SOURCE /* accept4 */
 #include "rpc/server.h"
@@ -49,6 +50,7 @@ struct hvRpcServer {
 	size_t rx_pending;                  /* sum of the clients' rx_pending */
 	unsigned int ka_interval, ka_count; /* keepalive: seconds, unanswered pings */
 	guint ka_timer;
+	GThreadPool *workers, *prio_workers; /* NULL: calls run on the main loop */
 };
 
 typedef struct {
@@ -63,6 +65,7 @@ struct hvRpcClient {
 	gpointer fd_tag;
 	GIOCondition cond;
 	gboolean dead;
+	unsigned int refs; /* the server's until killed, and one per call in a worker */
 	gboolean readonly;
 	gboolean open;
 	gboolean close_after_flush;
@@ -101,6 +104,31 @@ hvDriver *hv_rpc_server_driver(hvRpcServer *srv)
 	return srv->driver;
 }
 
+int hv_rpc_server_set_workers(hvRpcServer *srv, unsigned int max_workers, unsigned int prio_workers,
+                              GError **err)
+{
+	g_autoptr(GError) e = NULL;
+
+	if (!max_workers)
+		return 0; /* every call on the main loop, as before workers existed */
+	srv->workers = g_thread_pool_new_full(hv_rpc_dispatch_worker, srv, hv_rpc_dispatch_drop,
+	                                      max_workers, FALSE, &e);
+	if (srv->workers && prio_workers)
+		srv->prio_workers = g_thread_pool_new_full(
+		    hv_rpc_dispatch_worker, srv, hv_rpc_dispatch_drop, prio_workers, FALSE, &e);
+	if (e)
+		return hv_error_set(err, VIR_ERR_SYSTEM_ERROR, "cannot start worker threads: %s",
+		                    e->message);
+	g_message("%u worker threads for calls, %u for high-priority calls", max_workers,
+	          prio_workers);
+	return 0;
+}
+
+GThreadPool *hv_rpc_server_pool(hvRpcServer *srv, gboolean prio)
+{
+	return prio && srv->prio_workers ? srv->prio_workers : srv->workers;
+}
+
 unsigned int hv_rpc_server_client_count(hvRpcServer *srv)
 {
 	return srv->nclients;
@@ -108,15 +136,31 @@ unsigned int hv_rpc_server_client_count(hvRpcServer *srv)
 
 /* ---- clients ---- */
 
-static gboolean client_free_idle(gpointer data)
+void hv_rpc_client_ref(hvRpcClient *c)
 {
-	hvRpcClient *c = data;
+	c->refs++;
+}
+
+void hv_rpc_client_unref(hvRpcClient *c)
+{
 	GBytes *b;
 
+	if (--c->refs > 0)
+		return;
 	while ((b = g_queue_pop_head(&c->tx)))
 		g_bytes_unref(b);
 	g_byte_array_unref(c->rx);
 	g_free(c);
+}
+
+gboolean hv_rpc_client_is_dead(hvRpcClient *c)
+{
+	return c->dead;
+}
+
+static gboolean client_free_idle(gpointer data)
+{
+	hv_rpc_client_unref(data);
 	return G_SOURCE_REMOVE;
 }
 
@@ -322,6 +366,7 @@ static void client_new(hvRpcListener *l, int fd)
 
 	c->srv = srv;
 	c->fd = fd;
+	c->refs = 1;
 	c->readonly = l->readonly;
 	c->rx = g_byte_array_new();
 	c->last_rx = g_get_monotonic_time();
@@ -491,6 +536,12 @@ void hv_rpc_server_free(hvRpcServer *srv)
 {
 	if (!srv)
 		return;
+	/* Calls waiting for a worker are dropped; running ones finish (their replies, queued
+	 * for a loop that no longer runs, are never sent). */
+	if (srv->workers)
+		g_thread_pool_free(srv->workers, TRUE, TRUE);
+	if (srv->prio_workers)
+		g_thread_pool_free(srv->prio_workers, TRUE, TRUE);
 	if (srv->ka_timer)
 		g_source_remove(srv->ka_timer);
 	while (srv->clients)

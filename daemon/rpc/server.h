@@ -1,8 +1,10 @@
 /*
  * virthvd's RPC server: listening UNIX sockets and the clients connected to them, all on one
- * GLib main loop (non-blocking I/O, one input and one output buffer per client).
+ * GLib main loop (non-blocking I/O, one input and one output buffer per client), and pools of
+ * worker threads in which calls run (dispatch.c), as libvirtd's virNetServer runs them.
  *
- * Invariants: a client is touched only from the main loop; a protocol error on one client
+ * Invariants: a client is touched only from the main loop (a worker only reads its server
+ * and hands its reply back to the main loop); a protocol error on one client
  * closes that client only; a client's output queue is bounded (a peer that never reads is
  * dropped), and its input is read in chunks as it arrives, so memory follows what peers send,
  * not what their length words promise.
@@ -30,6 +32,13 @@ int hv_rpc_server_add_socket(hvRpcServer *srv, const char *path, unsigned int mo
 void hv_rpc_server_set_keepalive(hvRpcServer *srv, unsigned int interval, unsigned int count);
 
 hvDriver *hv_rpc_server_driver(hvRpcServer *srv);
+
+/* Starts max_workers threads for calls and prio_workers more for high-priority calls (which
+ * then never wait behind slow ones); max_workers 0 runs every call on the main loop. */
+int hv_rpc_server_set_workers(hvRpcServer *srv, unsigned int max_workers, unsigned int prio_workers,
+                              GError **err);
+/* The pool a call goes to (NULL: none, run it on the main loop). */
+GThreadPool *hv_rpc_server_pool(hvRpcServer *srv, gboolean prio);
 unsigned int hv_rpc_server_client_count(hvRpcServer *srv);
 
 /* Calls fn for every client (events are broadcast this way). */
@@ -50,6 +59,11 @@ typedef struct hvRpcClientEvents hvRpcClientEvents;
 typedef struct hvRpcClientStreams hvRpcClientStreams;
 hvRpcClientEvents **hv_rpc_client_events(hvRpcClient *c);
 hvRpcClientStreams **hv_rpc_client_streams(hvRpcClient *c);
+
+/* A call in a worker keeps its client's struct alive (main loop only). */
+void hv_rpc_client_ref(hvRpcClient *c);
+void hv_rpc_client_unref(hvRpcClient *c);
+gboolean hv_rpc_client_is_dead(hvRpcClient *c);
 
 /* Queues a whole packet for sending (takes the reference). */
 void hv_rpc_client_send(hvRpcClient *c, GBytes *packet);
