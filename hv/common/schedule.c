@@ -29,6 +29,7 @@
 #include <hv/sched-if.h>
 #include <hv/smp.h>
 #include <hv/spinlock.h>
+#include <hv/time.h>
 #include <asm/apic.h>
 #include <asm/processor.h>
 #include <asm/traps.h>
@@ -36,9 +37,10 @@
 #include "../arch/x86/pv/guest-access.h"
 #include "../arch/x86/pv/pv.h"
 
-#define SCHED_TICK_NS      10000000ull /* at least one decision point per 10 ms */
-#define SCHED_IDLE_TICK_NS 2000000ull  /* an idle pCPU looks for work every 2 ms */
-#define SCHED_MIN_TIMER_NS 20000ull    /* shortest one-shot we program */
+#define SCHED_TICK_NS       10000000ull /* at least one decision point per 10 ms */
+#define SCHED_IDLE_TICK_NS  2000000ull  /* an idle pCPU looks for work every 2 ms */
+#define SCHED_MIN_TIMER_NS  20000ull    /* shortest one-shot we program */
+#define SCHED_BLOCK_SPIN_US 20          /* how long a blocking vCPU first watches for its event */
 
 struct sched_cpu {
 	bool started;                /* this pCPU can run guests (pv_cpu_init done) */
@@ -558,6 +560,38 @@ static bool wake_condition(struct vcpu *v)
 	return vi->evtchn_upcall_pending != 0;
 }
 
+/*
+ * Before blocking, a vCPU whose pCPU has nothing else queued watches its wake condition for up
+ * to SCHED_BLOCK_SPIN_US (interrupts stay off; TLB-flush requests are served meanwhile). An
+ * answer from a vCPU on another pCPU (an event-channel ping-pong, a Linux IPI) then costs no
+ * switch to idle and back and no IPI: a sender sees `spinning` and does not interrupt. With
+ * one pCPU, or work queued here, it does not wait. True when the vCPU need not block.
+ */
+static bool block_spin(struct vcpu *v)
+{
+	struct vcpu_sched *vs = v->sched;
+	struct sched_cpu *sc = &cpus[me()];
+	uint64_t start;
+	bool hit;
+
+	if (nr_sched_cpus < 2 || READ_ONCE(sched_pcpu(me())->nr_queued))
+		return false; /* vcpu_block looks again once the vCPU is marked blocked */
+	WRITE_ONCE(vs->spinning, true);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	start = rdtsc();
+	while (!(hit = wake_condition(v)) && !this_cpu()->resched &&
+	       tsc_elapsed_us(start) < SCHED_BLOCK_SPIN_US) {
+		if (__atomic_load_n(&sc->flush_req, __ATOMIC_ACQUIRE)) {
+			flush_tlb_all_local();
+			__atomic_store_n(&sc->flush_req, 0, __ATOMIC_RELEASE);
+		}
+		cpu_relax();
+	}
+	WRITE_ONCE(vs->spinning, false);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	return hit;
+}
+
 void vcpu_block(struct vcpu *v, bool poll, const uint32_t *ports, unsigned int nr, uint64_t timeout)
 {
 	struct vcpu_sched *vs = v->sched;
@@ -569,6 +603,11 @@ void vcpu_block(struct vcpu *v, bool poll, const uint32_t *ports, unsigned int n
 	vs->poll_timeout = poll ? timeout : 0;
 	vs->polling = poll;
 	v->polling = poll;
+	if (block_spin(v)) { /* its event came: it runs on, and any poll is over */
+		vs->polling = false;
+		v->polling = false;
+		return;
+	}
 	sched_vcpu_sleep(&vs->sv, SCHED_BLOCKED, pv_system_time());
 	/* An event raised before we were marked blocked found us running: look again. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
@@ -586,7 +625,7 @@ void sched_vcpu_kick(struct vcpu *v)
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	if (READ_ONCE(vs->sv.state) == SCHED_BLOCKED && wake_condition(v))
 		sched_vcpu_unblock(&vs->sv, pv_system_time());
-	else if (vs->running && vs->cpu != me() && percpu_of[vs->cpu])
+	else if (vs->running && vs->cpu != me() && percpu_of[vs->cpu] && !READ_ONCE(vs->spinning))
 		apic_send_ipi_vector(percpu_of[vs->cpu]->apic_id, SCHED_IPI_VECTOR);
 }
 

@@ -46,6 +46,7 @@ struct vcpu_sched {
 	volatile unsigned int cpu; /* the pCPU it runs on / ran on last */
 
 	/* Blocking: SCHEDOP_poll ports and timeout (system time, 0 = none). */
+	volatile bool spinning; /* watching its wake condition before it blocks (no IPI needed) */
 	bool polling;
 	unsigned int nr_poll;
 	uint32_t poll_ports[128];
