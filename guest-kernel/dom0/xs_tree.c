@@ -334,7 +334,7 @@ static void node_free(struct xs_node *n)
 	if (n->name)
 		xs_tree_free(n->name, n->name_len + 1);
 	if (n->value)
-		xs_tree_free(n->value, n->value_len + 1);
+		xs_tree_free(n->value, n->value_len);
 	xs_tree_free(n, sizeof(*n));
 	node_count--;
 }
@@ -435,11 +435,14 @@ int xs_tree_write(uint16_t dom, const char *path, const void *value, unsigned in
 	} else if ((rc = create(dom, path, &n))) {
 		return rc;
 	}
-	copy = dup_bytes(value, len);
-	if (!copy)
+	/* Values are bytes, kept without a NUL (a 4096-byte one takes one page, no more). */
+	copy = NULL;
+	if (len && !(copy = xs_tree_alloc(len)))
 		return -XEN_ENOMEM;
+	if (len)
+		memcpy(copy, value, len);
 	if (n->value)
-		xs_tree_free(n->value, n->value_len + 1);
+		xs_tree_free(n->value, n->value_len);
 	n->value = copy;
 	n->value_len = len;
 	fire_change(path, &n->perms, false);

@@ -41,7 +41,7 @@ struct xs_perms {
 };
 
 /* Memory for the tree, from the environment (dom0: xenstored.c; host tests: malloc). */
-void *xs_tree_alloc(size_t size); /* NULL when out of memory; size <= XS_VALUE_MAX + 1 */
+void *xs_tree_alloc(size_t size); /* NULL when out of memory; size <= XS_VALUE_MAX */
 void xs_tree_free(void *p, size_t size);
 
 /* Called for each watch that fires, with the path to report (relative to the watch's strip
