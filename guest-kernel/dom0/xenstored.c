@@ -190,6 +190,15 @@ static bool out_msg(struct conn *c, uint32_t type, uint32_t req_id, uint32_t tx_
 	return true;
 }
 
+/* A domU that broke its ring: nothing more is read or written, its watches go. */
+static void cut_off(struct conn *c)
+{
+	c->ring->error = XENSTORE_ERROR_RINGIDX;
+	c->broken = true;
+	xs_tree_watch_del_owner(c);
+	memset(c->tx, 0, sizeof(c->tx));
+}
+
 /* Copies queued output into rsp[]; true if anything moved. */
 static bool flush(struct conn *c)
 {
@@ -204,8 +213,7 @@ static bool flush(struct conn *c)
 	if (prod - cons > XENSTORE_RING_SIZE) {
 		printk("xenstored: domain %u corrupted its response ring indices; cut off\n",
 		       c->domid);
-		r->error = XENSTORE_ERROR_RINGIDX;
-		c->broken = true;
+		cut_off(c);
 		return false;
 	}
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);
@@ -583,8 +591,7 @@ static bool serve(struct conn *c)
 		if (prod - cons > XENSTORE_RING_SIZE) {
 			printk("xenstored: domain %u corrupted its request ring indices; cut off\n",
 			       c->domid);
-			r->error = XENSTORE_ERROR_RINGIDX;
-			c->broken = true;
+			cut_off(c);
 			break;
 		}
 		if (prod == cons)
