@@ -191,6 +191,55 @@ static void malformed(void)
 	check("still serving", read_is("data/xstest", "world"), 0);
 }
 
+/*
+ * 400 requests of random types, transaction ids and payloads built from pieces (paths of
+ * ours and of others, NULs, permission strings, random bytes): each must be answered (a reply
+ * or an error, never silence), and the store must serve normally afterwards.
+ */
+static void fuzz(void)
+{
+	static const char *pieces[] = {
+	    "data/f", "data/f/g", "/local/domain/0", "@x", "T",       "F", "r0", "n1", "b",
+	    "0",      "/",        "data//",          "..", "\xff\x01"};
+	uint64_t seed = platform->time_ns() | 1;
+	unsigned int silent = 0, answered = 0;
+	char payload[160], out[64];
+
+	for (int i = 0; i < 400; i++) {
+		unsigned int len = 0, parts;
+		uint32_t type, tx;
+		int rc;
+
+		seed ^= seed << 13, seed ^= seed >> 7, seed ^= seed << 17;
+		type = (uint32_t)(seed % 30);
+		tx = (seed >> 8) % 4 == 0 ? (uint32_t)(seed >> 16) % 8 : 0;
+		parts = (unsigned int)(seed >> 24) % 5;
+		for (unsigned int k = 0; k < parts; k++) {
+			const char *piece = pieces[(seed >> (28 + 4 * k)) % ARRAY_SIZE(pieces)];
+			size_t n = strlen(piece);
+
+			if (len + n + 1 > sizeof(payload))
+				break;
+			memcpy(payload + len, piece, n);
+			len += (unsigned int)n;
+			if ((seed >> (48 + k)) & 1)
+				payload[len++] = '\0';
+		}
+		if (type == XS_TRANSACTION_END || type == XS_WATCH_EVENT)
+			tx = 0; /* keep a real transaction of ours out of it */
+		rc = raw(type, tx, payload, len, NULL, 0, out, sizeof(out));
+		if (rc == -XEN_ETIMEDOUT || rc == -XEN_EIO)
+			silent++;
+		else
+			answered++;
+	}
+	check("400 random requests answered", silent == 0 && answered == 400, silent);
+	xenbus_rm("data/f");
+	xenbus_write("data/after-fuzz", "1");
+	check("serving after them", read_is("data/after-fuzz", "1"), 0);
+	raw(XS_RESET_WATCHES, 0, "", 1, NULL, 0, out, sizeof(out));
+}
+
 /* Each device dom0 gave us: our nodes name a back end whose nodes we may read, in InitWait,
  * pointing back at us (the layout of io-design.md). */
 static void devices(const char *cls, uint64_t domid)
@@ -236,6 +285,7 @@ void xenbus_selftest(void)
 	transactions();
 	permissions(domid);
 	malformed();
+	fuzz();
 	devices("vbd", domid);
 	devices("vif", domid);
 	xenbus_rm("data");
