@@ -438,8 +438,10 @@ void hv_driver_free(hvDriver *drv)
 	}
 	if (drv->doms)
 		g_ptr_array_unref(drv->doms);
-	if (drv->be)
+	if (drv->be) {
+		g_rec_mutex_clear(&drv->be->lock);
 		drv->be->ops->free(drv->be);
+	}
 	hv_persist_free(drv->persist);
 	g_cond_clear(&drv->job_cond);
 	g_mutex_clear(&drv->lock);

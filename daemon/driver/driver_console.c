@@ -11,9 +11,11 @@
  * destroy, the main loop's console timer), under the backend's lock, so output and EOF are
  * queued to the main loop as idle callbacks (in order: idles of one priority run in the order
  * they were added), each holding a reference to the session. A closed session is told
- * nothing more. con->obj and obj->console change under drv->lock; con->bc, closed and
- * eof_sent only on the main loop. The main loop never holds drv->lock and the backend's lock
- * at once.
+ * nothing more. con->obj and obj->console change under drv->lock; con->bc, closed, eof_sent,
+ * the input waiting and the retry timer only on the main loop. The main loop never holds
+ * drv->lock and the backend's lock at once, and never waits for the backend's lock to write
+ * input or close the backend's console: when a machine call holds it, the input waits in
+ * con->input (in order) and a timer tries again a millisecond later.
  */
 #include "driver/driver_priv.h"
 
@@ -25,9 +27,12 @@ struct hvConsole {
 	hvBackendConsole *bc; /* NULL once closed on the backend */
 	hvConsoleOutputFn out;
 	void *opaque;
-	gint refs; /* the owner's and one per queued delivery (atomic) */
+	gint refs; /* the owner's, one per queued delivery and one for the retry timer (atomic) */
 	gboolean closed;
 	gboolean eof_sent;
+	GByteArray *input; /* typed, not yet written to the backend */
+	gboolean close_bc; /* the backend's console is to be closed */
+	guint retry;       /* timer: the backend's lock was busy */
 };
 
 typedef struct {
@@ -37,20 +42,53 @@ typedef struct {
 
 static void con_unref(hvConsole *con)
 {
-	if (g_atomic_int_dec_and_test(&con->refs))
+	if (g_atomic_int_dec_and_test(&con->refs)) {
+		g_byte_array_unref(con->input);
 		g_free(con);
+	}
+}
+
+static gboolean sync_retry(gpointer data);
+
+/* Main loop: writes the waiting input and closes the backend's console if asked, when the
+ * backend's lock is free; otherwise a timer tries again. */
+static void sync_backend(hvConsole *con)
+{
+	hvBackend *be = con->drv->be;
+
+	if (!con->bc || (!con->input->len && !con->close_bc))
+		return;
+	if (!g_rec_mutex_trylock(&be->lock)) {
+		if (!con->retry) {
+			g_atomic_int_inc(&con->refs);
+			con->retry = g_timeout_add(1, sync_retry, con);
+		}
+		return;
+	}
+	if (con->input->len)
+		be->ops->console_write(con->bc, con->input->data, con->input->len);
+	g_byte_array_set_size(con->input, 0);
+	if (con->close_bc) {
+		be->ops->console_close(con->bc);
+		con->bc = NULL;
+	}
+	g_rec_mutex_unlock(&be->lock);
+}
+
+static gboolean sync_retry(gpointer data)
+{
+	hvConsole *con = data;
+
+	con->retry = 0;
+	sync_backend(con);
+	con_unref(con);
+	return G_SOURCE_REMOVE;
 }
 
 static void close_backend(hvConsole *con)
 {
-	hvBackend *be = con->drv->be;
-
-	if (!con->bc)
-		return;
-	g_rec_mutex_lock(&be->lock);
-	be->ops->console_close(con->bc);
-	g_rec_mutex_unlock(&be->lock);
-	con->bc = NULL;
+	con->close_bc = TRUE;
+	sync_backend(con);
 }
 
 /* Main loop: the domain's console went away (or another session took it over). */
@@ -142,6 +180,7 @@ hvConsole *hv_driver_open_console(hvDriver *drv, const unsigned char *uuid, cons
 	}
 	con = g_new0(hvConsole, 1);
 	con->refs = 1;
+	con->input = g_byte_array_new();
 	con->drv = drv;
 	con->out = out;
 	con->opaque = opaque;
@@ -183,13 +222,13 @@ fail:
 
 void hv_console_write(hvConsole *con, const void *data, size_t len)
 {
-	hvBackend *be = con->drv->be;
-
-	if (!con->bc)
+	if (!con->bc || con->close_bc)
 		return;
-	g_rec_mutex_lock(&be->lock);
-	be->ops->console_write(con->bc, data, len);
-	g_rec_mutex_unlock(&be->lock);
+	/* Bounded: what a guest that does not read its console is sent piles up no further. */
+	if (con->input->len + len > 1024 * 1024)
+		return;
+	g_byte_array_append(con->input, data, len);
+	sync_backend(con);
 }
 
 void hv_console_close(hvConsole *con)

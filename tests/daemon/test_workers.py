@@ -119,6 +119,39 @@ def test_without_workers_the_build_stalls_everyone(tmp_path):
     assert worst > BUILD_MS / 1000 * 0.5, "no stall seen (%.2f s): is the delay in effect?" % worst
 
 
+def test_console_input_during_a_slow_build(slow):
+    """Typing into a console while another domain builds: the input waits for the machine
+    (the echo comes after the build), and the main loop does not: others are answered."""
+    c = libvirt.open(slow.uri)
+    dom = c.defineXML(guest_xml("typing", 5))
+    dom.create()  # a slow build of its own, before anything is measured
+    st = c.newStream(0)
+    dom.openConsole(None, st, 0)
+    got = b""
+    while b"echoed back.\r\n" not in got:
+        got += st.recv(65536)
+    slow.define("building", 6)
+    thread, result = start_in_thread(slow.uri, "building")
+    slow.wait_log("call virDomainCreate", count=2)
+    time.sleep(0.2)
+    st.send(b"hello\r")
+    other = libvirt.open(slow.uri)
+    _, t1 = timed(other.getVersion)
+    _, t2 = timed(lambda: other.listAllDomains(0))
+    assert thread.is_alive(), "the build ended before the other calls were measured"
+    assert max(t1, t2) < 1.0, (t1, t2)
+    echo = b""
+    while b"echo: hello" not in echo:
+        chunk = st.recv(65536)
+        assert chunk, "EOF before the echo"
+        echo += chunk
+    thread.join(30)
+    assert result.get("ok"), result
+    st.finish()
+    other.close()
+    c.close()
+
+
 def test_two_starts_of_one_domain(slow):
     """The second start waits for the first one's job, then finds the domain running."""
     slow.define("twice", 3)
