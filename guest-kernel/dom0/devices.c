@@ -21,7 +21,7 @@
 #include "backends.h"
 #include "xs_tree.h"
 
-#define MAX_DEVICES 64
+#define MAX_DEVICES 256
 
 static struct device {
 	bool used;

@@ -89,7 +89,7 @@ void xs_tree_free(void *p, size_t size)
 
 /* ---- connections ---- */
 
-#define MAX_CONNS    32
+#define MAX_CONNS    128 /* hv runs at most 128 domains */
 #define OUT_PAGES    8
 #define OUT_BYTES    (OUT_PAGES * PAGE_SIZE)
 #define REPLY_MAX    (sizeof(struct xsd_sockmsg) + XENSTORE_PAYLOAD_MAX)
@@ -106,8 +106,10 @@ struct conn {
 	evtchn_port_t port;
 	char prefix[PREFIX_MAX]; /* "/local/domain/<id>/" */
 	unsigned int prefix_len;
-	/* The request being read: header, then payload (+ a NUL we add). */
-	uint8_t in[REPLY_MAX + 1];
+	/* The request being read: in_have bytes of header, then payload (a page of ours; the
+	 * payload is never read past hdr.len: every string in it is found by split()). */
+	struct xsd_sockmsg hdr;
+	uint8_t *payload;
 	unsigned int in_have;
 	uint32_t discard; /* payload bytes of an oversized request still to skip */
 	/* Output queue: bytes [out_tail, out_head) (free-running) in out[] pages. */
@@ -131,7 +133,7 @@ struct dom0_watch {
 	size_t path_size;
 };
 
-#define MAX_DOM0_WATCHES 64
+#define MAX_DOM0_WATCHES 256 /* one per device a back end serves */
 #define MAX_DOM0_EVENTS  128
 static struct dom0_watch dom0_watches[MAX_DOM0_WATCHES];
 static struct {
@@ -398,7 +400,9 @@ static int handle_transaction(struct conn *c, const struct xsd_sockmsg *h, const
 		return -XEN_ENOSPC;
 	}
 	/* END: "T" commits, "F" aborts (both simply close it: changes were applied at once). */
-	if (h->len < 2 || (strcmp(p, "T") != 0 && strcmp(p, "F") != 0))
+	const char *arg;
+
+	if (split(p, h->len, &arg, 1) < 0 || (strcmp(arg, "T") != 0 && strcmp(arg, "F") != 0))
 		return -XEN_EINVAL;
 	for (int i = 0; i < MAX_TX; i++)
 		if (c->tx[i] && c->tx[i] == h->tx_id) {
@@ -551,11 +555,11 @@ static int handle(struct conn *c, const struct xsd_sockmsg *h, const char *p)
 	}
 }
 
+BUILD_BUG_ON(XENSTORE_PAYLOAD_MAX > PAGE_SIZE); /* a request's payload fits c->payload */
+
 static bool have_request(const struct conn *c)
 {
-	const struct xsd_sockmsg *h = (const struct xsd_sockmsg *)c->in;
-
-	return c->in_have >= sizeof(*h) && c->in_have == sizeof(*h) + h->len;
+	return c->in_have >= sizeof(c->hdr) && c->in_have == sizeof(c->hdr) + c->hdr.len;
 }
 
 /*
@@ -566,7 +570,7 @@ static bool have_request(const struct conn *c)
 static bool serve(struct conn *c)
 {
 	struct xenstore_domain_interface *r = c->ring;
-	struct xsd_sockmsg *h = (struct xsd_sockmsg *)c->in;
+	struct xsd_sockmsg *h = &c->hdr;
 	bool worked = false, consumed = false;
 
 	while (!c->broken) {
@@ -577,9 +581,8 @@ static bool serve(struct conn *c)
 
 			if (out_free(c) < 2 * REPLY_MAX)
 				break; /* served once the domU has read its earlier replies */
-			c->in[c->in_have] = '\0';
 			c->requests++;
-			if ((rc = handle(c, h, (const char *)c->in + sizeof(*h))))
+			if ((rc = handle(c, h, (const char *)c->payload)))
 				reply_error(c, h, rc);
 			c->in_have = 0;
 			worked = true;
@@ -606,8 +609,14 @@ static bool serve(struct conn *c)
 			unsigned int want =
 			    c->in_have < sizeof(*h) ? sizeof(*h) : sizeof(*h) + h->len;
 
-			while (c->in_have < want && cons != prod)
-				c->in[c->in_have++] = r->req[MASK_XENSTORE_IDX(cons++)];
+			for (; c->in_have < want && cons != prod; c->in_have++) {
+				uint8_t b = (uint8_t)r->req[MASK_XENSTORE_IDX(cons++)];
+
+				if (c->in_have < sizeof(*h))
+					((uint8_t *)h)[c->in_have] = b;
+				else
+					c->payload[c->in_have - sizeof(*h)] = b;
+			}
 		}
 		__atomic_thread_fence(__ATOMIC_RELEASE);
 		WRITE_ONCE(r->req_cons, cons);
@@ -647,6 +656,10 @@ bool xenstored_poll(void)
 
 static void conn_free(struct conn *c)
 {
+	if (c->payload) {
+		free_page(c->payload);
+		c->payload = NULL;
+	}
 	for (int i = 0; i < OUT_PAGES; i++)
 		if (c->out[i]) {
 			free_page(c->out[i]);
@@ -723,6 +736,10 @@ int xenstored_attach(uint16_t domid)
 			conn_free(c);
 			return -XEN_ENOMEM;
 		}
+	if (!(c->payload = alloc_page())) {
+		conn_free(c);
+		return -XEN_ENOMEM;
+	}
 	c->ring = dom0_map_foreign(op.u.console.mfn, domid);
 	if (!c->ring) {
 		conn_free(c);
