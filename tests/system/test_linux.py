@@ -97,9 +97,14 @@ def boot_native(kernel, initramfs):
 
 def boot_dom0(kernel, initramfs, cpus, marker_timeout=300):
     hv_cmdline = "on_dom0_exit=exit dom0_mem=256M" + (f" dom0_max_vcpus={cpus}" if cpus > 1 else "")
+    # With two vCPUs, QEMU 7.2's TCG itself sometimes segfaults (memory_region_dispatch_write)
+    # while Linux sizes the BARs of the emulated VGA card (1234:1111), about one boot in five;
+    # dom0's console is hvc0, so the two-vCPU boot runs without a VGA card.
+    extra = ("-vga", "none") if cpus > 1 else ()
     with Machine(kernel=build_path("hv/hv.elf"), cmdline=hv_cmdline,
                  modules=[(kernel, "console=hvc0 earlyprintk=xen"), (initramfs, "")],
-                 cpus=cpus, mem="512M", timeout=500, name=f"linux-dom0-{cpus}cpu") as m:
+                 cpus=cpus, mem="512M", timeout=500, name=f"linux-dom0-{cpus}cpu",
+                 extra_args=extra) as m:
         m.wait_for(r"^dom0: bzImage: xz payload of \d+ KiB decoded to a \d+ KiB ELF", timeout=120)
         m.wait_for(r"^dom0: linux kernel, 256 MiB", timeout=60)
         r = run_checks(m, "(d0) ", marker_timeout)
