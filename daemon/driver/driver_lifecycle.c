@@ -326,17 +326,22 @@ static int restart_domain(hvDriver *drv, hvDomainObj *obj, gboolean *gone, GErro
 	}
 	hv_console_domain_gone(obj);
 	HV_BE(drv, drv->be->ops->destroy(drv->be, obj->id, NULL));
-	if (HV_BE(drv, drv->be->ops->create(drv->be, obj->live, FALSE, &domid, err)) < 0) {
+	/* Built from a copy: the backend writes into it unlocked, and readers (the XML) may read
+	 * obj->live meanwhile. */
+	g_autoptr(hvDomainDef) fresh = hv_domain_def_copy(obj->live);
+	if (HV_BE(drv, drv->be->ops->create(drv->be, fresh, FALSE, &domid, err)) < 0) {
 		*gone = TRUE; /* destroyed, and not built again */
 		return -1;
 	}
 	/* The new domain's devices get the limits the old one had (its live ones). */
-	if (apply_io_limits(drv, domid, obj->live, err) < 0) {
+	if (apply_io_limits(drv, domid, fresh, err) < 0) {
 		HV_BE(drv, drv->be->ops->destroy(drv->be, domid, NULL));
 		*gone = TRUE;
 		return -1;
 	}
-	obj->live->id = domid;
+	fresh->id = domid;
+	hv_domain_def_free(obj->live);
+	obj->live = g_steal_pointer(&fresh);
 	hv_obj_set_id(drv, obj, domid);
 	g_message("domain '%s' restarted with id %d", obj->def->name, domid);
 	return 0;
