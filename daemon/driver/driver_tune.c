@@ -501,22 +501,26 @@ int hv_driver_get_cpu_stats(hvDriver *drv, const unsigned char *uuid, int start_
 	(VIR_DOMAIN_STATS_STATE | VIR_DOMAIN_STATS_CPU_TOTAL | VIR_DOMAIN_STATS_BALLOON |          \
 	 VIR_DOMAIN_STATS_VCPU | VIR_DOMAIN_STATS_INTERFACE | VIR_DOMAIN_STATS_BLOCK)
 
-/* One domain's record, taken in a job on it (NULL if it went away meanwhile). */
-static hvDomainStatsRecord *stats_record(hvDriver *drv, hvDomainObj *obj, unsigned int stats)
+/* One domain's record (NULL if it went away meanwhile). The machine's figures are asked in a
+ * job on the domain, so that it does not change meanwhile; an inactive domain's figures come
+ * from memory without one, and so do a busy domain's with NOWAIT (as libvirt: no waiting for
+ * its job, and no machine figures). */
+static hvDomainStatsRecord *stats_record(hvDriver *drv, hvDomainObj *obj, unsigned int stats,
+                                         gboolean nowait)
 {
 	hvDomainStatsRecord *rec;
 	const hvDomainDef *def;
 	hvBackendDomInfo bi = {0};
-	gboolean active;
+	gboolean active, job = hv_obj_active(obj) && !(nowait && obj->in_job);
 	GArray *p;
 	virTypedParameter t;
 
-	if (hv_job_begin(drv, obj, NULL) < 0)
+	if (job ? hv_job_begin(drv, obj, NULL) < 0 : obj->removed)
 		return NULL;
 	rec = g_new0(hvDomainStatsRecord, 1);
 	def = hv_obj_active(obj) ? obj->live : obj->def;
-	active =
-	    hv_obj_active(obj) && HV_BE(drv, drv->be->ops->info(drv->be, obj->id, &bi, NULL)) == 0;
+	active = job && hv_obj_active(obj) &&
+	         HV_BE(drv, drv->be->ops->info(drv->be, obj->id, &bi, NULL)) == 0;
 	p = g_array_new(FALSE, TRUE, sizeof(virTypedParameter));
 
 #define ADD(kind, name, v)                                                                         \
@@ -600,7 +604,8 @@ static hvDomainStatsRecord *stats_record(hvDriver *drv, hvDomainObj *obj, unsign
 #undef ADD
 	rec->nparams = p->len;
 	rec->params = (virTypedParameterPtr)g_array_free(p, FALSE);
-	hv_job_end(drv, obj);
+	if (job)
+		hv_job_end(drv, obj);
 	return rec;
 }
 
@@ -659,7 +664,8 @@ GPtrArray *hv_driver_get_all_stats(hvDriver *drv, const unsigned char (*uuids)[1
 		}
 	}
 	for (guint i = 0; i < objs->len; i++) {
-		hvDomainStatsRecord *rec = stats_record(drv, objs->pdata[i], stats);
+		hvDomainStatsRecord *rec = stats_record(
+		    drv, objs->pdata[i], stats, flags & VIR_CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT);
 		if (rec)
 			g_ptr_array_add(out, rec);
 	}
