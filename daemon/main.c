@@ -1,8 +1,9 @@
 /*
  * virthvd: the libvirt daemon for hv. Reads its configuration (command line over a GLib key
  * file over built-in defaults), sets up logging, the driver and the RPC sockets, then runs the
- * GLib main loop until SIGTERM or SIGINT, and shuts down cleanly (sockets removed, clients
- * closed, definitions already on disk).
+ * GLib main loop (calls run in worker threads: rpc/dispatch.h) until SIGTERM or SIGINT, and
+ * shuts down cleanly (running calls finish, sockets removed, clients closed, definitions
+ * already on disk).
  */
 #include <errno.h>
 #include <signal.h>

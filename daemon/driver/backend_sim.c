@@ -16,11 +16,11 @@
  *    tests: "sim-poweroff" (the guest shuts itself down), "sim-crash" (it crashes) and
  *    "sim-reboot" (it asks to reboot);
  *  - for tests only, a slow machine: each domain build takes sim_delay_ms longer, holding the
- *    backend's lock as a real build holds the management link.
+ *    backend's lock as a real build holds the machine.
  *
  * The driver calls in with be->lock held (backend.h); the guests' delayed reactions run on
- * the main loop and take be->lock with a trylock, trying again a millisecond later when a
- * (slow) call holds it, so that the main loop never waits for one.
+ * the main loop and take be->lock with a trylock, trying again one timer interval later when
+ * a (slow) call holds it, so that the main loop never waits for one.
  */
 #include "driver/backend.h"
 

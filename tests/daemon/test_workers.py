@@ -176,6 +176,23 @@ def test_two_starts_of_one_domain(slow):
     assert "twice" in out and "running" in out
 
 
+def test_destroy_waits_for_the_start(slow):
+    """A destroy during the domain's own slow start waits for the start's job (as libvirt's
+    jobs do), then destroys what was built."""
+    slow.define("brief", 7)
+    thread, result = start_in_thread(slow.uri, "brief")
+    slow.wait_log("call virDomainCreate")
+    time.sleep(0.2)
+    c = libvirt.open(slow.uri)
+    _, waited = timed(c.lookupByName("brief").destroy)
+    thread.join(30)
+    assert result.get("ok"), result
+    assert waited > BUILD_MS / 1000 * 0.5, waited
+    assert c.lookupByName("brief").isActive() == 0
+    assert c.getFreeMemory() == 4194304 * 1024
+    c.close()
+
+
 def test_client_gone_while_its_call_runs(slow):
     """A client that disconnects during its slow call: the call completes, its reply is
     dropped, and the daemon carries on."""
