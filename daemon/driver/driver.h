@@ -16,7 +16,7 @@
  * (name, uuid, id) valid at the time of the call.
  *
  * Threads: callers hold the driver lock (hv_driver_lock) around every entry point below except
- * the console functions, which are for the main loop and lock by themselves. The driver drops
+ * the console functions, which lock by themselves (see there). The driver drops
  * the lock while it waits for the machine, so calls of other threads proceed meanwhile;
  * changes to one domain are serialized by its job (driver_priv.h). Events are handed to the
  * sink with the lock held: the sink must only queue them.
@@ -190,8 +190,11 @@ GPtrArray *hv_driver_get_all_stats(hvDriver *drv, const unsigned char (*uuids)[1
 void hv_domain_stats_record_free(hvDomainStatsRecord *rec);
 
 /* ---- console ---- */
-/* Called with guest output; len 0 = the console closed (EOF). */
+/* Called on the main loop with guest output; len 0 = the console closed (EOF). It may be
+ * called before hv_driver_open_console has returned, never after hv_console_close. */
 typedef void (*hvConsoleOutputFn)(const void *data, size_t len, void *opaque);
+/* Any thread, without the driver lock (it may wait for the machine: call it off the main
+ * loop). hv_console_write and hv_console_close are for the main loop. */
 hvConsole *hv_driver_open_console(hvDriver *drv, const unsigned char *uuid, const char *dev,
                                   unsigned int flags, hvConsoleOutputFn out, void *opaque,
                                   GError **err);

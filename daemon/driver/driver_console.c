@@ -12,9 +12,10 @@
  * queued to the main loop as idle callbacks (in order: idles of one priority run in the order
  * they were added), each holding a reference to the session. A closed session is told
  * nothing more. con->obj and obj->console change under drv->lock; con->bc, closed, eof_sent,
- * the input waiting and the retry timer only on the main loop. The main loop never holds
- * drv->lock and the backend's lock at once, and never waits for the backend's lock to write
- * input or close the backend's console: when a machine call holds it, the input waits in
+ * the input waiting and the retry timer only on the main loop (hv_driver_open_console, which
+ * may run in another thread, hands a session over only by returning it, or by an idle). The main
+ * loop never holds drv->lock and the backend's lock at once, and never waits for the backend's lock
+ * to write input or close the backend's console: when a machine call holds it, the input waits in
  * con->input (in order) and a timer tries again a millisecond later.
  */
 #include "driver/driver_priv.h"
@@ -150,6 +151,17 @@ static void detach_locked(hvConsole *con)
 	queue(con, NULL, 0);
 }
 
+/* Main loop: a session that was opened on the backend but refused (see below). */
+static gboolean close_rejected(gpointer data)
+{
+	hvConsole *con = data;
+
+	con->closed = TRUE;
+	close_backend(con);
+	con_unref(con);
+	return G_SOURCE_REMOVE;
+}
+
 hvConsole *hv_driver_open_console(hvDriver *drv, const unsigned char *uuid, const char *dev,
                                   unsigned int flags, hvConsoleOutputFn out, void *opaque,
                                   GError **err)
@@ -208,9 +220,8 @@ hvConsole *hv_driver_open_console(hvDriver *drv, const unsigned char *uuid, cons
 	hv_obj_unref(obj);
 	g_mutex_unlock(&drv->lock);
 	if (!attached) {
-		con->closed = TRUE;
-		close_backend(con);
-		con_unref(con);
+		/* On the main loop, after what the backend queued for the owner so far. */
+		g_idle_add_full(G_PRIORITY_DEFAULT, close_rejected, con, NULL);
 		return NULL;
 	}
 	return con;

@@ -316,20 +316,27 @@ static void dispatch_call(hvRpcClient *c, const hvRpcHeader *hdr, const uint8_t 
 	pkt = run_call(c, hdr, p, args);
 	if (!(p->flags & HV_RPC_PROC_MAIN))
 		hv_driver_unlock(drv);
+	if (!pkt)
+		return; /* HV_RPC_REPLY_LATER: the handler replies itself */
 	hv_rpc_client_send(c, pkt);
 	hv_rpc_stream_after_reply(c, hdr->proc, hdr->serial);
 }
 
-/* A call's reply (or error) packet; frees args. */
+/* A call's reply (or error) packet, NULL if the handler replies later; frees args. */
 static GBytes *run_call(hvRpcClient *c, const hvRpcHeader *hdr, const hvRpcProc *p, void *args)
 {
 	g_autoptr(GError) error = NULL;
 	void *ret = g_malloc0(p->ret_size);
 	GBytes *pkt = NULL;
 	hvRpcHeader rhdr = *hdr;
+	int rc;
 
 	rhdr.type = HV_RPC_REPLY;
-	if (p->handler(c, hdr, args, ret, &error) < 0) {
+	rc = p->handler(c, hdr, args, ret, &error);
+	if (rc == HV_RPC_REPLY_LATER && (p->flags & HV_RPC_PROC_MAIN)) {
+		pkt = NULL;
+		goto out;
+	} else if (rc < 0) {
 		if (!error)
 			hv_error_set(&error, VIR_ERR_INTERNAL_ERROR, "%s failed", p->api);
 	} else {
@@ -340,6 +347,7 @@ static GBytes *run_call(hvRpcClient *c, const hvRpcHeader *hdr, const hvRpcProc 
 		rhdr.status = HV_RPC_ERROR;
 		pkt = hv_rpc_packet_error(&rhdr, error);
 	}
+out:
 	xdr_free(p->args_filter, args);
 	xdr_free(p->ret_filter, ret);
 	g_free(args);

@@ -23,8 +23,12 @@
 gboolean hv_rpc_dispatch_packet(hvRpcClient *c, const hvRpcHeader *hdr, const uint8_t *payload,
                                 size_t len);
 
+/* A handler returns 0 (ret is the reply), -1 with *err (an error reply), or, for an
+ * HV_RPC_PROC_MAIN procedure only, HV_RPC_REPLY_LATER: it sends the REPLY itself, later, from
+ * the main loop (the console's open, which may wait for the machine). */
 typedef int (*hvRpcHandler)(hvRpcClient *c, const hvRpcHeader *hdr, void *args, void *ret,
                             GError **err);
+#define HV_RPC_REPLY_LATER 1
 
 enum {
 	HV_RPC_PROC_BEFORE_OPEN = 1 << 0, /* allowed before CONNECT_OPEN */

@@ -542,6 +542,7 @@ void hv_rpc_server_free(hvRpcServer *srv)
 		g_thread_pool_free(srv->workers, TRUE, TRUE);
 	if (srv->prio_workers)
 		g_thread_pool_free(srv->prio_workers, TRUE, TRUE);
+	hv_rpc_streams_shutdown();
 	if (srv->ka_timer)
 		g_source_remove(srv->ka_timer);
 	while (srv->clients)

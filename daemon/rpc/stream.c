@@ -21,6 +21,8 @@ typedef struct {
 	GByteArray *early; /* output that came before that */
 	gboolean eof;      /* the console closed */
 	gboolean eof_sent;
+	gboolean opening; /* the driver opens the console in a thread; the REPLY waits */
+	gboolean orphan;  /* its client went away while it was opening */
 } hvRpcStream;
 
 struct hvRpcClientStreams {
@@ -111,30 +113,104 @@ static void stream_remove(hvRpcStream *st)
 	stream_free(st);
 }
 
+/*
+ * Opening a console may wait for the machine (a domain build holds it), so the driver opens it
+ * in a thread of a small pool of our own and the REPLY is sent from the main loop when that is
+ * done; meanwhile the stream exists, marked opening: output that arrives goes to st->early,
+ * client packets for it are ignored (a client sends none before the REPLY), and a client that
+ * goes away leaves it to open_done, which closes it.
+ */
+static GThreadPool *openers; /* created and freed on the main loop */
+
+typedef struct {
+	hvRpcStream *st;
+	hvDriver *drv;
+	unsigned char uuid[16];
+	char *dev;
+	unsigned int flags;
+	hvConsole *console;
+	GError *error;
+} OpenJob;
+
+static void open_job_free(gpointer data)
+{
+	OpenJob *job = data;
+
+	g_free(job->dev);
+	g_clear_error(&job->error);
+	g_free(job);
+}
+
+static gboolean open_done(gpointer data);
+
+static void open_thread(gpointer data, gpointer unused)
+{
+	OpenJob *job = data;
+
+	job->console = hv_driver_open_console(job->drv, job->uuid, job->dev, job->flags,
+	                                      console_output, job->st, &job->error);
+	g_idle_add_full(G_PRIORITY_DEFAULT, open_done, job, open_job_free);
+}
+
+/* Main loop, after the output the backend queued during the open (idles run in order). */
+static gboolean open_done(gpointer data)
+{
+	OpenJob *job = data;
+	hvRpcStream *st = job->st;
+	hvRpcHeader hdr = {HV_RPC_PROGRAM_REMOTE,
+	                   HV_RPC_PROGRAM_VERSION,
+	                   st->proc,
+	                   HV_RPC_REPLY,
+	                   st->serial,
+	                   HV_RPC_OK};
+
+	st->opening = FALSE;
+	st->console = job->console;
+	if (st->orphan) {
+		stream_free(st); /* closes the console */
+		return G_SOURCE_REMOVE;
+	}
+	if (!st->console) {
+		if (!job->error)
+			hv_error_set(&job->error, VIR_ERR_INTERNAL_ERROR,
+			             "virDomainOpenConsole failed");
+		hdr.status = HV_RPC_ERROR;
+		hv_rpc_client_send(st->client, hv_rpc_packet_error(&hdr, job->error));
+		stream_remove(st);
+		return G_SOURCE_REMOVE;
+	}
+	hv_rpc_client_send(st->client, hv_rpc_packet_raw(&hdr, NULL, 0));
+	hv_rpc_stream_after_reply(st->client, st->proc, st->serial);
+	return G_SOURCE_REMOVE;
+}
+
 HV_RPC_HANDLER(hv_rpc_domain_open_console)
 {
 	remote_domain_open_console_args *args = args_;
-	hvRpcStream *st = g_new0(hvRpcStream, 1);
+	hvRpcStream *st;
 	hvRpcClientStreams *s = client_streams(c);
+	OpenJob *job;
 
-	if (g_list_length(s->list) >= 64) {
-		g_free(st);
+	if (g_list_length(s->list) >= 64)
 		return hv_error_set(err, VIR_ERR_OPERATION_FAILED,
 		                    "too many open streams on one connection");
-	}
+	st = g_new0(hvRpcStream, 1);
 	st->client = c;
 	st->proc = hdr->proc;
 	st->serial = hdr->serial;
 	st->early = g_byte_array_new();
-	st->console = hv_driver_open_console(HV_RPC_DRIVER(c), (unsigned char *)args->dom.uuid,
-	                                     args->dev_name ? *args->dev_name : NULL, args->flags,
-	                                     console_output, st, err);
-	if (!st->console) {
-		stream_free(st);
-		return -1;
-	}
+	st->opening = TRUE;
 	s->list = g_list_prepend(s->list, st);
-	return 0;
+	job = g_new0(OpenJob, 1);
+	job->st = st;
+	job->drv = HV_RPC_DRIVER(c);
+	memcpy(job->uuid, args->dom.uuid, 16);
+	job->dev = args->dev_name ? g_strdup(*args->dev_name) : NULL;
+	job->flags = args->flags;
+	if (!openers)
+		openers = g_thread_pool_new(open_thread, NULL, 4, FALSE, NULL);
+	g_thread_pool_push(openers, job, NULL);
+	return HV_RPC_REPLY_LATER;
 }
 
 void hv_rpc_stream_after_reply(hvRpcClient *c, int32_t proc, uint32_t serial)
@@ -155,7 +231,7 @@ void hv_rpc_stream_packet(hvRpcClient *c, const hvRpcHeader *hdr, const uint8_t 
 {
 	hvRpcStream *st = find(c, hdr->proc, hdr->serial);
 
-	if (!st)
+	if (!st || st->opening)
 		return; /* libvirtd ignores packets for streams that are gone */
 	switch (hdr->status) {
 	case HV_RPC_CONTINUE:
@@ -178,6 +254,20 @@ void hv_rpc_streams_client_gone(hvRpcClient *c)
 
 	if (!*s)
 		return;
-	g_list_free_full((*s)->list, (GDestroyNotify)stream_free);
+	for (GList *l = (*s)->list; l; l = l->next) {
+		hvRpcStream *st = l->data;
+		if (st->opening)
+			st->orphan = TRUE; /* open_done frees it */
+		else
+			stream_free(st);
+	}
+	g_list_free((*s)->list);
 	g_clear_pointer(s, g_free);
+}
+
+void hv_rpc_streams_shutdown(void)
+{
+	if (openers)
+		g_thread_pool_free(openers, FALSE, TRUE); /* the opens under way finish */
+	openers = NULL;
 }

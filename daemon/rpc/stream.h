@@ -17,5 +17,7 @@ void hv_rpc_stream_packet(hvRpcClient *c, const hvRpcHeader *hdr, const uint8_t 
 /* Called after the REPLY to (proc, serial) is queued: starts that stream's output. */
 void hv_rpc_stream_after_reply(hvRpcClient *c, int32_t proc, uint32_t serial);
 void hv_rpc_streams_client_gone(hvRpcClient *c);
+/* The server is going: waits for the consoles being opened (they use the driver). */
+void hv_rpc_streams_shutdown(void);
 
 #endif

@@ -158,6 +158,43 @@ def test_console_input_during_a_slow_build(slow):
     c.close()
 
 
+def test_console_open_during_a_slow_build(slow):
+    """Opening a console waits for the machine in a thread: while another domain builds, the
+    open's reply waits, the other clients' calls do not."""
+    c = libvirt.open(slow.uri)
+    dom = c.defineXML(guest_xml("seen", 8))
+    dom.create()
+    slow.define("builder", 9)
+    thread, result = start_in_thread(slow.uri, "builder")
+    slow.wait_log("call virDomainCreate", count=2)
+    time.sleep(0.2)
+    opened = {}
+
+    def open_console():
+        st = c.newStream(0)
+        dom.openConsole(None, st, 0)
+        got = b""
+        while b"echoed back.\r\n" not in got:
+            got += st.recv(65536)
+        opened["banner"] = got
+        st.finish()
+
+    opener = threading.Thread(target=open_console)
+    opener.start()
+    slow.wait_log("call virDomainOpenConsole")
+    other = libvirt.open(slow.uri)
+    _, t1 = timed(other.getVersion)
+    _, t2 = timed(lambda: other.listAllDomains(0))
+    assert thread.is_alive(), "the build ended before the other calls were measured"
+    assert max(t1, t2) < 1.0, (t1, t2)
+    opener.join(30)
+    thread.join(30)
+    assert result.get("ok"), result
+    assert b"console of domain 'seen'" in opened["banner"], opened
+    other.close()
+    c.close()
+
+
 def test_two_starts_of_one_domain(slow):
     """The second start waits for the first one's job, then finds the domain running."""
     slow.define("twice", 3)
