@@ -201,9 +201,14 @@ int qmp_command(struct qmp *q, const char *command, json_object *args, unsigned 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
+			int e = errno;
+
 			json_object_put(cmd);
+			/* QEMU already gone: what quit asks for is done. */
+			if (strcmp(command, "quit") == 0 && (e == EPIPE || e == ECONNRESET))
+				return HVCTL_OK;
 			return err_set(err, HVCTL_ERR_LINK_DOWN, "cannot send '%s' to QEMU: %s",
-			               command, strerror(errno));
+			               command, strerror(e));
 		}
 		off += (size_t)n;
 	}

@@ -130,7 +130,10 @@ static void test_real_qemu(void)
 	CHECK(q.events >= 1);
 
 	/* quit: a reply, then the socket closes and QEMU exits. */
-	CHECK_EQ(qmp_command(&q, "quit", NULL, 5000, NULL, &err), HVCTL_OK);
+	rc = qmp_command(&q, "quit", NULL, 5000, NULL, &err);
+	CHECK_EQ(rc, HVCTL_OK);
+	if (rc)
+		fprintf(stderr, "quit: %s\n", err.message);
 	for (i = 0; i < 200 && waitpid(qemu_pid, &st, WNOHANG) != qemu_pid; i++)
 		usleep(50000);
 	CHECK(i < 200);
