@@ -445,29 +445,49 @@ unsigned int sched_dom0_vcpus(void)
 	return n;
 }
 
+/*
+ * Takes v out of the scheduler and frees its state. Invariant: a vCPU's memory (v->sched here,
+ * its struct vcpu and its domain's frames after domain.c's destroy) is freed only once no pCPU
+ * can touch it: none runs it, none has picked it and is about to load it, none is still saving
+ * it, none holds it in a run queue or on a timer list, none is firing its timer.
+ *
+ * - Run queue, picked, running: sched_vcpu_remove() refuses (-EBUSY, nothing changed, the
+ *   caller retries) while v is runnable, queued, moving, or any pCPU's curr, which it is from
+ *   the moment sched_schedule() picks it, before load() sets `running`. Once it succeeds, no
+ *   pCPU can pick v again.
+ * - Saving: a pCPU that has just switched away from v is no longer its curr, yet from
+ *   sched_schedule() to the end of save() it still writes v's timer link, frame, FPU image and
+ *   runstate area; `running` (dropped last in save()) covers that stretch. It is waited for
+ *   only after the removal. Tested before it (as it once was), a vCPU picked but not yet
+ *   loaded passed the test, was loaded, ran and was switched away from before the removal,
+ *   and was freed while its pCPU saved it: a #PF in save() on v->sched == NULL, seen in the
+ *   create/destroy loop. That pCPU has interrupts off and needs no lock we hold: short wait.
+ * - Timers: dead is set and v is unlinked from its timer list in one critical section, so
+ *   fire_parked_timers() can no longer take it (nor put it back); one already firing it is
+ *   waited for.
+ */
 int sched_vcpu_destroy(struct vcpu *v)
 {
-	struct vcpu_sched *vs;
+	struct vcpu_sched *vs = v->sched;
 	int rc;
 
-	if (!v->sched)
+	if (!vs)
 		return 0;
-	/* Still on a pCPU's stack: not yet, and nothing changed (the caller retries). Checked
-	 * before the removal, which cannot be undone. */
-	if (READ_ONCE(v->sched->running))
-		return -EBUSY;
-	rc = sched_vcpu_remove(&v->sched->sv);
+	rc = sched_vcpu_remove(&vs->sv);
 	if (rc)
 		return rc;
-	/* No timer may fire it any more, and no event may reach it, once it is freed. */
+	while (__atomic_load_n(&vs->running, __ATOMIC_ACQUIRE))
+		cpu_relax(); /* its last pCPU is still saving it */
 	spin_lock(&timer_lock);
-	v->sched->dead = true;
+	vs->dead = true;
+	if (vs->timer_cpu != SCHED_NO_PCPU) {
+		list_del(&vs->timer_link);
+		vs->timer_cpu = SCHED_NO_PCPU;
+	}
 	spin_unlock(&timer_lock);
-	while (__atomic_load_n(&v->sched->firing, __ATOMIC_ACQUIRE))
+	while (__atomic_load_n(&vs->firing, __ATOMIC_ACQUIRE))
 		cpu_relax(); /* another pCPU is firing its timer right now */
-	timer_unpark(v);
-	vs = v->sched;
-	evtchn_lock(); /* event senders (vcpu_kick) hold it while they look at v->sched */
+	evtchn_lock();       /* event senders (vcpu_kick) hold it while they look at v->sched */
 	v->sched = NULL;
 	evtchn_unlock();
 	free_pages_virt(vs, order_for(sizeof(struct vcpu_sched)));

@@ -68,7 +68,7 @@ void sched_hv_init(void);
 /* Domain and vCPU lifecycle (domain_create and its undoing call these). */
 void sched_domain_create(struct domain *d);
 int sched_vcpu_create(struct vcpu *v, char *msg, size_t msglen);
-int sched_vcpu_destroy(struct vcpu *v); /* -EBUSY while it still runs somewhere */
+int sched_vcpu_destroy(struct vcpu *v); /* -EBUSY while runnable, picked or running */
 /* Both of the above for d and every vCPU it has (all offline); 0 or an error and msg. */
 int sched_domain_attach(struct domain *d, char *msg, size_t msglen);
 /* dom0's vCPU count: dom0_max_vcpus= (1..HV_MAX_VCPUS) when the scheduler is on, else 1. */

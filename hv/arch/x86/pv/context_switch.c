@@ -17,6 +17,7 @@
  * Invariant: vs->running is true exactly while the vCPU's state is in some pCPU (from load to
  * the end of save). A pCPU that picks a vCPU whose previous pCPU is still saving it waits for
  * running to drop: that pCPU is on its way out with interrupts off, so the wait is short.
+ * Dropping running is save()'s last write to the vCPU: a destroy waits for it before freeing.
  *
  * Every switch flushes the whole TLB (CR4.PGE toggled): guest user mappings are global, and a
  * vCPU that missed a TLB-flush IPI while it was not running starts clean.
@@ -154,8 +155,9 @@ static void save(struct vcpu *prev, const struct cpu_user_regs *regs)
 	if (p->dr[7] & 0xff)
 		write_dr(7, 0x400);
 	write_runstate_area(prev);
+	__atomic_store_n(&prev->on_cpu, -1, __ATOMIC_SEQ_CST);
+	/* The last touch of prev: once running drops, a destroy may free it (schedule.c). */
 	__atomic_store_n(&vs->running, false, __ATOMIC_RELEASE);
-	__atomic_store_n(&prev->on_cpu, -1, __ATOMIC_SEQ_CST); /* domain.c waits for this */
 }
 
 static void load_segments(struct vcpu_sched *vs)
