@@ -28,6 +28,47 @@ def start_event_loop():
     _loop_started = True
 
 
+class ConsoleReader:
+    """Collects what a console stream receives, read on the event loop's thread when the stream
+    says it is readable. A blocking st.recv() in the test's own thread can wait for good once
+    the default event loop runs (python3-libvirt 9.0): recv finds nothing queued and drops the
+    stream's lock; before it queues its wait for data, the event loop's thread reads the last
+    packet of the console's output and queues it; recv then waits for a packet that never comes
+    (the daemon, with nothing left to send, sits idle)."""
+
+    def __init__(self, st):
+        self.st = st
+        self.data = b""
+        self.eof = False
+        self.error = None
+        self.cond = threading.Condition()
+        st.eventAddCallback(libvirt.VIR_STREAM_EVENT_READABLE | libvirt.VIR_STREAM_EVENT_ERROR |
+                            libvirt.VIR_STREAM_EVENT_HANGUP, self._ready, None)
+
+    def _ready(self, st, events, opaque):
+        try:
+            chunk = st.recv(1 << 20)  # data is queued: this does not wait
+        except libvirt.libvirtError as e:
+            chunk, self.error = b"", e
+        with self.cond:
+            if chunk == b"" or not isinstance(chunk, bytes):
+                self.eof = True
+                st.eventUpdateCallback(0)
+            else:
+                self.data += chunk
+            self.cond.notify_all()
+
+    def wait(self, done, timeout=30):
+        """Waits until done(data) holds or the stream ends; returns the data received so far."""
+        with self.cond:
+            self.cond.wait_for(lambda: done(self.data) or self.eof, timeout)
+            assert self.error is None, self.error
+            return self.data
+
+    def close(self):
+        self.st.eventRemoveCallback()
+
+
 @pytest.fixture
 def conn(daemon):
     c = libvirt.open(daemon.uri)
@@ -181,18 +222,15 @@ def test_events_and_console_stream(daemon):
     dom.setMemory(300000)
     st = conn.newStream(0)
     dom.openConsole(None, st, 0)
-    banner = b""
-    while b"echoed back.\r\n" not in banner:
-        banner += st.recv(4096)
+    reader = ConsoleReader(st)
+    banner = reader.wait(lambda got: b"echoed back.\r\n" in got)
+    assert b"echoed back.\r\n" in banner
     assert b"SIMULATED machine" in banner
     st.send(b"sim-crash\r")  # the simulated guest crashes (on_crash defaults to destroy)
-    rest = b""
-    while True:
-        data = st.recv(4096)
-        if not data:  # EOF: the domain is gone
-            break
-        rest += data
+    rest = reader.wait(lambda got: False)[len(banner):]  # until EOF: the domain is gone
+    assert reader.eof
     assert b"echo: sim-crash\r\n" in rest
+    reader.close()
     st.finish()
     deadline = time.time() + 5
     while len(seen) < 4 and time.time() < deadline:
@@ -234,24 +272,23 @@ def test_read_only_socket(daemon):
 def test_console_stream_bulk(daemon):
     """Half a megabyte of input in one go: the client cuts it into 256 KiB stream packets, the
     echo (twice as much) comes back cut into packets of at most 262120 bytes, in order."""
+    start_event_loop()  # before the connection, so that it is read by the event loop
     conn = libvirt.open(daemon.uri)
     dom = conn.defineXML(guest_xml("bulk", 10))
     dom.create()
     st = conn.newStream(0)
     dom.openConsole(None, st, 0)
-    got = b""
-    while b"echoed back.\r\n" not in got:
-        got += st.recv(65536)
+    reader = ConsoleReader(st)
+    banner = reader.wait(lambda got: b"echoed back.\r\n" in got)
+    assert banner.endswith(b"echoed back.\r\n")
     lines = [(b"%05d" % i) * 800 for i in range(128)]  # 4000 bytes each
     data = b"\r".join(lines) + b"\r"
-    st.send(data)
+    assert st.send(data) == len(data)
     want = b"".join(l + b"\r\necho: " + l + b"\r\n" for l in lines)
-    echo = b""
-    while len(echo) < len(want):
-        chunk = st.recv(1 << 20)
-        assert chunk, "EOF before the whole echo came back"
-        echo += chunk
+    echo = reader.wait(lambda got: len(got) >= len(banner) + len(want))[len(banner):]
+    assert not reader.eof, "EOF before the whole echo came back"
     assert echo == want
+    reader.close()
     st.finish()
     dom.destroy()
     conn.close()
