@@ -6,6 +6,7 @@ import os
 import signal
 import socket
 import subprocess
+import threading
 import time
 
 import pytest
@@ -141,3 +142,65 @@ def daemon(tmp_path):
     status = d.stop()
     assert status == 0, "virthvd did not shut down cleanly:\n" + d.log_text()
     assert not os.path.exists(d.sock), "the socket was not removed at shutdown"
+
+
+_loop_started = False  # the default libvirt event loop of this process (one, for good)
+
+
+def start_event_loop():
+    import libvirt
+
+    global _loop_started
+    if _loop_started:
+        return
+    libvirt.virEventRegisterDefaultImpl()
+
+    def run():
+        while True:
+            libvirt.virEventRunDefaultImpl()
+
+    threading.Thread(target=run, daemon=True).start()
+    _loop_started = True
+
+
+class ConsoleReader:
+    """Collects what a console stream receives, read on the event loop's thread when the stream
+    says it is readable. A blocking st.recv() in the test's own thread can wait for good once
+    the default event loop runs (python3-libvirt 9.0): recv finds nothing queued and drops the
+    stream's lock; before it queues its wait for data, the event loop's thread reads the last
+    packet of the console's output and queues it; recv then waits for a packet that never comes
+    (the daemon, with nothing left to send, sits idle)."""
+
+    def __init__(self, st):
+        import libvirt
+
+        self.st = st
+        self.data = b""
+        self.eof = False
+        self.error = None
+        self.cond = threading.Condition()
+        st.eventAddCallback(libvirt.VIR_STREAM_EVENT_READABLE | libvirt.VIR_STREAM_EVENT_ERROR |
+                            libvirt.VIR_STREAM_EVENT_HANGUP, self._ready, None)
+
+    def _ready(self, st, events, opaque):
+        try:
+            chunk = st.recv(1 << 20)  # data is queued: this does not wait
+        except Exception as e:  # libvirt.libvirtError
+            chunk, self.error = b"", e
+        with self.cond:
+            if chunk == b"" or not isinstance(chunk, bytes):
+                self.eof = True
+                st.eventUpdateCallback(0)
+            else:
+                self.data += chunk
+            self.cond.notify_all()
+
+    def wait(self, done, timeout=30):
+        """Waits until done(data) holds or the stream ends; returns the data received so far."""
+        with self.cond:
+            self.cond.wait_for(lambda: done(self.data) or self.eof, timeout)
+            assert self.error is None, self.error
+            return self.data
+
+    def close(self):
+        self.st.eventRemoveCallback()

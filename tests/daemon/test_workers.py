@@ -14,7 +14,7 @@ import time
 import libvirt
 import pytest
 
-from conftest import Daemon, guest_xml
+from conftest import ConsoleReader, Daemon, guest_xml, start_event_loop
 
 BUILD_MS = 3000  # the slow machine: one domain build
 
@@ -128,14 +128,15 @@ def test_without_workers_the_build_stalls_everyone(tmp_path):
 def test_console_input_during_a_slow_build(slow):
     """Typing into a console while another domain builds: the input waits for the machine
     (the echo comes after the build), and the main loop does not: others are answered."""
+    start_event_loop()  # streams are read on its thread (ConsoleReader says why)
     c = libvirt.open(slow.uri)
     dom = c.defineXML(guest_xml("typing", 5))
     dom.create()  # a slow build of its own, before anything is measured
     st = c.newStream(0)
     dom.openConsole(None, st, 0)
-    got = b""
-    while b"echoed back.\r\n" not in got:
-        got += st.recv(65536)
+    reader = ConsoleReader(st)
+    got = reader.wait(lambda d: b"echoed back.\r\n" in d)
+    assert b"echoed back.\r\n" in got, got
     slow.define("building", 6)
     thread, result = start_in_thread(slow.uri, "building")
     slow.wait_log("call virDomainCreate", count=2)
@@ -146,13 +147,11 @@ def test_console_input_during_a_slow_build(slow):
     _, t2 = timed(lambda: other.listAllDomains(0))
     assert thread.is_alive(), "the build ended before the other calls were measured"
     assert max(t1, t2) < 1.0, (t1, t2)
-    echo = b""
-    while b"echo: hello" not in echo:
-        chunk = st.recv(65536)
-        assert chunk, "EOF before the echo"
-        echo += chunk
+    echo = reader.wait(lambda d: b"echo: hello" in d)
+    assert b"echo: hello" in echo, ("EOF or no echo in 30 s", echo[-200:])
     thread.join(30)
     assert result.get("ok"), result
+    reader.close()
     st.finish()
     other.close()
     c.close()
@@ -161,6 +160,7 @@ def test_console_input_during_a_slow_build(slow):
 def test_console_open_during_a_slow_build(slow):
     """Opening a console waits for the machine in a thread: while another domain builds, the
     open's reply waits, the other clients' calls do not."""
+    start_event_loop()  # streams are read on its thread (ConsoleReader says why)
     c = libvirt.open(slow.uri)
     dom = c.defineXML(guest_xml("seen", 8))
     dom.create()
@@ -173,10 +173,9 @@ def test_console_open_during_a_slow_build(slow):
     def open_console():
         st = c.newStream(0)
         dom.openConsole(None, st, 0)
-        got = b""
-        while b"echoed back.\r\n" not in got:
-            got += st.recv(65536)
-        opened["banner"] = got
+        reader = ConsoleReader(st)
+        opened["banner"] = reader.wait(lambda d: b"echoed back.\r\n" in d)
+        reader.close()
         st.finish()
 
     opener = threading.Thread(target=open_console)
