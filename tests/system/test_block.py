@@ -24,21 +24,15 @@ import ctypes
 import hashlib
 import os
 import re
-import shutil
-import signal
 import struct
 import subprocess
-import tempfile
 import time
 
 import pytest
 
-from hvtest import accel, build_path
+from held_machine import HV, GUEST, HV_MACHINE, HVCTL, held_machine, hvctl, serial
+from hvtest import build_path
 
-HV = build_path("hv/hv.elf")
-GUEST = build_path("guest-kernel/guest.elf")
-HV_MACHINE = build_path("tools/hv-machine/hv-machine")
-HVCTL = build_path("tools/hvctl/hvctl")
 DOMU_MIB = 32
 DISK_SECTORS = 8192  # 4 MiB
 XVDA = 51712
@@ -107,53 +101,12 @@ def pattern_sector(seed, sector):
     return struct.pack("<64Q", *words)
 
 
-def _kill_pidfile(path):
-    try:
-        with open(path) as f:
-            pid = int(f.read().split()[0])
-        os.kill(pid, signal.SIGKILL)
-    except (OSError, ValueError, IndexError):
-        pass
-
-
-def _serial(d):
-    try:
-        with open(os.path.join(d, "serial.log"), errors="replace") as f:
-            return f.read()
-    except OSError:
-        return ""
-
-
 @pytest.fixture
 def machine():
-    d = tempfile.mkdtemp(prefix="hvblk-")  # short: UNIX socket paths are limited
-    try:
-        # sched=resv: several domUs share the 2 pCPUs (without it each vCPU needs its own).
-        r = subprocess.run([HV_MACHINE, "start", "--dir", d, "--hv", HV, "--cmdline",
-                            "sched=resv", "--dom0", GUEST, "--dom0-cmdline", "agent", "--cpus",
-                            "2", "--memory", "512",
-                            "--accel", accel(), "--wait-agent", "90", "--detach"],
-                           capture_output=True, text=True, timeout=150)
-        assert r.returncode == 0, r.stdout + r.stderr + _serial(d)[-3000:]
+    with held_machine("block.log", prefix="hvblk-") as d:
         yield d
-        serial = _serial(d)
-        assert "PANIC" not in serial and "panic" not in serial, serial[-3000:]
-    finally:
-        subprocess.run([HV_MACHINE, "stop", "--dir", d], capture_output=True, timeout=60)
-        for name in ("pid", "hv-machine.pid"):
-            _kill_pidfile(os.path.join(d, name))
-        if os.path.exists(os.path.join(d, "serial.log")):
-            os.makedirs(build_path("tests/out"), exist_ok=True)
-            shutil.copy(os.path.join(d, "serial.log"), build_path("tests/out/block.log"))
-        shutil.rmtree(d, ignore_errors=True)
-
-
-def hvctl(d, *args, check=True, timeout=60):
-    r = subprocess.run([HVCTL, "--machine", d, "--timeout", "30", *args], capture_output=True,
-                       text=True, timeout=timeout)
-    if check:
-        assert r.returncode == 0, f"hvctl {' '.join(args)}: {r.returncode} {r.stdout}{r.stderr}"
-    return r
+        text = serial(d)
+        assert "panic" not in text, text[-3000:]
 
 
 def create(d, script, disk, name, *more):
@@ -232,7 +185,7 @@ def test_block_device(machine, tmp_path):
     assert "blk hostile-ring: impossible ring index published" in text, text
     assert re.search(r"blk: read 8 sectors at 0: I/O error", text), text
     assert re.search(r"blkback: d\d+ vbd 51712: ring index \d+ is \d+ ahead of ours: device "
-                     r"stopped", _serial(d)), _serial(d)[-3000:]
+                     r"stopped", serial(d)), serial(d)[-3000:]
     text = run_script(d, "blk read 0 2048 77", disk, "after-ring")
     assert "blk read: 2048 sectors at 0 verified seed 77" in text, text
 

@@ -22,20 +22,14 @@ tests/out/hvctl-many.log.
 
 import os
 import re
-import shutil
 import signal
 import subprocess
-import tempfile
 import time
 
 import pytest
 
-from hvtest import accel, build_path
+from held_machine import HV, GUEST, HV_MACHINE, HVCTL, held_machine, hvctl, serial
 
-HV = build_path("hv/hv.elf")
-GUEST = build_path("guest-kernel/guest.elf")
-HV_MACHINE = build_path("tools/hv-machine/hv-machine")
-HVCTL = build_path("tools/hvctl/hvctl")
 NDOMU = 8
 DOMU_MIB = 16
 PROMPT = "$ "
@@ -45,50 +39,10 @@ pytestmark = pytest.mark.skipif(
     reason="hv, guest.elf, hv-machine or hvctl not built")
 
 
-def _kill_pidfile(path):
-    try:
-        with open(path) as f:
-            pid = int(f.read().split()[0])
-        os.kill(pid, signal.SIGKILL)
-    except (OSError, ValueError, IndexError):
-        pass
-
-
-def _serial(d):
-    try:
-        with open(os.path.join(d, "serial.log"), errors="replace") as f:
-            return f.read()
-    except OSError:
-        return ""
-
-
 @pytest.fixture
 def machine():
-    d = tempfile.mkdtemp(prefix="hvmany-")  # short: UNIX socket paths are limited
-    try:
-        r = subprocess.run([HV_MACHINE, "start", "--dir", d, "--hv", HV, "--cmdline",
-                            "sched=resv", "--dom0", GUEST, "--dom0-cmdline", "agent", "--cpus",
-                            "2", "--memory", "512", "--accel", accel(), "--wait-agent", "90",
-                            "--detach"], capture_output=True, text=True, timeout=150)
-        assert r.returncode == 0, r.stdout + r.stderr + _serial(d)[-3000:]
+    with held_machine("hvctl-many.log", prefix="hvmany-") as d:
         yield d
-        assert "PANIC" not in _serial(d)
-    finally:
-        subprocess.run([HV_MACHINE, "stop", "--dir", d], capture_output=True, timeout=60)
-        for name in ("pid", "hv-machine.pid"):
-            _kill_pidfile(os.path.join(d, name))
-        if os.path.exists(os.path.join(d, "serial.log")):
-            os.makedirs(build_path("tests/out"), exist_ok=True)
-            shutil.copy(os.path.join(d, "serial.log"), build_path("tests/out/hvctl-many.log"))
-        shutil.rmtree(d, ignore_errors=True)
-
-
-def hvctl(d, *args, check=True, timeout=60):
-    r = subprocess.run([HVCTL, "--machine", d, "--timeout", "30", *args], capture_output=True,
-                       text=True, timeout=timeout)
-    if check:
-        assert r.returncode == 0, f"hvctl {' '.join(args)}: {r.returncode} {r.stdout}{r.stderr}"
-    return r
 
 
 def fields(text):
@@ -253,7 +207,7 @@ def test_eight_domus_with_hvctl_only(machine, tmp_path):
     finally:
         stop_console(p)
     assert fields(hvctl(d, "info", str(own)).stdout)["shutdown_reason"] == "poweroff"
-    assert re.search(rf"^\(d{own}\) hvguest: power off requested", _serial(d), re.M)
+    assert re.search(rf"^\(d{own}\) hvguest: power off requested", serial(d), re.M)
     # The others kept running through all of it.
     rows = listing(d)
     for domid in set(domus) - {down, own}:

@@ -28,22 +28,18 @@ Every process is stopped at the end, pass or fail; the serial log is kept in tes
 
 import os
 import re
-import shutil
 import signal
 import socket
 import struct
 import subprocess
-import tempfile
 import time
 
 import pytest
 
-from hvtest import accel, build_path
+from held_machine import HV, GUEST, HV_MACHINE, HVCTL, held_machine, hvctl
+from held_machine import serial as _serial
+from hvtest import build_path
 
-HV = build_path("hv/hv.elf")
-GUEST = build_path("guest-kernel/guest.elf")
-HV_MACHINE = build_path("tools/hv-machine/hv-machine")
-HVCTL = build_path("tools/hvctl/hvctl")
 NET_BW = build_path("tests/system/net-bw")
 LINK_KBPS = 1024
 # Names and addresses of this run's own (two runs of the test may share a host).
@@ -61,31 +57,6 @@ pytestmark = [
     pytest.mark.skipif(os.geteuid() != 0, reason="TAP devices and raw sockets need root"),
     pytest.mark.serial,  # rates of the emulated machine: not beside other machines
 ]
-
-
-def _kill_pidfile(path):
-    try:
-        with open(path) as f:
-            pid = int(f.read().split()[0])
-        os.kill(pid, signal.SIGKILL)
-    except (OSError, ValueError, IndexError):
-        pass
-
-
-def _serial(d):
-    try:
-        with open(os.path.join(d, "serial.log"), errors="replace") as f:
-            return f.read()
-    except OSError:
-        return ""
-
-
-def hvctl(d, *args, check=True, timeout=60):
-    r = subprocess.run([HVCTL, "--machine", d, "--timeout", "30", *args], capture_output=True,
-                       text=True, timeout=timeout)
-    if check:
-        assert r.returncode == 0, f"hvctl {' '.join(args)}: {r.returncode} {r.stdout}{r.stderr}"
-    return r
 
 
 def net_bw(d, domid, direction, *values, check=True):
@@ -144,40 +115,28 @@ class Console:
 
 @pytest.fixture(scope="module")
 def net(tmp_path_factory):
-    d = tempfile.mkdtemp(prefix="hvnt-")
     consoles = []
-    try:
-        r = subprocess.run([HV_MACHINE, "start", "--dir", d, "--hv", HV, "--cmdline",
-                            "sched=resv", "--dom0", GUEST, "--dom0-cmdline",
-                            f"agent net_link_kbps={LINK_KBPS}", "--cpus", "2", "--memory",
-                            "512", "--accel", accel(), "--wait-agent", "90", "--detach"],
-                           capture_output=True, text=True, timeout=150)
-        assert r.returncode == 0, r.stdout + r.stderr + _serial(d)[-3000:]
-        doms = {}
-        for name, ip, nic in (("a", A_IP, f"{A_MAC},tap={TAP_A},ip={HOST_IP}/24"),
-                              ("b", B_IP, f"{B_MAC},tap={TAP_B}")):
-            out = hvctl(d, "create", GUEST, "--memory", "16", "--cmdline", f"ip={ip}/24 shell",
-                        "--name", name, "--nic", nic, timeout=120).stdout.split()
-            doms[name] = int(out[0])
-        for tap in (TAP_A, TAP_B):
-            with open(f"/proc/sys/net/ipv4/conf/{tap}/arp_ignore", "w") as f:
-                f.write("1\n")
-        tmp = tmp_path_factory.mktemp("net")
-        for name in ("a", "b"):
-            consoles.append(Console(d, doms[name], str(tmp / f"console-{name}.out")))
-        yield {"dir": d, "a": doms["a"], "b": doms["b"], "con_a": consoles[0],
-               "con_b": consoles[1]}
-        assert "PANIC" not in _serial(d)
-    finally:
-        for c in consoles:
-            c.close()
-        subprocess.run([HV_MACHINE, "stop", "--dir", d], capture_output=True, timeout=60)
-        for name in ("pid", "hv-machine.pid"):
-            _kill_pidfile(os.path.join(d, name))
-        if os.path.exists(os.path.join(d, "serial.log")):
-            os.makedirs(build_path("tests/out"), exist_ok=True)
-            shutil.copy(os.path.join(d, "serial.log"), build_path("tests/out/net.log"))
-        shutil.rmtree(d, ignore_errors=True)
+    with held_machine("net.log", prefix="hvnt-",
+                      dom0_cmdline=f"agent net_link_kbps={LINK_KBPS}") as d:
+        try:
+            doms = {}
+            for name, ip, nic in (("a", A_IP, f"{A_MAC},tap={TAP_A},ip={HOST_IP}/24"),
+                                  ("b", B_IP, f"{B_MAC},tap={TAP_B}")):
+                out = hvctl(d, "create", GUEST, "--memory", "16", "--cmdline",
+                            f"ip={ip}/24 shell", "--name", name, "--nic", nic,
+                            timeout=120).stdout.split()
+                doms[name] = int(out[0])
+            for tap in (TAP_A, TAP_B):
+                with open(f"/proc/sys/net/ipv4/conf/{tap}/arp_ignore", "w") as f:
+                    f.write("1\n")
+            tmp = tmp_path_factory.mktemp("net")
+            for name in ("a", "b"):
+                consoles.append(Console(d, doms[name], str(tmp / f"console-{name}.out")))
+            yield {"dir": d, "a": doms["a"], "b": doms["b"], "con_a": consoles[0],
+                   "con_b": consoles[1]}
+        finally:
+            for c in consoles:  # before the machine stops
+                c.close()
 
 
 # ---- the host's side ----

@@ -21,22 +21,15 @@ tests/out/net-stack.log.
 import os
 import random
 import re
-import shutil
-import signal
 import socket
 import struct
 import subprocess
-import tempfile
 import time
 
 import pytest
 
-from hvtest import accel, build_path
+from held_machine import HV, GUEST, HV_MACHINE, HVCTL, held_machine, serial
 
-HV = build_path("hv/hv.elf")
-GUEST = build_path("guest-kernel/guest.elf")
-HV_MACHINE = build_path("tools/hv-machine/hv-machine")
-HVCTL = build_path("tools/hvctl/hvctl")
 HOST_IP = "10.79.7.1"
 GUEST_IP = "10.79.7.2"
 SINK_PORT = 5001
@@ -50,31 +43,14 @@ pytestmark = [
 ]
 
 
-def _kill_pidfile(path):
-    try:
-        with open(path) as f:
-            pid = int(f.read().split()[0])
-        os.kill(pid, signal.SIGKILL)
-    except (OSError, ValueError, IndexError):
-        pass
-
-
-def _serial(d):
-    try:
-        with open(os.path.join(d, "serial.log"), errors="replace") as f:
-            return f.read()
-    except OSError:
-        return ""
-
-
 def wait_serial(d, regex, timeout=90):
     end = time.monotonic() + timeout
     while time.monotonic() < end:
-        m = re.search(regex, _serial(d), re.M)
+        m = re.search(regex, serial(d), re.M)
         if m:
             return m
         time.sleep(0.3)
-    raise AssertionError(f"{regex!r} not in the serial log:\n{_serial(d)[-4000:]}")
+    raise AssertionError(f"{regex!r} not in the serial log:\n{serial(d)[-4000:]}")
 
 
 def csum(data):
@@ -127,29 +103,14 @@ class Pinger:
 
 @pytest.fixture
 def machine():
-    d = tempfile.mkdtemp(prefix="hvnet-")
-    try:
-        r = subprocess.run([HV_MACHINE, "start", "--dir", d, "--hv", HV, "--cmdline",
-                            "sched=resv", "--dom0", GUEST, "--dom0-cmdline", "agent",
-                            "--cpus", "2", "--memory", "512", "--accel", accel(),
-                            "--wait-agent", "90", "--detach"],
-                           capture_output=True, text=True, timeout=150)
-        assert r.returncode == 0, r.stdout + r.stderr + _serial(d)
+    with held_machine("net-stack.log", prefix="hvnet-") as d:
         yield d
-    finally:
-        subprocess.run([HV_MACHINE, "stop", "--dir", d], capture_output=True, timeout=60)
-        for name in ("pid", "hv-machine.pid"):
-            _kill_pidfile(os.path.join(d, name))
-        if os.path.exists(os.path.join(d, "serial.log")):
-            os.makedirs(build_path("tests/out"), exist_ok=True)
-            shutil.copy(os.path.join(d, "serial.log"), build_path("tests/out/net-stack.log"))
-        shutil.rmtree(d, ignore_errors=True)
 
 
 def netstat_counters(d, domid, after):
     """The counters of the domU's first netstat printed after offset `after` of the log."""
     wait_serial(d, rf"^\(d{domid}\)\s+tx_ring_full\s+\d+$")
-    text = _serial(d)[after:]
+    text = serial(d)[after:]
     start = text.index(f"(d{domid}) Counters:")
     return {k: int(v) for k, v in re.findall(rf"^\(d{domid}\)\s+(\w+)\s+(\d+)$",
                                                text[start:], re.M)}
@@ -226,7 +187,7 @@ def test_net_stack_from_the_host(machine):
         for seq in range(sent):
             tx.sendto(struct.pack("!III", MAGIC, seq, 0) + bytes(500), (GUEST_IP, SINK_PORT))
             time.sleep(0.002)
-        offset = len(_serial(d))
+        offset = len(serial(d))
         for _ in range(3):
             tx.sendto(struct.pack("!III", MAGIC, sent, 1), (GUEST_IP, SINK_PORT))
             time.sleep(0.05)
@@ -277,4 +238,4 @@ def test_net_stack_from_the_host(machine):
         pinger.close()
         raw.close()
         host_rx.close()
-    assert "PANIC" not in _serial(d)
+    assert "PANIC" not in serial(d)

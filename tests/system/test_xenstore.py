@@ -18,80 +18,32 @@ Every process is killed at the end, pass or fail.
 
 import os
 import re
-import shutil
-import signal
-import subprocess
-import tempfile
 import time
 
 import pytest
 
-from hvtest import accel, build_path
+from held_machine import HV, GUEST, HV_MACHINE, HVCTL, held_machine, hvctl, serial
 
-HV = build_path("hv/hv.elf")
-GUEST = build_path("guest-kernel/guest.elf")
-HV_MACHINE = build_path("tools/hv-machine/hv-machine")
-HVCTL = build_path("tools/hvctl/hvctl")
 
 pytestmark = pytest.mark.skipif(
     not all(os.path.exists(p) for p in (HV, GUEST, HV_MACHINE, HVCTL)),
     reason="hv, guest.elf, hv-machine or hvctl not built")
 
 
-def _kill_pidfile(path):
-    try:
-        with open(path) as f:
-            pid = int(f.read().split()[0])
-        os.kill(pid, signal.SIGKILL)
-    except (OSError, ValueError, IndexError):
-        pass
-
-
-def _serial(d):
-    try:
-        with open(os.path.join(d, "serial.log"), errors="replace") as f:
-            return f.read()
-    except OSError:
-        return ""
-
-
 @pytest.fixture(scope="module")
 def machine():
-    d = tempfile.mkdtemp(prefix="hvxs-")
-    try:
-        r = subprocess.run([HV_MACHINE, "start", "--dir", d, "--hv", HV, "--cmdline",
-                            "sched=resv", "--dom0", GUEST, "--dom0-cmdline", "agent",
-                            "--cpus", "2", "--memory", "512", "--accel", accel(),
-                            "--wait-agent", "90", "--detach"],
-                           capture_output=True, text=True, timeout=150)
-        assert r.returncode == 0, r.stdout + r.stderr + _serial(d)
+    with held_machine("xenstore.log", prefix="hvxs-") as d:
         yield d
-    finally:
-        subprocess.run([HV_MACHINE, "stop", "--dir", d], capture_output=True, timeout=60)
-        for name in ("pid", "hv-machine.pid"):
-            _kill_pidfile(os.path.join(d, name))
-        if os.path.exists(os.path.join(d, "serial.log")):
-            os.makedirs(build_path("tests/out"), exist_ok=True)
-            shutil.copy(os.path.join(d, "serial.log"), build_path("tests/out/xenstore.log"))
-        shutil.rmtree(d, ignore_errors=True)
-
-
-def hvctl(d, *args, check=True, timeout=60):
-    r = subprocess.run([HVCTL, "--machine", d, *args], capture_output=True, text=True,
-                       timeout=timeout)
-    if check:
-        assert r.returncode == 0, f"hvctl {' '.join(args)}: {r.stdout}{r.stderr}"
-    return r
 
 
 def wait_serial(d, regex, timeout=90):
     end = time.monotonic() + timeout
     while time.monotonic() < end:
-        m = re.search(regex, _serial(d), re.M)
+        m = re.search(regex, serial(d), re.M)
         if m:
             return m
         time.sleep(0.3)
-    raise AssertionError(f"{regex!r} not in the serial log:\n{_serial(d)[-4000:]}")
+    raise AssertionError(f"{regex!r} not in the serial log:\n{serial(d)[-4000:]}")
 
 
 def create(d, *extra, cmdline="xstest shell"):
@@ -102,7 +54,7 @@ def create(d, *extra, cmdline="xstest shell"):
 def xstest_lines(d, domid):
     """The domU's xstest lines once its summary is there: {check: 'ok' or 'FAIL ...'}."""
     m = wait_serial(d, rf"^\(d{domid}\) xstest: (\d+) checks, (\d+) failed$")
-    lines = re.findall(rf"^\(d{domid}\) xstest: (.+): (ok|FAIL.*)$", _serial(d), re.M)
+    lines = re.findall(rf"^\(d{domid}\) xstest: (.+): (ok|FAIL.*)$", serial(d), re.M)
     return int(m.group(1)), int(m.group(2)), dict(lines)
 
 
@@ -131,7 +83,7 @@ def test_domu_checks_its_store(machine):
     wait_serial(machine, rf"^\(d{domid}\) hvguest: starting /bin/sh")
     requests = destroy_and_check_gone(machine, domid)
     assert requests >= total, (requests, total)
-    assert "PANIC" not in _serial(machine)
+    assert "PANIC" not in serial(machine)
 
 
 def test_two_domus_at_once(machine):
@@ -155,7 +107,7 @@ def test_hostile_domu_is_cut_off_others_served(machine):
     assert failed == 0 and total >= 46, {k: v for k, v in lines.items() if v != "ok"}
     destroy_and_check_gone(machine, bad)
     destroy_and_check_gone(machine, good)
-    assert "PANIC" not in _serial(machine)
+    assert "PANIC" not in serial(machine)
 
 
 def test_device_nodes_seen_from_the_domu(machine):
