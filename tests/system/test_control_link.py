@@ -16,20 +16,16 @@ Every process is killed at the end, pass or fail.
 
 import os
 import re
-import shutil
-import signal
 import subprocess
-import tempfile
 import time
 
 import pytest
 
+from held_machine import HV, HV_MACHINE, HVCTL, held_machine, hvctl
+from held_machine import serial as _serial
 from hvtest import accel, build_path
 
-HV = build_path("hv/hv.elf")
 DOM0 = build_path("guest-kernel/guest.elf")
-HV_MACHINE = build_path("tools/hv-machine/hv-machine")
-HVCTL = build_path("tools/hvctl/hvctl")
 LINK_CLIENT = build_path("tests/system/link-client")
 BENCH = build_path("tools/hv-machine/bench-link")
 
@@ -38,49 +34,10 @@ pytestmark = pytest.mark.skipif(
     reason="hv, guest.elf, hv-machine, hvctl or link-client not built")
 
 
-def _kill_pidfile(path):
-    try:
-        with open(path) as f:
-            pid = int(f.read().split()[0])
-        os.kill(pid, signal.SIGKILL)
-    except (OSError, ValueError, IndexError):
-        pass
-
-
 @pytest.fixture(scope="module")
 def machine():
-    d = tempfile.mkdtemp(prefix="hvcl-")
-    try:
-        r = subprocess.run([HV_MACHINE, "start", "--dir", d, "--hv", HV, "--dom0", DOM0,
-                            "--dom0-cmdline", "agent", "--cpus", "2", "--memory", "512",
-                            "--accel", accel(), "--wait-agent", "90", "--detach"],
-                           capture_output=True, text=True, timeout=150)
-        assert r.returncode == 0, r.stdout + r.stderr + _serial(d)
+    with held_machine("control-link.log", prefix="hvcl-") as d:
         yield d
-    finally:
-        subprocess.run([HV_MACHINE, "stop", "--dir", d], capture_output=True, timeout=60)
-        for name in ("pid", "hv-machine.pid"):
-            _kill_pidfile(os.path.join(d, name))
-        if os.path.exists(os.path.join(d, "serial.log")):
-            os.makedirs(build_path("tests/out"), exist_ok=True)
-            shutil.copy(os.path.join(d, "serial.log"), build_path("tests/out/control-link.log"))
-        shutil.rmtree(d, ignore_errors=True)
-
-
-def _serial(d):
-    try:
-        with open(os.path.join(d, "serial.log"), errors="replace") as f:
-            return f.read()
-    except OSError:
-        return ""
-
-
-def hvctl(d, *args, check=True, timeout=60):
-    r = subprocess.run([HVCTL, "--machine", d, *args], capture_output=True, text=True,
-                       timeout=timeout)
-    if check:
-        assert r.returncode == 0, f"hvctl {' '.join(args)}: {r.stdout}{r.stderr}"
-    return r
 
 
 def fields(text):
