@@ -27,6 +27,7 @@ import time
 import pytest
 
 from hvtest import accel, build_path
+from linux_images import linux_kernel
 
 HV = build_path("hv/hv.elf")
 GUEST = build_path("guest-kernel/guest.elf")
@@ -71,15 +72,6 @@ umount /mnt && echo "umount: done"
 echo LINUX-BLK-DONE
 poweroff -f
 """
-
-
-def linux_kernel():
-    env = os.environ.get("HV_LINUX_KERNEL")
-    if env:
-        return env
-    found = sorted(p for p in os.listdir("/boot") if p.startswith("vmlinuz-")) \
-        if os.path.isdir("/boot") else []
-    return os.path.join("/boot", found[-1]) if found else None
 
 
 MODULES = ("drivers/block/xen-blkfront", "lib/crc16", "fs/mbcache", "fs/jbd2/jbd2",

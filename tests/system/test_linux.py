@@ -20,15 +20,14 @@ sync_core() (an IRETQ to itself) faults; hv completes that IRETQ itself (traps-p
 runs use the harness's default CPU (SMEP and SMAP on).
 """
 
-import glob
 import os
 import re
-import subprocess
 import time
 
 import pytest
 
-from hvtest import Machine, build_path, source_path
+from hvtest import Machine, build_path
+from linux_images import build_test_initramfs, require_linux_kernel
 
 MARKER = r"LINUX-PV-MARKER"
 DONE = r"LINUX-PV-DONE"
@@ -37,33 +36,14 @@ FORKEXEC = r"forkexec: (\d+) loops from ([0-9.]+) to ([0-9.]+)"
 LOOPS = 200
 
 
-def linux_kernel():
-    env = os.environ.get("HV_LINUX_KERNEL")
-    if env:
-        return env
-    found = sorted(glob.glob("/boot/vmlinuz-*"))
-    return found[-1] if found else None
-
-
 @pytest.fixture(scope="module")
 def kernel():
-    k = linux_kernel()
-    if not k or not os.access(k, os.R_OK):
-        pytest.skip("no /boot/vmlinuz-* (apt-get install linux-image-amd64)")
-    return k
+    return require_linux_kernel()
 
 
 @pytest.fixture(scope="module")
 def initramfs():
-    out_dir = build_path("tests/out")
-    os.makedirs(out_dir, exist_ok=True)
-    path = os.path.join(out_dir, "linux-test-initramfs.cpio")
-    r = subprocess.run(["sh", source_path("tests/linux/make-initramfs.sh"), path, str(LOOPS)],
-                       capture_output=True, text=True)
-    if r.returncode == 2:
-        pytest.skip(r.stderr.strip())
-    assert r.returncode == 0, r.stderr
-    return path
+    return build_test_initramfs("linux-test-initramfs.cpio", LOOPS)
 
 
 def run_checks(m, prefix, marker_timeout=300):

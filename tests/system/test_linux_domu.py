@@ -35,7 +35,8 @@ import time
 
 import pytest
 
-from hvtest import Machine, accel, build_path, source_path
+from hvtest import Machine, accel, build_path
+from linux_images import build_test_initramfs, require_linux_kernel
 
 HV = build_path("hv/hv.elf")
 GUEST = build_path("guest-kernel/guest.elf")
@@ -51,35 +52,14 @@ pytestmark = pytest.mark.skipif(
     reason="hv, guest.elf or the tools are not built")
 
 
-def linux_kernel():
-    env = os.environ.get("HV_LINUX_KERNEL")
-    if env:
-        return env
-    found = sorted(p for p in os.listdir("/boot") if p.startswith("vmlinuz-")) \
-        if os.path.isdir("/boot") else []
-    return os.path.join("/boot", found[-1]) if found else None
-
-
 @pytest.fixture(scope="module")
 def kernel():
-    k = linux_kernel()
-    if not k or not os.access(k, os.R_OK):
-        pytest.skip("no /boot/vmlinuz-* (apt-get install linux-image-amd64)")
-    return k
+    return require_linux_kernel()
 
 
 @pytest.fixture(scope="module")
 def initramfs():
-    out_dir = build_path("tests/out")
-    os.makedirs(out_dir, exist_ok=True)
-    # A file of its own: test_linux.py may build its copy at the same time.
-    path = os.path.join(out_dir, "linux-domu-initramfs.cpio")
-    r = subprocess.run(["sh", source_path("tests/linux/make-initramfs.sh"), path, str(LOOPS)],
-                       capture_output=True, text=True)
-    if r.returncode == 2:
-        pytest.skip(r.stderr.strip())
-    assert r.returncode == 0, r.stderr
-    return path
+    return build_test_initramfs("linux-domu-initramfs.cpio", LOOPS)
 
 
 def _hvctl(machine_dir, *args, timeout=60):
