@@ -9,61 +9,28 @@
  * trip before every image with every agent). One upload at a time per handle
  * (core_bulk_begin/end).
  */
-#include <endian.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "bulk_crc32.h"
 #include "bulk_sum.h"
 #include "internal.h"
 
 #define BULK_PIECE_MAX (1u << 20)
 
-/*
- * CRC-32 (IEEE 802.3, zlib's) by slice-by-8: eight tables, one 64-bit load per 8 bytes, about
- * six times the byte-at-a-time loop's speed. crc is the running value without the final
- * inversion, so an image's CRC can be computed piece by piece while the machine copies.
- */
-static uint32_t crc_tab[8][256];
+static struct hvlink_crc32_tables crc_tab; /* bulk_crc32.h */
 static pthread_once_t crc_once = PTHREAD_ONCE_INIT;
 
 static void crc_tables_init(void)
 {
-	uint32_t n, c;
-	int k, t;
-
-	for (n = 0; n < 256; n++) {
-		c = n;
-		for (k = 0; k < 8; k++)
-			c = (c & 1) ? 0xedb88320u ^ (c >> 1) : c >> 1;
-		crc_tab[0][n] = c;
-	}
-	for (n = 0; n < 256; n++)
-		for (t = 1; t < 8; t++)
-			crc_tab[t][n] =
-			    crc_tab[0][crc_tab[t - 1][n] & 0xff] ^ (crc_tab[t - 1][n] >> 8);
+	hvlink_crc32_init(&crc_tab);
 }
 
 static uint32_t crc32_update(uint32_t crc, const uint8_t *p, size_t len)
 {
-	while (len && ((uintptr_t)p & 7)) {
-		crc = crc_tab[0][(crc ^ *p++) & 0xff] ^ (crc >> 8);
-		len--;
-	}
-	for (; len >= 8; len -= 8, p += 8) {
-		uint64_t v;
-
-		memcpy(&v, p, 8);
-		v = le64toh(v) ^ crc;
-		crc = crc_tab[7][v & 0xff] ^ crc_tab[6][(v >> 8) & 0xff] ^
-		      crc_tab[5][(v >> 16) & 0xff] ^ crc_tab[4][(v >> 24) & 0xff] ^
-		      crc_tab[3][(v >> 32) & 0xff] ^ crc_tab[2][(v >> 40) & 0xff] ^
-		      crc_tab[1][(v >> 48) & 0xff] ^ crc_tab[0][v >> 56];
-	}
-	while (len--)
-		crc = crc_tab[0][(crc ^ *p++) & 0xff] ^ (crc >> 8);
-	return crc;
+	return hvlink_crc32_update(&crc_tab, crc, p, len);
 }
 
 uint32_t bulk_crc32(const void *data, size_t len)

@@ -16,6 +16,7 @@
 
 #include "../arch/pv/pv.h"
 #include "agent.h"
+#include "bulk_crc32.h"
 #include "bulk_sum.h"
 #include "dom0.h"
 #include "link_ctl.h"
@@ -85,45 +86,16 @@ nomem:
 	return -HVLINK_ENOMEM;
 }
 
-/*
- * CRC-32 (IEEE 802.3, zlib's), updated piece by piece as data arrives: slice-by-8 (eight
- * tables, one 64-bit load per 8 bytes), because under emulation this loop, not the copy, is
- * what limits an image transfer. crc is the running value without the final inversion.
- */
-static uint32_t crc_tab[8][256];
+static struct hvlink_crc32_tables crc_tab; /* bulk_crc32.h */
 
 void crc32_init_tables(void)
 {
-	for (uint32_t n = 0; n < 256; n++) {
-		uint32_t c = n;
-
-		for (int k = 0; k < 8; k++)
-			c = (c & 1) ? 0xedb88320u ^ (c >> 1) : c >> 1;
-		crc_tab[0][n] = c;
-	}
-	for (uint32_t n = 0; n < 256; n++)
-		for (int t = 1; t < 8; t++)
-			crc_tab[t][n] =
-			    crc_tab[0][crc_tab[t - 1][n] & 0xff] ^ (crc_tab[t - 1][n] >> 8);
+	hvlink_crc32_init(&crc_tab);
 }
 
 static uint32_t crc32_update(uint32_t crc, const uint8_t *p, uint64_t len)
 {
-	while (len && ((uintptr_t)p & 7)) {
-		crc = crc_tab[0][(crc ^ *p++) & 0xff] ^ (crc >> 8);
-		len--;
-	}
-	for (; len >= 8; len -= 8, p += 8) {
-		uint64_t v = *(const uint64_t *)p ^ crc;
-
-		crc = crc_tab[7][v & 0xff] ^ crc_tab[6][(v >> 8) & 0xff] ^
-		      crc_tab[5][(v >> 16) & 0xff] ^ crc_tab[4][(v >> 24) & 0xff] ^
-		      crc_tab[3][(v >> 32) & 0xff] ^ crc_tab[2][(v >> 40) & 0xff] ^
-		      crc_tab[1][(v >> 48) & 0xff] ^ crc_tab[0][v >> 56];
-	}
-	while (len--)
-		crc = crc_tab[0][(crc ^ *p++) & 0xff] ^ (crc >> 8);
-	return crc;
+	return hvlink_crc32_update(&crc_tab, crc, p, len);
 }
 
 static void image_begin(const struct hvlink_bulk_begin *b)
